@@ -1,0 +1,243 @@
+package queueing
+
+import (
+	"math"
+)
+
+// Batch is headroom's model of an LLM replica with continuous batching, built to be right where the
+// birth–death model (WVA) is wrong. It follows what a serving engine does in each iteration:
+//
+//   - requests wait for one of N batch slots (an M/G/N queue on the slot holding time, Allen–Cunneen);
+//   - waiting requests are admitted and prefilled together, at most MaxPrefillBatch to a step, so
+//     prefill is charged per admitted group (γ + δ·in·k for k requests), not per running batch;
+//   - then one decode step runs for all B running requests; every prefill step stalls them, so the
+//     inter-token latency is the whole iteration: ITL = decode(B) + E[prefill per iteration];
+//   - B = λ·(out−1)·ITL by Little's law, which closes a fixed point solved for ITL.
+//
+// TTFT is the slot wait, plus the rest of the step under way on arrival, plus the prefill of the
+// arrival's group (measured on a real engine, an arrival during a prefill step is prefilled right
+// after it, not after another decode step); its distribution is a mixture of those parts. The decode time of a request adds
+// Gaussian noise from the number of prefills it sits through and from the batch size drifting over
+// its life. The model takes the arrival process as Poisson.
+type Batch struct{}
+
+// Name implements LLMModel.
+func (Batch) Name() string { return "batch" }
+
+// batchState is the solved operating point of a replica at one arrival rate.
+type batchState struct {
+	lambda    float64
+	cycle     float64 // time between decode steps = mean ITL
+	batch     float64 // mean number of requests decoding
+	decode    float64 // decode step time at that batch
+	perCycle  prefillMoments
+	ownGroup  []groupAtom // prefill time of the group an arrival joins
+	holding   float64     // slot holding time: own prefill + decode phase
+	decodeVar float64     // variance of one request's decode phase
+}
+
+// prefillMoments are the first two moments of the prefill time spent in one iteration, when the
+// number of requests admitted is Poisson with mean m.
+type prefillMoments struct {
+	mean, second, pAny float64
+}
+
+type groupAtom struct{ weight, time float64 }
+
+// iterationPrefill is the time to prefill k waiting requests: groups of at most limit requests.
+func iterationPrefill(s stepCurves, p LLMProfile, k, limit int) float64 {
+	full, rest := k/limit, k%limit
+	t := float64(full) * s.prefill.at(float64(limit)*p.InTokens) / 1000
+	if rest > 0 {
+		t += s.prefill.at(float64(rest)*p.InTokens) / 1000
+	}
+	return t
+}
+
+// poissonTerms calls visit(k, P(K = k)) for K ~ Poisson(m) over all k that carry probability.
+func poissonTerms(m float64, visit func(k int, pk float64)) {
+	pk := math.Exp(-m)
+	last := int(m+12*math.Sqrt(m)) + 30
+	for k := 0; k <= last; k++ {
+		if k > 0 {
+			pk *= m / float64(k)
+		}
+		visit(k, pk)
+	}
+}
+
+func prefillPerIteration(s stepCurves, p LLMProfile, m float64) prefillMoments {
+	limit := p.prefillBatchLimit()
+	var out prefillMoments
+	poissonTerms(m, func(k int, pk float64) {
+		if k == 0 {
+			return
+		}
+		t := iterationPrefill(s, p, k, limit)
+		out.mean += pk * t
+		out.second += pk * t * t
+		out.pAny += pk
+	})
+	return out
+}
+
+// solve finds the operating point at arrival rate λ, or reports that none exists (the fixed point
+// diverges or the slots are over-committed).
+func (Batch) solve(s stepCurves, p LLMProfile, lambda float64) (batchState, bool) {
+	decodes := p.OutTokens - 1
+	n := float64(p.MaxBatch)
+	iterate := func(c float64) float64 {
+		b := math.Min(n, lambda*decodes*c)
+		return s.decode(b) + prefillPerIteration(s, p, lambda*c).mean
+	}
+	// g(c) = iterate(c) − c is positive at c = 0; find where it first turns negative.
+	lo := 0.0
+	hi := s.decode(1)
+	for iterate(hi) > hi {
+		lo, hi = hi, hi*2
+		if hi > 1e6 {
+			return batchState{}, false
+		}
+	}
+	for i := 0; i < 80 && hi-lo > 1e-13; i++ {
+		mid := (lo + hi) / 2
+		if iterate(mid) > mid {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	c := hi
+	st := batchState{lambda: lambda, cycle: c, batch: math.Min(n, lambda*decodes*c)}
+	st.decode = s.decode(st.batch)
+	st.perCycle = prefillPerIteration(s, p, lambda*c)
+	// The group an arrival joins: itself plus the Poisson number of others admitted with it.
+	limit := p.prefillBatchLimit()
+	poissonTerms(lambda*c, func(k int, pk float64) {
+		size := min(k+1, limit)
+		st.ownGroup = append(st.ownGroup, groupAtom{weight: pk, time: s.prefill.at(float64(size)*p.InTokens) / 1000})
+	})
+	own := 0.0
+	for _, a := range st.ownGroup {
+		own += a.weight * a.time
+	}
+	st.holding = own + decodes*c
+	// Decode-phase noise: prefill stalls are a compound sum over the request's iterations; the
+	// batch it runs in drifts, with the variance of a time average over the request's life of a
+	// Poisson count (2/3 of its mean for a deterministic residence time).
+	stallVar := st.perCycle.second - st.perCycle.mean*st.perCycle.mean
+	slope := (s.decode(st.batch+0.5) - s.decode(math.Max(1, st.batch-0.5))) / math.Max(1e-9, st.batch+0.5-math.Max(1, st.batch-0.5))
+	st.decodeVar = decodes*stallVar + math.Pow(decodes*slope, 2)*2*st.batch/3
+	return st, lambda*st.holding < n && st.batch < n
+}
+
+// SaturationRate is the largest arrival rate with an operating point, found by bisection.
+func (m Batch) SaturationRate(p LLMProfile) float64 {
+	return m.saturation(p.curves(), p)
+}
+
+func (m Batch) saturation(s stepCurves, p LLMProfile) float64 {
+	lo := 0.0
+	hi := float64(p.MaxBatch) / ((p.OutTokens - 1) * s.decode(1)) // even with no prefill cost
+	for i := 0; i < 60 && hi-lo > 1e-9*hi; i++ {
+		mid := (lo + hi) / 2
+		if _, ok := m.solve(s, p, mid); ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// Evaluate implements LLMModel.
+func (m Batch) Evaluate(p LLMProfile, lambda float64) (LLMPrediction, error) {
+	if err := checkLLMInput(p, lambda); err != nil {
+		return LLMPrediction{}, err
+	}
+	s := p.curves()
+	sat := m.saturation(s, p)
+	st, ok := m.solve(s, p, lambda)
+	if !ok || lambda >= sat {
+		return LLMPrediction{}, unstableLLM(m.Name(), lambda, sat)
+	}
+	return m.predict(st, p, sat), nil
+}
+
+func (m Batch) predict(st batchState, p LLMProfile, sat float64) LLMPrediction {
+	decodes := p.OutTokens - 1
+	slots := p.MaxBatch
+
+	// Slot queue: M/G/N on the holding time, whose SCV is small (the decode phase is nearly fixed).
+	slotQ, err := Station{ArrivalRate: st.lambda, ServiceRate: 1 / st.holding, Servers: slots,
+		ArrivalSCV: 1, ServiceSCV: st.decodeVar / (st.holding * st.holding)}.Solve()
+	pWait, waitRate, meanWait := 0.0, 0.0, 0.0
+	if err == nil {
+		pWait, meanWait = slotQ.PWait(), slotQ.MeanWait()
+		if meanWait > 0 {
+			waitRate = pWait / meanWait
+		}
+	}
+
+	// What is under way when a request arrives: a decode step (share 1−f of the time) or a prefill
+	// step (share f), whose rest it waits out before its own group's prefill. The residual of a
+	// random prefill step is length-biased: uniform on [0, E[T²]/E[T]].
+	f := math.Min(1, st.perCycle.mean/st.cycle)
+	residualPrefill := 0.0
+	if st.perCycle.mean > 0 {
+		residualPrefill = st.perCycle.second / st.perCycle.mean // twice E[T²]/(2E[T])
+	}
+	var ttft delayMixture
+	for _, g := range st.ownGroup {
+		phases := []delayPart{
+			{weight: (1 - f) * g.weight, shift: g.time, width: st.decode},
+			{weight: f * g.weight, shift: g.time, width: residualPrefill},
+		}
+		for _, ph := range phases {
+			if ph.weight <= 0 {
+				continue
+			}
+			if pWait < 1 {
+				part := ph
+				part.weight *= 1 - pWait
+				ttft = append(ttft, part)
+			}
+			if pWait > 0 && waitRate > 0 {
+				part := ph
+				part.weight *= pWait
+				part.rate = waitRate
+				ttft = append(ttft, part)
+			}
+		}
+	}
+	sd := math.Sqrt(st.decodeVar)
+	e2e := ttft.withNoise(decodes*st.cycle, sd)
+	itlQ := func(q float64) float64 {
+		return math.Max(st.decode, st.cycle+normalQuantile(q)*sd/decodes)
+	}
+	waitQ := func(q float64) float64 {
+		if q <= 1-pWait || waitRate == 0 {
+			return 0
+		}
+		return math.Log(pWait/(1-q)) / waitRate
+	}
+	pred := LLMPrediction{
+		LLMMetrics: LLMMetrics{
+			Model: m.Name(), ArrivalRate: st.lambda, Throughput: st.lambda, SaturationRate: sat,
+			Utilization: st.lambda / sat, PWait: pWait, MeanBatch: st.batch,
+			QueueDelay: latencyOf(meanWait, waitQ),
+		},
+		quantile: map[Metric]func(float64) float64{
+			MetricTTFT: ttft.quantile,
+			MetricITL:  itlQ,
+			MetricE2E:  e2e.quantile,
+		},
+	}
+	pred.TTFT = latencyOf(ttft.mean(), ttft.quantile)
+	pred.ITL = latencyOf(st.cycle, itlQ)
+	pred.E2E = latencyOf(e2e.mean(), e2e.quantile)
+	return pred
+}
+
+// normalQuantile is the standard normal quantile function.
+func normalQuantile(q float64) float64 { return -math.Sqrt2 * math.Erfcinv(2*q) }
