@@ -168,15 +168,26 @@ func (m Batch) predict(st batchState, p LLMProfile, sat float64) LLMPrediction {
 	decodes := p.OutTokens - 1
 	slots := p.MaxBatch
 
-	// Slot queue: M/G/N on the holding time, whose SCV is small (the decode phase is nearly fixed).
-	slotQ, err := Station{ArrivalRate: st.lambda, ServiceRate: 1 / st.holding, Servers: slots,
-		ArrivalSCV: 1, ServiceSCV: st.decodeVar / (st.holding * st.holding)}.Solve()
-	pWait, waitRate, meanWait := 0.0, 0.0, 0.0
-	if err == nil {
-		pWait, meanWait = slotQ.PWait(), slotQ.MeanWait()
-		if meanWait > 0 {
-			waitRate = pWait / meanWait
-		}
+	// Slot queue: M/G/N on the holding time. The occupancy is more variable than a Poisson count:
+	// a burst of arrivals adds prefill stalls to every running request, which then hold their slots
+	// longer, so the number holding slots has a peakedness z = 1/(1 − λ·k)², k the stall one
+	// admission adds. Hayward's approximation turns that into an Erlang C over N/z servers offered
+	// a/z; Allen–Cunneen then scales the wait for the nearly fixed holding time.
+	perAdmission := 0.0
+	if m := st.lambda * st.cycle; m > 0 {
+		perAdmission = st.perCycle.mean / m
+	}
+	z := 1 / math.Pow(math.Max(1e-3, 1-st.lambda*perAdmission), 2)
+	offered := st.lambda * st.holding
+	pWait := haywardErlangC(float64(slots)/z, offered/z)
+	serviceSCV := st.decodeVar / (st.holding * st.holding)
+	meanWait := 0.0
+	if pWait > 0 {
+		meanWait = pWait * st.holding * z / (float64(slots) - offered) * (1 + serviceSCV) / 2
+	}
+	waitRate := 0.0
+	if meanWait > 0 {
+		waitRate = pWait / meanWait
 	}
 
 	// What is under way when a request arrives: a decode step (share 1−f of the time) or a prefill
@@ -241,3 +252,18 @@ func (m Batch) predict(st batchState, p LLMProfile, sat float64) LLMPrediction {
 
 // normalQuantile is the standard normal quantile function.
 func normalQuantile(q float64) float64 { return -math.Sqrt2 * math.Erfcinv(2*q) }
+
+// haywardErlangC is Erlang C at a fractional number of servers, interpolated linearly between the
+// integers around it (Hayward's approximation scales servers and load by the peakedness).
+func haywardErlangC(servers, offered float64) float64 {
+	if offered >= servers {
+		return 1
+	}
+	lo := math.Floor(servers)
+	cLo := 1.0
+	if lo > offered && lo >= 1 {
+		cLo = ErlangC(int(lo), offered)
+	}
+	cHi := ErlangC(int(lo)+1, offered)
+	return cLo + (cHi-cLo)*(servers-lo)
+}

@@ -11,7 +11,8 @@ import (
 // engineRun is a summary of one rate of the real continuous-batching engine measured on an H100
 // (testdata/engine-h100-llama-3-8b-slots64.summary.json, cut from ../shared/data/profiles).
 type engineRun struct {
-	Rate    float64 `json:"rate"`
+	Rate     float64 `json:"rate"`
+	Requests int     `json:"requests"`
 	Summary map[string]struct {
 		Mean float64 `json:"mean"`
 		P95  float64 `json:"p95"`
@@ -27,8 +28,13 @@ type engineFile struct {
 		Decode  map[string]float64 `json:"decode"`
 		Prefill map[string]float64 `json:"prefill"`
 	} `json:"step_ms"`
-	Runs []engineRun `json:"runs"`
+	Seconds float64     `json:"seconds_per_rate"`
+	Runs    []engineRun `json:"runs"`
 }
+
+// offered is the arrival rate the engine actually saw in a run: its Poisson sample's count over the
+// run's length (561 arrivals in 20 s at the nominal 30 req/s is 28.05 req/s).
+func (e engineFile) offered(r engineRun) float64 { return float64(r.Requests) / e.Seconds }
 
 func loadEngine(t testing.TB) engineFile {
 	t.Helper()
@@ -85,25 +91,35 @@ func TestWVAReproducesTheReferencePredictions(t *testing.T) {
 }
 
 // The batch model's fidelity goal: within 15% of the measured mean TTFT, ITL and end-to-end latency
-// and 25% of their p95 at every rate the model finds below 95% of saturation. (At 36 req/s the
-// engine runs at 97% of the model's saturation for 20 s, far shorter than the slot queue takes to
-// settle, so a steady-state model is not held to that transient; docs/benchmarks.md shows it.)
+// and 25% of their p95 at every rate the model finds below 95% of saturation. Each run is evaluated
+// at the arrival rate its 20-second Poisson sample delivered, not the nominal one: near the slot limit
+// TTFT is steep in the rate, and the 30 req/s run drew only 28.05 req/s. At 36 req/s the model
+// puts the replica at or past saturation (35.8–36.0 req/s), and the engine's 20-second run there is
+// a transient with a growing queue, which a steady-state model is not held to; docs/benchmarks.md
+// shows it.
 func TestBatchModelMatchesTheH100Engine(t *testing.T) {
 	e := loadEngine(t)
 	for name, p := range map[string]LLMProfile{"engine step times": engineProfile(e), "H100 profile fits": h100FitProfile(e)} {
+		saturation := Batch{}.SaturationRate(p)
+		held := 0
 		for _, run := range e.Runs {
-			got, err := Batch{}.Evaluate(p, run.Rate)
+			rate := e.offered(run)
+			if rate > 0.95*saturation {
+				continue
+			}
+			held++
+			got, err := Batch{}.Evaluate(p, rate)
 			if err != nil {
 				t.Fatalf("%s at %v req/s: %v", name, run.Rate, err)
-			}
-			if got.Utilization > 0.95 {
-				continue
 			}
 			label := name + " at " + strconv.FormatFloat(run.Rate, 'g', -1, 64) + " req/s: "
 			for metric, pred := range map[string]Latency{"ttft": got.TTFT, "itl": got.ITL, "e2e": got.E2E} {
 				near(t, label+metric+" mean", pred.Mean, run.Summary[metric].Mean, 0.15)
 				near(t, label+metric+" p95", pred.P95, run.Summary[metric].P95, 0.25)
 			}
+		}
+		if held != 4 {
+			t.Errorf("%s: saturation %.2f req/s leaves %d of the 5 measured rates below 95%%, want 4", name, saturation, held)
 		}
 	}
 }

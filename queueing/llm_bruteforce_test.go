@@ -1,0 +1,146 @@
+package queueing
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// TestWVAMatchesABruteForceSolutionOfItsChain builds the generator matrix of the birth–death chain
+// and solves πQ = 0, Σπ = 1 as a dense linear system, independently of the product-form recursion.
+func TestWVAMatchesABruteForceSolutionOfItsChain(t *testing.T) {
+	p := LLMProfile{Alpha: 20.58, Beta: 0.41, Gamma: 5.2, Delta: 0.1, MaxBatch: 4, InTokens: 128, OutTokens: 64}
+	s := p.curves()
+	n := p.MaxBatch
+	k := n + wvaQueueFactor*n
+	for _, share := range []float64{0.3, 0.7, 0.95} {
+		lambda := share * WVA{}.SaturationRate(p)
+		size := k + 1
+		// Rows of the linear system: the balance equations (Qᵀπ = 0) with the last replaced by Σπ = 1.
+		a := mat.NewDense(size, size, nil)
+		for i := 0; i <= k; i++ {
+			if i < k {
+				a.Set(i+1, i, a.At(i+1, i)+lambda)
+				a.Set(i, i, a.At(i, i)-lambda)
+			}
+			if i > 0 {
+				busy := float64(min(i, n))
+				mu := busy / wvaTau(s, p, busy)
+				a.Set(i-1, i, a.At(i-1, i)+mu)
+				a.Set(i, i, a.At(i, i)-mu)
+			}
+		}
+		for j := 0; j < size; j++ {
+			a.Set(k, j, 1)
+		}
+		rhs := mat.NewVecDense(size, nil)
+		rhs.SetVec(k, 1)
+		var pi mat.VecDense
+		if err := pi.SolveVec(a, rhs); err != nil {
+			t.Fatal(err)
+		}
+		var l, busy float64
+		for i := 0; i <= k; i++ {
+			l += float64(i) * pi.AtVec(i)
+			busy += float64(min(i, n)) * pi.AtVec(i)
+		}
+		x := lambda * (1 - pi.AtVec(k))
+		got, err := WVA{}.Evaluate(p, lambda)
+		if err != nil {
+			t.Fatal(err)
+		}
+		near(t, "throughput", got.Throughput, x, 1e-9)
+		near(t, "busy slots", got.MeanBatch, busy, 1e-9)
+		near(t, "mean response", got.E2E.Mean, l/x, 1e-9)
+	}
+}
+
+// simulateEngine replays Poisson arrivals through the scheduler the batch model describes: admit
+// waiting requests into free slots and prefill them in groups of at most MaxPrefillBatch (again while
+// requests keep waiting), then one decode step for every running request. It returns TTFT, mean ITL
+// and end-to-end time of every request that arrived after a warm-up.
+func simulateEngine(p LLMProfile, lambda, horizon float64, seed uint64) (ttft, itl, e2e []float64) {
+	s := p.curves()
+	rng := rand.New(rand.NewPCG(seed, 7))
+	type req struct{ arrival, firstToken float64; left int }
+	var waiting, running []req
+	next := rng.ExpFloat64() / lambda
+	now := 0.0
+	decodes := int(p.OutTokens) - 1
+	warm := horizon / 10
+	limit := p.prefillBatchLimit()
+	for now < horizon || len(running)+len(waiting) > 0 {
+		for next <= now && next < horizon {
+			waiting = append(waiting, req{arrival: next, left: decodes})
+			next += rng.ExpFloat64() / lambda
+		}
+		if len(waiting) > 0 && len(running) < p.MaxBatch {
+			k := min(len(waiting), p.MaxBatch-len(running), limit)
+			now += s.prefill.at(float64(k)*p.InTokens) / 1000
+			for _, r := range waiting[:k] {
+				r.firstToken = now
+				running = append(running, r)
+			}
+			waiting = waiting[k:]
+			continue
+		}
+		if len(running) == 0 {
+			now = next
+			continue
+		}
+		now += s.decode(float64(len(running)))
+		kept := running[:0]
+		for _, r := range running {
+			r.left--
+			if r.left > 0 {
+				kept = append(kept, r)
+				continue
+			}
+			if r.arrival >= warm {
+				ttft = append(ttft, r.firstToken-r.arrival)
+				itl = append(itl, (now-r.firstToken)/float64(decodes))
+				e2e = append(e2e, now-r.arrival)
+			}
+		}
+		running = kept
+	}
+	return ttft, itl, e2e
+}
+
+func meanP95(xs []float64) (float64, float64) {
+	slices.Sort(xs)
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs)), xs[int(0.95*float64(len(xs)))]
+}
+
+// TestBatchModelAgreesWithASimulationOfItsScheduler holds the analytic batch model against an
+// event-by-event replay of the scheduler it describes, on the H100 engine's step times, for an hour of
+// simulated traffic per rate. Tolerances: 10% on means, 15% on p95.
+func TestBatchModelAgreesWithASimulationOfItsScheduler(t *testing.T) {
+	p := engineProfile(loadEngine(t))
+	sat := Batch{}.SaturationRate(p)
+	for _, share := range []float64{0.15, 0.4, 0.65, 0.85} {
+		lambda := share * sat
+		ttft, itl, e2e := simulateEngine(p, lambda, 3600, uint64(share*100))
+		got, err := Batch{}.Evaluate(p, lambda)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, c := range map[string]struct {
+			sim  []float64
+			pred Latency
+		}{"ttft": {ttft, got.TTFT}, "itl": {itl, got.ITL}, "e2e": {e2e, got.E2E}} {
+			mean, p95 := meanP95(c.sim)
+			if math.Abs(c.pred.Mean-mean) > 0.10*mean || math.Abs(c.pred.P95-p95) > 0.15*p95 {
+				t.Errorf("ρ=%.2f %s: model mean %.4g p95 %.4g, simulation mean %.4g p95 %.4g",
+					share, name, c.pred.Mean, c.pred.P95, mean, p95)
+			}
+		}
+	}
+}
