@@ -65,7 +65,10 @@ func TestWVAMatchesABruteForceSolutionOfItsChain(t *testing.T) {
 func simulateEngine(p LLMProfile, lambda, horizon float64, seed uint64) (ttft, itl, e2e []float64) {
 	s := p.curves()
 	rng := rand.New(rand.NewPCG(seed, 7))
-	type req struct{ arrival, firstToken float64; left int }
+	type req struct {
+		arrival, firstToken float64
+		left                int
+	}
 	var waiting, running []req
 	next := rng.ExpFloat64() / lambda
 	now := 0.0

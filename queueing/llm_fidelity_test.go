@@ -13,7 +13,7 @@ import (
 type engineRun struct {
 	Rate     float64 `json:"rate"`
 	Requests int     `json:"requests"`
-	Summary map[string]struct {
+	Summary  map[string]struct {
 		Mean float64 `json:"mean"`
 		P95  float64 `json:"p95"`
 	} `json:"summary"`
