@@ -48,7 +48,7 @@ func (t Target) String() string {
 	limit := time.Duration(math.Round(t.Limit * 1e9)).String()
 	q := ""
 	if t.Quantile > 0 {
-		q = "p" + strconv.FormatFloat(t.Quantile*100, 'g', -1, 64)
+		q = "p" + strconv.FormatFloat(t.Quantile*100, 'g', 10, 64)
 	}
 	switch {
 	case t.Metric == MetricLatency && q == "":
@@ -162,11 +162,12 @@ func latencyKey(key string, kind Kind) (Metric, float64, bool) {
 	if !hasQ {
 		return m, 0, true
 	}
-	pct, err := strconv.ParseFloat(q, 64)
-	if err != nil || !(pct > 0 && pct < 100) {
+	// "99.9e-2" parses to the float nearest 0.999, where 99.9/100 would not.
+	quantile, err := strconv.ParseFloat(q+"e-2", 64)
+	if err != nil || strings.ContainsAny(q, "eExXpP_") || !(quantile > 0 && quantile < 1) {
 		return "", 0, false
 	}
-	return m, pct / 100, true
+	return m, quantile, true
 }
 
 func parseFraction(key, value string) (float64, error) {

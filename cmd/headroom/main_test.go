@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/headroom -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (go test ./cmd/headroom -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestCommandsPrintTheirGoldenOutput(t *testing.T) {
+	cases := []struct {
+		golden string
+		args   []string
+	}{
+		{"plan-mmc.txt", []string{"plan", "--rate", "40", "--service-time", "120ms", "--slo", "p95=500ms"}},
+		{"plan-mgc.yaml", []string{"plan", "--rate", "40", "--service-time", "120ms", "--service-scv", "0.5", "--arrival-scv", "2", "--slo", "p99=1s,util=0.85", "-o", "yaml"}},
+		{"plan-llm.txt", []string{"plan", "--rate", "100", "--llm-profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "ttft=500ms,itl=24ms"}},
+		{"plan-llm-servers.json", []string{"plan", "--rate", "100", "--llm-profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "ttft_p95=50ms", "--servers", "3", "-o", "json"}},
+		{"analyze.txt", []string{"analyze", "testdata/metrics.csv", "--servers", "4"}},
+		{"demo.txt", []string{"demo"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.golden, func(t *testing.T) {
+			out, errOut, code := runCLI(t, tc.args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			golden(t, tc.golden, out)
+		})
+	}
+}
+
+func TestPlanJSONKeepsItsInterfaceKeys(t *testing.T) {
+	for _, args := range [][]string{
+		{"plan", "--rate", "40", "--service-time", "120ms", "--slo", "p95=500ms", "-o", "json"},
+		{"plan", "--rate", "10", "--alpha", "7.3", "--beta", "0.033", "--gamma", "2.3", "--delta", "0.028",
+			"--max-batch", "64", "--in-tokens", "256", "--out-tokens", "128", "--slo", "ttft=500ms,itl=24ms", "-o", "json"},
+	} {
+		out, errOut, code := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatal(err)
+		}
+		keys := []string{"replicas", "utilization", "p_wait", "latency", "binding"}
+		if strings.Contains(strings.Join(args, " "), "alpha") {
+			keys = append(keys, "max_rate_per_replica", "ttft", "itl", "e2e")
+		}
+		for _, k := range keys {
+			if _, ok := m[k]; !ok {
+				t.Errorf("%v: JSON lacks %q", args[:3], k)
+			}
+		}
+		lat := m["latency"].(map[string]any)
+		for _, k := range []string{"mean", "p50", "p95", "p99"} {
+			if _, ok := lat[k].(float64); !ok {
+				t.Errorf("latency.%s missing or not a number", k)
+			}
+		}
+	}
+}
+
+func TestServersFlagEchoesTheGivenSize(t *testing.T) {
+	out, errOut, code := runCLI(t, "plan", "--rate", "40", "--service-time", "120ms", "--servers", "9", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var m struct {
+		Replicas int    `json:"replicas"`
+		Binding  string `json:"binding"`
+	}
+	if err := json.Unmarshal([]byte(out), &m); err != nil || m.Replicas != 9 || m.Binding != "fixed" {
+		t.Errorf("got %+v, %v; want 9 replicas, binding fixed", m, err)
+	}
+}
+
+func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unstable size", []string{"plan", "--rate", "40", "--service-time", "120ms", "--servers", "4"}, 1, "unstable"},
+		{"unknown SLO key", []string{"plan", "--rate", "40", "--service-time", "120ms", "--slo", "p95=500ms,latency_max=1s"}, 2, "unknown SLO key"},
+		{"SLO without unit", []string{"plan", "--rate", "40", "--service-time", "120ms", "--slo", "p95=500"}, 2, "duration with a unit"},
+		{"negative rate", []string{"plan", "--rate", "-1", "--service-time", "120ms", "--slo", "p95=500ms"}, 1, "arrival rate must be a positive"},
+		{"NaN rate", []string{"plan", "--rate", "NaN", "--service-time", "120ms", "--slo", "p95=500ms"}, 1, "arrival rate must be a positive"},
+		{"no rate", []string{"plan", "--service-time", "120ms"}, 2, "--rate is required"},
+		{"no SLO", []string{"plan", "--rate", "4", "--service-time", "120ms"}, 2, "give --slo"},
+		{"infeasible latency", []string{"plan", "--rate", "40", "--service-time", "120ms", "--slo", "p95=300ms"}, 1, "infeasible"},
+		{"infeasible ITL", []string{"plan", "--rate", "10", "--llm-profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "itl=5ms"}, 1, "decode step of a batch of one"},
+		{"missing profile", []string{"plan", "--rate", "10", "--llm-profile", "nope.yaml", "--slo", "ttft=1s"}, 1, "read profile"},
+		{"malformed profile", []string{"plan", "--rate", "10", "--llm-profile", "testdata/bad-profile.yaml", "--slo", "ttft=1s"}, 1, "field alfa not found"},
+		{"unknown model", []string{"plan", "--rate", "10", "--llm-profile", "../../examples/h100-llama-3-8b.yaml", "--llm-model", "magic", "--slo", "ttft=1s"}, 1, "unknown LLM model"},
+		{"bad output", []string{"version", "-o", "xml"}, 2, "unknown output format"},
+		{"short history", []string{"analyze", "testdata/short.csv"}, 1, "at least 10 rows"},
+		{"unknown column", []string{"analyze", "testdata/unknown-column.csv"}, 1, "unknown column"},
+		{"no file", []string{"analyze"}, 2, "one metrics file"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, errOut, tc.code, tc.want)
+			}
+			if out != "" {
+				t.Errorf("a failed command printed a result: %s", out)
+			}
+		})
+	}
+}
