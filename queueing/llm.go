@@ -88,6 +88,24 @@ func (p LLMPrediction) Value(t Target) float64 {
 	return math.NaN()
 }
 
-func latencyOf(mean float64, quantile func(float64) float64) Latency {
+// latencyOf summarises a distribution; without summaries only the mean is filled.
+func latencyOf(mean float64, quantile func(float64) float64, summaries bool) Latency {
+	if !summaries {
+		return Latency{Mean: mean}
+	}
 	return Latency{Mean: mean, P50: quantile(0.5), P95: quantile(0.95), P99: quantile(0.99)}
+}
+
+// saturationAware is implemented by models that can evaluate with a known saturation rate, and skip
+// the percentile summaries: sizing evaluates dozens of rates of one profile.
+type saturationAware interface {
+	evaluateAt(p LLMProfile, arrivalRate, saturation float64, summaries bool) (LLMPrediction, error)
+}
+
+// predictAt evaluates through the fast path when the model has one and the saturation is known.
+func predictAt(model LLMModel, p LLMProfile, rate, saturation float64, summaries bool) (LLMPrediction, error) {
+	if m, ok := model.(saturationAware); ok && saturation > 0 {
+		return m.evaluateAt(p, rate, saturation, summaries)
+	}
+	return model.Evaluate(p, rate)
 }

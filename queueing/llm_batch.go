@@ -54,13 +54,17 @@ func iterationPrefill(s stepCurves, p LLMProfile, k, limit int) float64 {
 	return t
 }
 
-// poissonTerms calls visit(k, P(K = k)) for K ~ Poisson(m) over all k that carry probability.
+// poissonTerms calls visit(k, P(K = k)) for K ~ Poisson(m) over the k that carry probability: it
+// stops past the mode once the terms fall under 1e-12.
 func poissonTerms(m float64, visit func(k int, pk float64)) {
 	pk := math.Exp(-m)
 	last := int(m+12*math.Sqrt(m)) + 30
 	for k := 0; k <= last; k++ {
 		if k > 0 {
 			pk *= m / float64(k)
+		}
+		if float64(k) > m && pk < 1e-12 {
+			return
 		}
 		visit(k, pk)
 	}
@@ -90,24 +94,18 @@ func (Batch) solve(s stepCurves, p LLMProfile, lambda float64) (batchState, bool
 		b := math.Min(n, lambda*decodes*c)
 		return s.decode(b) + prefillPerIteration(s, p, lambda*c).mean
 	}
-	// g(c) = iterate(c) − c is positive at c = 0; find where it first turns negative.
+	// g(c) = iterate(c) − c is positive at c = 0; find where it first turns negative. A cycle at
+	// which the decoding requests alone, λ·(out−1)·c, fill the N slots is past saturation.
+	cycleLimit := n / (lambda * decodes)
 	lo := 0.0
-	hi := s.decode(1)
+	hi := math.Min(s.decode(1), cycleLimit)
 	for iterate(hi) > hi {
-		lo, hi = hi, hi*2
-		if hi > 1e6 {
+		if hi >= cycleLimit {
 			return batchState{}, false
 		}
+		lo, hi = hi, math.Min(2*hi, cycleLimit)
 	}
-	for i := 0; i < 80 && hi-lo > 1e-13; i++ {
-		mid := (lo + hi) / 2
-		if iterate(mid) > mid {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	c := hi
+	c := findRoot(func(c float64) float64 { return iterate(c) - c }, lo, hi, 1e-10)
 	st := batchState{lambda: lambda, cycle: c, batch: math.Min(n, lambda*decodes*c)}
 	st.decode = s.decode(st.batch)
 	st.perCycle = prefillPerIteration(s, p, lambda*c)
@@ -139,7 +137,7 @@ func (m Batch) SaturationRate(p LLMProfile) float64 {
 func (m Batch) saturation(s stepCurves, p LLMProfile) float64 {
 	lo := 0.0
 	hi := float64(p.MaxBatch) / ((p.OutTokens - 1) * s.decode(1)) // even with no prefill cost
-	for i := 0; i < 60 && hi-lo > 1e-9*hi; i++ {
+	for i := 0; i < 60 && hi-lo > 1e-7*hi; i++ {
 		mid := (lo + hi) / 2
 		if _, ok := m.solve(s, p, mid); ok {
 			lo = mid
@@ -156,15 +154,24 @@ func (m Batch) Evaluate(p LLMProfile, lambda float64) (LLMPrediction, error) {
 		return LLMPrediction{}, err
 	}
 	s := p.curves()
-	sat := m.saturation(s, p)
+	return m.evaluate(s, p, lambda, m.saturation(s, p), true)
+}
+
+func (m Batch) evaluateAt(p LLMProfile, lambda, sat float64, summaries bool) (LLMPrediction, error) {
+	return m.evaluate(p.curves(), p, lambda, sat, summaries)
+}
+
+// evaluate predicts at λ given the saturation rate; summaries fills the percentiles of the
+// Latency fields, which sizing skips (its checks ask the quantile functions for what they need).
+func (m Batch) evaluate(s stepCurves, p LLMProfile, lambda, sat float64, summaries bool) (LLMPrediction, error) {
 	st, ok := m.solve(s, p, lambda)
 	if !ok || lambda >= sat {
 		return LLMPrediction{}, unstableLLM(m.Name(), lambda, sat)
 	}
-	return m.predict(st, p, sat), nil
+	return m.predict(st, p, sat, summaries), nil
 }
 
-func (m Batch) predict(st batchState, p LLMProfile, sat float64) LLMPrediction {
+func (m Batch) predict(st batchState, p LLMProfile, sat float64, summaries bool) LLMPrediction {
 	decodes := p.OutTokens - 1
 	slots := p.MaxBatch
 
@@ -236,7 +243,7 @@ func (m Batch) predict(st batchState, p LLMProfile, sat float64) LLMPrediction {
 		LLMMetrics: LLMMetrics{
 			Model: m.Name(), ArrivalRate: st.lambda, Throughput: st.lambda, SaturationRate: sat,
 			Utilization: st.lambda / sat, PWait: pWait, MeanBatch: st.batch,
-			QueueDelay: latencyOf(meanWait, waitQ),
+			QueueDelay: latencyOf(meanWait, waitQ, summaries),
 		},
 		quantile: map[Metric]func(float64) float64{
 			MetricTTFT: ttft.quantile,
@@ -244,9 +251,9 @@ func (m Batch) predict(st batchState, p LLMProfile, sat float64) LLMPrediction {
 			MetricE2E:  e2e.quantile,
 		},
 	}
-	pred.TTFT = latencyOf(ttft.mean(), ttft.quantile)
-	pred.ITL = latencyOf(st.cycle, itlQ)
-	pred.E2E = latencyOf(e2e.mean(), e2e.quantile)
+	pred.TTFT = latencyOf(ttft.mean(), ttft.quantile, summaries)
+	pred.ITL = latencyOf(st.cycle, itlQ, summaries)
+	pred.E2E = latencyOf(e2e.mean(), e2e.quantile, summaries)
 	return pred
 }
 

@@ -41,8 +41,9 @@ func SizeLLM(model LLMModel, p LLMProfile, totalRate float64, targets []Target) 
 			capShare, capName = t.Limit, t.String()
 		}
 	}
+	evaluate := func(p LLMProfile, rate float64) (LLMPrediction, error) { return predictAt(model, p, rate, sat, false) }
 	meetsAll := func(rate float64) (bool, string) {
-		pred, err := model.Evaluate(p, rate)
+		pred, err := evaluate(p, rate)
 		if err != nil {
 			return false, "stability"
 		}
@@ -56,14 +57,14 @@ func SizeLLM(model LLMModel, p LLMProfile, totalRate float64, targets []Target) 
 	// Even a nearly idle replica must meet the targets, or no number of replicas will.
 	idle := sat * 1e-6
 	if ok, failing := meetsAll(idle); !ok {
-		pred, _ := model.Evaluate(p, idle)
+		pred, _ := evaluate(p, idle)
 		return LLMSizing{}, infeasibleLLM(failing, targets, pred)
 	}
 	top := capShare * sat
 	best, binding := top, capName
 	if ok, failing := meetsAll(top); !ok {
 		lo, hi := idle, top
-		for i := 0; i < 60 && hi-lo > 1e-9*hi; i++ {
+		for i := 0; i < 60 && hi-lo > 1e-6*hi; i++ {
 			mid := (lo + hi) / 2
 			if ok, f := meetsAll(mid); ok {
 				lo = mid
@@ -74,7 +75,7 @@ func SizeLLM(model LLMModel, p LLMProfile, totalRate float64, targets []Target) 
 		best, binding = lo, failing
 	}
 	replicas := int(math.Ceil(totalRate/best - 1e-9))
-	sizing, err := EvaluateLLM(model, p, totalRate, replicas, targets)
+	sizing, err := evaluateFleet(model, p, totalRate, replicas, targets, sat)
 	if err != nil {
 		return LLMSizing{}, err
 	}
@@ -84,10 +85,18 @@ func SizeLLM(model LLMModel, p LLMProfile, totalRate float64, targets []Target) 
 
 // EvaluateLLM predicts each replica's metrics when totalRate is spread evenly over the replicas.
 func EvaluateLLM(model LLMModel, p LLMProfile, totalRate float64, replicas int, targets []Target) (LLMSizing, error) {
+	if err := checkLLMInput(p, totalRate); err != nil {
+		return LLMSizing{}, err
+	}
+	return evaluateFleet(model, p, totalRate, replicas, targets, 0)
+}
+
+// evaluateFleet is EvaluateLLM with the saturation rate, when already known (0 when not).
+func evaluateFleet(model LLMModel, p LLMProfile, totalRate float64, replicas int, targets []Target, sat float64) (LLMSizing, error) {
 	if replicas < 1 {
 		return LLMSizing{}, fmt.Errorf("%w: replicas must be ≥ 1, got %d", ErrInvalid, replicas)
 	}
-	pred, err := model.Evaluate(p, totalRate/float64(replicas))
+	pred, err := predictAt(model, p, totalRate/float64(replicas), sat, true)
 	if err != nil {
 		return LLMSizing{}, fmt.Errorf("%d replicas: %w", replicas, err)
 	}

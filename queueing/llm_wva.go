@@ -33,6 +33,14 @@ func (w WVA) Evaluate(p LLMProfile, lambda float64) (LLMPrediction, error) {
 	if err := checkLLMInput(p, lambda); err != nil {
 		return LLMPrediction{}, err
 	}
+	return w.evaluate(p, lambda, true)
+}
+
+func (w WVA) evaluateAt(p LLMProfile, lambda, _ float64, summaries bool) (LLMPrediction, error) {
+	return w.evaluate(p, lambda, summaries)
+}
+
+func (w WVA) evaluate(p LLMProfile, lambda float64, summaries bool) (LLMPrediction, error) {
 	s := p.curves()
 	n := p.MaxBatch
 	sat := float64(n) / wvaTau(s, p, float64(n))
@@ -97,7 +105,7 @@ func (w WVA) Evaluate(p LLMProfile, lambda float64) (LLMPrediction, error) {
 		LLMMetrics: LLMMetrics{
 			Model: w.Name(), ArrivalRate: lambda, Throughput: x, SaturationRate: sat, Utilization: lambda / sat,
 			PWait: pWait, MeanBatch: busySlots,
-			QueueDelay: latencyOf(wq, waitQ),
+			QueueDelay: latencyOf(wq, waitQ, summaries),
 		},
 		quantile: map[Metric]func(float64) float64{
 			MetricTTFT: func(q float64) float64 { return waitQ(q) + prefill },
@@ -105,9 +113,9 @@ func (w WVA) Evaluate(p LLMProfile, lambda float64) (LLMPrediction, error) {
 			MetricE2E:  func(q float64) float64 { return waitQ(q) + service },
 		},
 	}
-	pred.TTFT = latencyOf(wq+prefill, pred.quantile[MetricTTFT])
-	pred.ITL = latencyOf(itl, pred.quantile[MetricITL])
-	pred.E2E = latencyOf(e2e, pred.quantile[MetricE2E])
+	pred.TTFT = latencyOf(wq+prefill, pred.quantile[MetricTTFT], summaries)
+	pred.ITL = latencyOf(itl, pred.quantile[MetricITL], summaries)
+	pred.E2E = latencyOf(e2e, pred.quantile[MetricE2E], summaries)
 	return pred, nil
 }
 

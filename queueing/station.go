@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/integrate/quad"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -176,9 +175,9 @@ func (q Queue) ResponseTail(t float64) float64 {
 		integral := 0.0
 		for i := 0; i < panels; i++ {
 			lo, hi := span*float64(i)/panels, span*float64(i+1)/panels
-			integral += quad.Fixed(func(w float64) float64 {
+			integral += gaussLegendre(func(w float64) float64 {
 				return theta * math.Exp(-theta*w) * svc.Survival(t-w)
-			}, lo, hi, 16, nil, 0)
+			}, lo, hi)
 		}
 		return (1-c)*svc.Survival(t) + c*(math.Exp(-theta*t)+integral)
 	}
@@ -239,8 +238,11 @@ func (q Queue) Metrics() Metrics {
 	}
 }
 
-// quantileFromTail inverts a non-increasing tail function by bracketing and bisection. scale is a
-// typical magnitude of the answer, used to start the bracket.
+// quantileTolerance is the relative precision of quantiles, far below any latency that matters.
+const quantileTolerance = 1e-9
+
+// quantileFromTail inverts a non-increasing tail function: it brackets the quantile by doubling
+// from scale, a typical magnitude of the answer, then finds it with findRoot.
 func quantileFromTail(tail func(float64) float64, p, scale float64) float64 {
 	target := 1 - p
 	if tail(0) <= target {
@@ -250,14 +252,9 @@ func quantileFromTail(tail func(float64) float64, p, scale float64) float64 {
 	for i := 0; tail(hi) > target && i < 2000; i++ {
 		hi *= 2
 	}
-	lo := 0.0
-	for i := 0; i < 200 && hi-lo > 1e-12*hi; i++ {
-		mid := (lo + hi) / 2
-		if tail(mid) > target {
-			lo = mid
-		} else {
-			hi = mid
-		}
+	lo := hi / 2
+	if tail(lo) <= target {
+		lo = 0
 	}
-	return (lo + hi) / 2
+	return findRoot(func(t float64) float64 { return tail(t) - target }, lo, hi, quantileTolerance)
 }
