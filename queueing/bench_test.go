@@ -29,13 +29,14 @@ func BenchmarkErlangC(b *testing.B) {
 	}
 }
 
-// sizeNaively is the reference sizing: for each c from ⌊a⌋+1, recompute Erlang C and test P(T > t).
-func sizeNaively(s Station, t Target) int {
+// sizeNaively is the reference sizing: for each c from ⌊a⌋+1, recompute Erlang C from scratch and
+// test the target; then report the same checks as SizeStation.
+func sizeNaively(s Station, t Target) []Check {
 	for c := int(s.OfferedLoad()) + 1; ; c++ {
 		s.Servers = c
 		q, _ := s.Solve()
 		if q.meets(t) {
-			return c
+			return q.Check([]Target{t})
 		}
 	}
 }
@@ -58,7 +59,7 @@ func BenchmarkSizeStation(b *testing.B) {
 		if c <= 1000 {
 			b.Run(fmt.Sprintf("c=%d/reference-recompute", c), func(b *testing.B) {
 				for b.Loop() {
-					sink = float64(sizeNaively(s, target[0]))
+					sink = sizeNaively(s, target[0])[0].Value
 				}
 			})
 		}

@@ -30,7 +30,7 @@ const maxServers = 1 << 26
 
 // SizeStation finds the smallest number of servers for which the station (its Servers field is
 // ignored) meets every target. It walks c upward with one step of the Erlang B recursion per
-// candidate, so sizing for c = 100,000 costs about 100,000 multiplications, and checks percentile
+// candidate, so sizing for c = 100,000 costs about 100,000 multiply-adds, and checks percentile
 // targets through the closed-form tail (P(T > limit) ≤ 1 − p) rather than inverting it. A target
 // that no size meets, such as a p95 below the service time's own p95, returns ErrInfeasible.
 func SizeStation(s Station, targets []Target) (StationSizing, error) {
@@ -45,16 +45,16 @@ func SizeStation(s Station, targets []Target) (StationSizing, error) {
 		return StationSizing{}, err
 	}
 	a := s.OfferedLoad()
-	b := 1.0
+	inv, perErlang := 1.0, 1/a
 	var failedBefore []Target
 	for c := 1; c <= maxServers; c++ {
-		b = erlangBStep(b, c, a)
+		inv = erlangInvStep(inv, c, perErlang)
 		if float64(c) <= a {
 			continue
 		}
 		cand := s
 		cand.Servers = c
-		q, err := cand.solveWithB(b)
+		q, err := cand.solveWithB(1 / inv)
 		if err != nil {
 			return StationSizing{}, err
 		}

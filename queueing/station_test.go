@@ -223,3 +223,20 @@ func TestSizingNamesTheBindingTarget(t *testing.T) {
 		})
 	}
 }
+
+// The e2e distribution folds a narrow uniform into the Gaussian noise (mixture.go): that shortcut
+// must agree with integrating the uniform exactly.
+func TestNarrowUniformFoldsIntoTheNoise(t *testing.T) {
+	for _, rate := range []float64{0, 5, 50} {
+		sd, width := 0.06, 0.015 // width = σ/4, the widest folded
+		exact := func(y float64) float64 {
+			return gaussLegendre(func(u float64) float64 { return expNoiseCDF(y-u, rate, sd) }, 0, width) / width
+		}
+		folded := delayPart{weight: 1, width: width, rate: rate, sd: sd}
+		for _, y := range []float64{-0.1, 0, 0.05, 0.1, 0.2, 0.4} {
+			if d := math.Abs(folded.cdf(y) - exact(y)); d > 1e-3 {
+				t.Errorf("rate %v at %v: folded %.5f, exact %.5f", rate, y, folded.cdf(y), exact(y))
+			}
+		}
+	}
+}
