@@ -122,6 +122,12 @@ func seconds(v float64) string { return fmt.Sprintf("%.4gs", v) }
 
 // serviceQuantile is the p-quantile of the service time: exponential, deterministic or gamma.
 func serviceQuantile(s Station, p float64) float64 {
+	switch s.ServiceSCV {
+	case 1:
+		return -math.Log1p(-p) / s.ServiceRate
+	case 0:
+		return 1 / s.ServiceRate
+	}
 	q := Queue{Station: s, theta: math.Inf(1)} // no wait: the response tail is the service tail
 	return quantileFromTail(q.ResponseTail, p, 1/s.ServiceRate)
 }
