@@ -7,69 +7,29 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
-	"strconv"
 
+	"github.com/headroom-oss/headroom/internal/enginedata"
 	"github.com/headroom-oss/headroom/queueing"
 )
-
-type summary struct {
-	Mean float64 `json:"mean"`
-	P95  float64 `json:"p95"`
-}
-
-type engine struct {
-	Slots           int     `json:"slots"`
-	InTokens        float64 `json:"in_tokens"`
-	OutTokens       float64 `json:"out_tokens"`
-	PrefillMaxBatch int     `json:"prefill_max_batch"`
-	Seconds         float64 `json:"seconds_per_rate"`
-	StepMs          struct {
-		Decode  map[string]float64 `json:"decode"`
-		Prefill map[string]float64 `json:"prefill"`
-	} `json:"step_ms"`
-	Runs []struct {
-		Rate     float64            `json:"rate"`
-		Requests int                `json:"requests"`
-		Summary  map[string]summary `json:"summary"`
-	} `json:"runs"`
-}
 
 func main() {
 	path := "queueing/testdata/engine-h100-llama-3-8b-slots64.summary.json"
 	if len(os.Args) > 1 {
 		path = os.Args[1]
 	}
-	raw, err := os.ReadFile(path)
+	e, err := enginedata.Load(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "llmfidelity:", err)
 		os.Exit(1)
 	}
-	var e engine
-	if err := json.Unmarshal(raw, &e); err != nil {
-		fmt.Fprintln(os.Stderr, "llmfidelity:", err)
-		os.Exit(1)
-	}
-	steps := queueing.LLMProfile{MaxBatch: e.Slots, InTokens: e.InTokens, OutTokens: e.OutTokens, MaxPrefillBatch: e.PrefillMaxBatch}
-	for k, ms := range e.StepMs.Decode {
-		b, _ := strconv.ParseFloat(k, 64)
-		steps.DecodeSteps = append(steps.DecodeSteps, queueing.DecodePoint{Batch: b, Ms: ms})
-	}
-	for k, ms := range e.StepMs.Prefill {
-		n, _ := strconv.ParseFloat(k, 64)
-		steps.PrefillSteps = append(steps.PrefillSteps, queueing.PrefillPoint{Tokens: n * e.InTokens, Ms: ms})
-	}
-	sort.Slice(steps.DecodeSteps, func(i, j int) bool { return steps.DecodeSteps[i].Batch < steps.DecodeSteps[j].Batch })
-	fits := queueing.LLMProfile{Alpha: 7.302801, Beta: 0.0333287, Gamma: 2.344219, Delta: 0.0276868,
-		MaxBatch: e.Slots, InTokens: e.InTokens, OutTokens: e.OutTokens, MaxPrefillBatch: e.PrefillMaxBatch}
+	steps, fits := e.StepProfile(), e.FitProfile()
 
 	fmt.Println("| profile | model | rate nominal / offered | TTFT mean | TTFT p95 | ITL mean | ITL p95 | E2E mean | E2E p95 |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, run := range e.Runs {
-		offered := float64(run.Requests) / e.Seconds
+		offered := e.Offered(run)
 		s := run.Summary
 		fmt.Printf("| measured | engine | %g / %.2f | %.1f | %.1f | %.2f | %.2f | %.0f | %.0f |\n", run.Rate, offered,
 			ms(s["ttft"].Mean), ms(s["ttft"].P95), ms(s["itl"].Mean), ms(s["itl"].P95), ms(s["e2e"].Mean), ms(s["e2e"].P95))

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -185,6 +184,5 @@ func (v analysisView) WriteTable(w io.Writer) error {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
-	_ = strings.TrimSpace
 	return nil
 }

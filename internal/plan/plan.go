@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strings"
 
 	"github.com/headroom-oss/headroom/internal/output"
 	"github.com/headroom-oss/headroom/queueing"
@@ -143,12 +142,4 @@ func Explain(err error) error {
 		return fmt.Errorf("%w (relax the target or change the hardware/profile)", err)
 	}
 	return err
-}
-
-func joinNames(ts []queueing.Target) string {
-	s := make([]string, len(ts))
-	for i, t := range ts {
-		s[i] = t.String()
-	}
-	return strings.Join(s, ",")
 }
