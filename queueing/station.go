@@ -102,8 +102,14 @@ func (q Queue) Utilization() float64 { return q.OfferedLoad() / float64(q.Server
 // ErlangB is the blocking probability the same servers would have without a queue.
 func (q Queue) ErlangB() float64 { return q.erlangB }
 
-// PWait is the probability that an arrival waits (Erlang C; the Allen–Cunneen approximation keeps it).
-func (q Queue) PWait() float64 { return q.erlangC }
+// PWait is the probability that an arrival waits (Erlang C; the Allen–Cunneen approximation keeps
+// it, except that with no variability at all, c_a² + c_s² = 0, nobody waits).
+func (q Queue) PWait() float64 {
+	if q.wq == 0 {
+		return 0
+	}
+	return q.erlangC
+}
 
 // MeanWait is Wq: C/(cμ − λ) for M/M/c, times (c_a² + c_s²)/2 otherwise.
 func (q Queue) MeanWait() float64 { return q.wq }
@@ -132,8 +138,11 @@ func lgamma(x float64) float64 {
 
 // WaitTail is P(Wq > t) = C·e^{−θt}; θ = cμ − λ for M/M/c.
 func (q Queue) WaitTail(t float64) float64 {
-	if t < 0 {
+	switch {
+	case t < 0:
 		return 1
+	case math.IsInf(q.theta, 1): // c_a² + c_s² = 0: Allen–Cunneen leaves no wait
+		return 0
 	}
 	return q.erlangC * math.Exp(-q.theta*t)
 }

@@ -119,6 +119,17 @@ func TestAllenCunneenIsExactForOneServer(t *testing.T) {
 	}
 }
 
+func TestDeterministicArrivalsAndServiceNeverWait(t *testing.T) {
+	q, err := Station{ArrivalRate: 3, ServiceRate: 1, Servers: 4}.Solve() // SCVs 0: D/D/4
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := q.Metrics()
+	if m.Wait.Mean != 0 || m.Wait.P99 != 0 || m.PWait != 0 || math.Abs(m.Response.P95-1) > 1e-9 || q.WaitTail(0) != 0 {
+		t.Errorf("D/D/c metrics %+v: want no wait and a response of exactly the service time", m)
+	}
+}
+
 func TestResponseTailAgreesAcrossServiceShapes(t *testing.T) {
 	// A gamma service of SCV 1 is exponential: the numeric path must agree with the closed form.
 	exp, _ := MMc(3, 1, 4).Solve()
