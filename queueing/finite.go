@@ -19,6 +19,42 @@ type FiniteQueue struct {
 	Lq          float64 `json:"lq" yaml:"lq"`
 	W           float64 `json:"w" yaml:"w"`
 	Wq          float64 `json:"wq" yaml:"wq"`
+	PWait       float64 `json:"p_wait" yaml:"p_wait"` // of an admitted request
+	Wait        Latency `json:"wait" yaml:"wait"`
+	Response    Latency `json:"latency" yaml:"latency"`
+
+	serviceRate float64
+	wait        erlangMixture
+}
+
+// Percentile is the p-quantile of the wait (wait true) or of the response time of admitted requests.
+func (f FiniteQueue) Percentile(wait bool, p float64) float64 {
+	if wait {
+		if p <= 1-f.PWait {
+			return 0
+		}
+		return f.wait.quantile(p)
+	}
+	return quantileFromTail(f.ResponseTail, p, f.W)
+}
+
+// WaitTail is P(Wq > t) for an admitted request: a mixture of Erlangs over the states it finds.
+func (f FiniteQueue) WaitTail(t float64) float64 { return f.wait.tail(t) }
+
+// ResponseTail is P(Wq + S > t) for an admitted request, S ~ Exp(μ) independent of the wait:
+// P(S > t) + ∫₀ᵗ μe^{−μs}·P(Wq > t − s) ds, integrated in panels.
+func (f FiniteQueue) ResponseTail(t float64) float64 {
+	if t <= 0 {
+		return 1
+	}
+	mu := f.serviceRate
+	const panels = 8
+	integral := 0.0
+	for i := 0; i < panels; i++ {
+		lo, hi := t*float64(i)/panels, t*float64(i+1)/panels
+		integral += gaussLegendre(func(s float64) float64 { return mu * math.Exp(-mu*s) * f.wait.tail(t-s) }, lo, hi)
+	}
+	return math.Min(1, math.Exp(-mu*t)+integral)
 }
 
 // MMcK solves the M/M/c/K birth–death chain. It is stable at any load, so λ ≥ cμ is allowed. K in the millions
@@ -57,10 +93,21 @@ func MMcK(arrivalRate, serviceRate float64, servers, capacity int) (FiniteQueue,
 		busy += float64(min(n, servers)) * p[n]
 	}
 	x := arrivalRate * (1 - p[capacity])
-	return FiniteQueue{
+	q := FiniteQueue{
 		Servers: servers, Capacity: capacity, PBlock: p[capacity], Throughput: x,
-		Utilization: busy / float64(servers), L: l, Lq: lq, W: l / x, Wq: lq / x,
-	}, nil
+		Utilization: busy / float64(servers), L: l, Lq: lq, W: l / x, Wq: lq / x, serviceRate: serviceRate,
+	}
+	// An admitted arrival sees n < K present with probability p_n/(1 − p_K) (PASTA); from n ≥ c it
+	// waits for n − c + 1 departures at rate cμ.
+	seen := make([]float64, capacity)
+	for n := range seen {
+		seen[n] = p[n] / (1 - p[capacity])
+	}
+	q.wait = newErlangMixture(seen, servers, float64(servers)*serviceRate)
+	q.PWait = q.wait.pWait()
+	q.Wait = latencyOf(q.Wq, func(pr float64) float64 { return q.Percentile(true, pr) }, true)
+	q.Response = latencyOf(q.W, func(pr float64) float64 { return q.Percentile(false, pr) }, true)
+	return q, nil
 }
 
 // KingmanWait is Kingman's approximation of the mean wait in a G/G/1 queue:

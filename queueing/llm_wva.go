@@ -78,28 +78,18 @@ func (w WVA) evaluate(p LLMProfile, lambda float64, summaries bool) (LLMPredicti
 	itl := s.decode(nEff)
 
 	// An arrival that finds m ≥ N present (not blocked) waits for m−N+1 departures at rate μ(N).
-	muN := sat
-	pWait := 0.0
-	for m := n; m < k; m++ {
-		pWait += prob[m]
+	seen := make([]float64, k)
+	for m := range seen {
+		seen[m] = prob[m] / (1 - prob[k])
 	}
-	pWait /= 1 - prob[k]
-	waitTail := func(t float64) float64 {
-		if t <= 0 {
-			return pWait
+	wait := newErlangMixture(seen, n, sat)
+	pWait := wait.pWait()
+	waitQ := func(q float64) float64 {
+		if q <= 1-pWait {
+			return 0
 		}
-		x := muN * t
-		tail, logTerm := 0.0, -x // P(Erlang(j) > t) = Σ_{i<j} e^{−x}xⁱ/i!
-		sum := 0.0
-		for m := n; m < k; m++ {
-			j := m - n + 1
-			tail += math.Exp(logTerm)
-			logTerm += math.Log(x) - math.Log(float64(j))
-			sum += prob[m] * math.Min(tail, 1)
-		}
-		return sum / (1 - prob[k])
+		return wait.quantile(q)
 	}
-	waitQ := func(q float64) float64 { return quantileFromTail(waitTail, q, math.Max(wq, 1e-6)) }
 	e2e := wq + service
 	pred := LLMPrediction{
 		LLMMetrics: LLMMetrics{

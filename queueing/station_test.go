@@ -150,6 +150,9 @@ func TestFiniteQueueReducesToKnownCases(t *testing.T) {
 	long, _ := MMcK(2, 1, 3, 5000)
 	inf, _ := MMc(2, 1, 3).Solve()
 	near(t, "large K approaches M/M/c Wq", long.Wq, inf.MeanWait(), 1e-9)
+	// With room to spare the percentiles are those of M/M/c.
+	near(t, "large K p95 response", long.Response.P95, inf.ResponseQuantile(0.95), 1e-6)
+	near(t, "large K p99 wait", long.Wait.P99, inf.WaitQuantile(0.99), 1e-6)
 	over, err := MMcK(50, 1, 2, 2000000)
 	if err != nil || math.IsNaN(over.PBlock) || over.Throughput > 2+1e-9 {
 		t.Errorf("overloaded M/M/c/K: %+v, %v", over, err)

@@ -63,6 +63,7 @@ func TestCommandsPrintTheirGoldenOutput(t *testing.T) {
 		{"plan-mgc.yaml", []string{"plan", "--rate", "40", "--service-time", "120ms", "--service-scv", "0.5", "--arrival-scv", "2", "--slo", "p99=1s,util=0.85", "-o", "yaml"}},
 		{"plan-llm.txt", []string{"plan", "--rate", "100", "--llm-profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "ttft=500ms,itl=24ms"}},
 		{"plan-llm-servers.json", []string{"plan", "--rate", "100", "--llm-profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "ttft_p95=50ms", "--servers", "3", "-o", "json"}},
+		{"plan-mmck.txt", []string{"plan", "--rate", "40", "--service-time", "120ms", "--servers", "5", "--capacity", "8", "--slo", "p95=500ms"}},
 		{"analyze.txt", []string{"analyze", "testdata/metrics.csv", "--servers", "4"}},
 		{"demo.txt", []string{"demo"}},
 	}
@@ -136,6 +137,8 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"negative rate", []string{"plan", "--rate", "-1", "--service-time", "120ms", "--slo", "p95=500ms"}, 1, "arrival rate must be a positive"},
 		{"NaN rate", []string{"plan", "--rate", "NaN", "--service-time", "120ms", "--slo", "p95=500ms"}, 1, "arrival rate must be a positive"},
 		{"no rate", []string{"plan", "--service-time", "120ms"}, 2, "--rate is required"},
+		{"capacity without servers", []string{"plan", "--rate", "4", "--service-time", "120ms", "--capacity", "8", "--slo", "p95=1s"}, 2, "give --servers N too"},
+		{"capacity below servers", []string{"plan", "--rate", "4", "--service-time", "120ms", "--servers", "4", "--capacity", "2"}, 1, "servers ≤ capacity"},
 		{"no SLO", []string{"plan", "--rate", "4", "--service-time", "120ms"}, 2, "give --slo"},
 		{"infeasible latency", []string{"plan", "--rate", "40", "--service-time", "120ms", "--slo", "p95=300ms"}, 1, "infeasible"},
 		{"infeasible ITL", []string{"plan", "--rate", "10", "--llm-profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "itl=5ms"}, 1, "decode step of a batch of one"},

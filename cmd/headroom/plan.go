@@ -18,6 +18,7 @@ type planFlags struct {
 	arrivalSCV  float64
 	serviceSCV  float64
 	servers     int
+	capacity    int
 	slo         string
 
 	profilePath     string
@@ -55,7 +56,9 @@ LLM replicas with continuous batching, from a profile of step times (see example
   fields, or describe the replica without a profile. Setting --alpha or --beta replaces measured decode
   steps with the line; --gamma or --delta does the same for prefill.
 
---servers N evaluates N replicas instead of sizing; the targets are then checked, not solved for.`,
+--servers N evaluates N replicas instead of sizing; the targets are then checked, not solved for.
+--servers N --capacity K evaluates an M/M/c/K station whose queue holds K requests in all: the
+blocking probability, the throughput, and the latency of the requests admitted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
@@ -75,6 +78,7 @@ LLM replicas with continuous batching, from a profile of step times (see example
 	fl.Float64Var(&f.arrivalSCV, "arrival-scv", 1, "squared coefficient of variation of inter-arrival times (1 = Poisson)")
 	fl.Float64Var(&f.serviceSCV, "service-scv", 1, "squared coefficient of variation of service times (1 = exponential, 0 = fixed)")
 	fl.IntVar(&f.servers, "servers", 0, "evaluate this many servers/replicas instead of sizing")
+	fl.IntVar(&f.capacity, "capacity", 0, "with --servers: room for this many requests in all, in service and waiting (M/M/c/K); arrivals beyond are lost")
 	fl.StringVar(&f.slo, "slo", "", "targets, e.g. p95=500ms,util=0.8 or ttft=500ms,itl=24ms")
 	fl.StringVar(&f.profilePath, "llm-profile", "", "LLM replica profile (YAML or JSON), e.g. examples/h100-llama-3-8b.yaml")
 	fl.StringVar(&f.llmModel, "llm-model", "batch", "LLM replica model: batch or wva")
@@ -101,6 +105,9 @@ func runPlan(fl *pflag.FlagSet, f *planFlags) (output.Tabler, error) {
 	if f.servers < 0 {
 		return nil, usagef("--servers must be ≥ 1, got %d", f.servers)
 	}
+	if f.capacity < 0 || f.capacity > 0 && f.servers == 0 {
+		return nil, usagef("--capacity K evaluates a given size: give --servers N too, with K ≥ N")
+	}
 	if llm {
 		return planLLM(fl, f)
 	}
@@ -112,7 +119,7 @@ func runPlan(fl *pflag.FlagSet, f *planFlags) (output.Tabler, error) {
 		return nil, err
 	}
 	r, err := plan.Station(plan.StationRequest{Rate: f.rate, ServiceTime: f.serviceTime.Seconds(),
-		ArrivalSCV: f.arrivalSCV, ServiceSCV: f.serviceSCV, Targets: targets, Servers: f.servers})
+		ArrivalSCV: f.arrivalSCV, ServiceSCV: f.serviceSCV, Targets: targets, Servers: f.servers, Capacity: f.capacity})
 	if err != nil {
 		return nil, plan.Explain(err)
 	}

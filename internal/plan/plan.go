@@ -24,6 +24,7 @@ type StationRequest struct {
 	ServiceSCV  float64
 	Targets     []queueing.Target
 	Servers     int // evaluate this size instead of sizing when > 0
+	Capacity    int // with Servers: room for this many requests in all (M/M/c/K); arrivals beyond are lost
 }
 
 // StationReport is the plan of a c-server station.
@@ -42,6 +43,9 @@ type StationReport struct {
 	InSystem      float64          `json:"in_system" yaml:"in_system"`
 	Checks        []queueing.Check `json:"checks" yaml:"checks"`
 	StartingPoint int              `json:"square_root_staffing,omitempty" yaml:"square_root_staffing,omitempty"`
+	Capacity      int              `json:"capacity,omitempty" yaml:"capacity,omitempty"`
+	PBlock        *float64         `json:"p_block,omitempty" yaml:"p_block,omitempty"`
+	Throughput    float64          `json:"throughput" yaml:"throughput"`
 	Notes         []string         `json:"notes,omitempty" yaml:"notes,omitempty"`
 }
 
@@ -49,6 +53,9 @@ type StationReport struct {
 func Station(req StationRequest) (StationReport, error) {
 	if err := positive("--service-time", req.ServiceTime); err != nil {
 		return StationReport{}, err
+	}
+	if req.Capacity > 0 {
+		return finiteStation(req)
 	}
 	st := queueing.Station{ArrivalRate: req.Rate, ServiceRate: 1 / req.ServiceTime, Servers: req.Servers,
 		ArrivalSCV: req.ArrivalSCV, ServiceSCV: req.ServiceSCV}
@@ -72,7 +79,7 @@ func Station(req StationRequest) (StationReport, error) {
 	r := StationReport{
 		Model: m.Model, Rate: req.Rate, ServiceTime: req.ServiceTime, Replicas: m.Servers,
 		Utilization: m.Utilization, PWait: m.PWait, Latency: m.Response, Wait: m.Wait, Binding: binding,
-		OfferedLoad: m.OfferedLoad, QueueLength: m.Lq, InSystem: m.L, Checks: checks,
+		OfferedLoad: m.OfferedLoad, QueueLength: m.Lq, InSystem: m.L, Checks: checks, Throughput: req.Rate,
 	}
 	if m.Model != "M/M/c" {
 		r.Notes = append(r.Notes, "M/G/c and G/G/c use the Allen–Cunneen approximation (Kingman's at one server); percentiles take the wait as exponential and the service as gamma")
@@ -83,6 +90,50 @@ func Station(req StationRequest) (StationReport, error) {
 				r.StartingPoint = n
 			}
 		}
+	}
+	return r, nil
+}
+
+// finiteStation evaluates an M/M/c/K station: c servers with room for K requests in all.
+func finiteStation(req StationRequest) (StationReport, error) {
+	if req.Servers < 1 {
+		return StationReport{}, errors.New("--capacity evaluates a given size: give --servers too")
+	}
+	if req.ArrivalSCV != 1 || req.ServiceSCV != 1 {
+		return StationReport{}, errors.New("--capacity (M/M/c/K) takes Poisson arrivals and exponential service: drop --arrival-scv/--service-scv")
+	}
+	f, err := queueing.MMcK(req.Rate, 1/req.ServiceTime, req.Servers, req.Capacity)
+	if err != nil {
+		return StationReport{}, err
+	}
+	block := f.PBlock
+	r := StationReport{
+		Model: "M/M/c/K", Rate: req.Rate, ServiceTime: req.ServiceTime, Replicas: req.Servers,
+		Utilization: f.Utilization, PWait: f.PWait, Latency: f.Response, Wait: f.Wait, Binding: BindingFixed,
+		OfferedLoad: req.Rate * req.ServiceTime, QueueLength: f.Lq, InSystem: f.L,
+		Capacity: req.Capacity, PBlock: &block, Throughput: f.Throughput,
+		Notes: []string{"latency and wait are those of admitted requests; p_block of arrivals are lost"},
+	}
+	for _, t := range req.Targets {
+		var v float64
+		met := false
+		switch t.Metric {
+		case queueing.MetricLatency:
+			v, met = f.Response.Mean, f.Response.Mean <= t.Limit
+			if t.Quantile > 0 {
+				v, met = f.Percentile(false, t.Quantile), f.ResponseTail(t.Limit) <= 1-t.Quantile
+			}
+		case queueing.MetricWait:
+			v, met = f.Wait.Mean, f.Wait.Mean <= t.Limit
+			if t.Quantile > 0 {
+				v, met = f.Percentile(true, t.Quantile), f.WaitTail(t.Limit) <= 1-t.Quantile
+			}
+		case queueing.MetricPWait:
+			v, met = f.PWait, f.PWait <= t.Limit
+		case queueing.MetricUtilization:
+			v, met = f.Utilization, f.Utilization <= t.Limit
+		}
+		r.Checks = append(r.Checks, queueing.Check{Target: t, Name: t.String(), Value: v, Met: met})
 	}
 	return r, nil
 }
@@ -101,6 +152,9 @@ func (r StationReport) WriteTable(w io.Writer) error {
 	fmt.Fprintf(tw, "replicas\t%d\t(binding: %s)\n", r.Replicas, r.Binding)
 	fmt.Fprintf(tw, "utilization\t%s\n", output.Percent(r.Utilization))
 	fmt.Fprintf(tw, "P(wait)\t%s\n", output.Percent(r.PWait))
+	if r.PBlock != nil {
+		fmt.Fprintf(tw, "P(block)\t%s\t(capacity %d; throughput %.4g req/s)\n", output.Percent(*r.PBlock), r.Capacity, r.Throughput)
+	}
 	writeLatencyRows(tw, []string{"latency", "wait"}, []queueing.Latency{r.Latency, r.Wait})
 	writeChecks(tw, r.Checks)
 	if r.StartingPoint > 0 {
