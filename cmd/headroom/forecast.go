@@ -1,0 +1,220 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/headroom-oss/headroom/forecast"
+	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/plot"
+)
+
+type forecastFlags struct {
+	input   string
+	horizon int
+	season  string
+	method  string
+	levels  string
+	step    time.Duration
+	noClean bool
+	plot    string
+}
+
+func newForecastCmd(g *globals) *cobra.Command {
+	f := &forecastFlags{}
+	cmd := &cobra.Command{
+		Use:   "forecast",
+		Short: "Forecast load with trend, daily/weekly seasons and prediction intervals",
+		Long: `forecast predicts a load series: the chosen model, per-step predictions with 80% and 95% intervals,
+the trend, the hour-of-day and day-of-week profile, and how far to trust it.
+
+The input is a CSV with a header (timestamp,value; RFC 3339 or Unix seconds) or the JSON answer of a
+Prometheus range query (/api/v1/query_range) holding one series. Irregular timestamps, gaps and
+missing values are put on a regular grid (the median spacing, or --step) by averaging and linear
+interpolation, and the output says so. Outliers are replaced before fitting (--no-clean keeps them)
+and listed.
+
+--season takes the seasonal periods in steps, shortest first (24 for hourly data, 144 for 10-minute
+data; 24,168 adds the week explicitly). With one period m, auto also tries a 7m season when the
+history holds two of them. --method auto (the default) picks, per series, the member that forecast
+the latest horizons of history best; see docs/forecast.md for every method.
+
+  headroom forecast --input load.csv --horizon 48 --season 24
+  headroom forecast --input rate.json --horizon 144 --season 144 --plot forecast.svg -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			res, err := runForecast(f)
+			if err != nil {
+				return err
+			}
+			return output.Write(cmd.OutOrStdout(), format, res)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.input, "input", "", "CSV (timestamp,value) or Prometheus range-query JSON (required)")
+	fl.IntVar(&f.horizon, "horizon", 48, "steps to forecast")
+	fl.StringVar(&f.season, "season", "24", "seasonal periods in steps, comma-separated, shortest first; 0 for none")
+	fl.StringVar(&f.method, "method", "auto", "forecasting method: "+strings.Join(methodNames(), ", "))
+	fl.StringVar(&f.levels, "level", "80,95", "prediction interval levels in percent")
+	fl.DurationVar(&f.step, "step", 0, "grid step to resample to (default: the median spacing of the timestamps)")
+	fl.BoolVar(&f.noClean, "no-clean", false, "keep outliers instead of replacing them before fitting")
+	fl.StringVar(&f.plot, "plot", "", "draw history, forecast and intervals to this .svg or .png file")
+	return cmd
+}
+
+func methodNames() []string {
+	var names []string
+	for _, m := range forecast.Methods() {
+		names = append(names, m.Name)
+	}
+	return names
+}
+
+// parsePeriods reads "24" or "24,168"; "0" or "" means no season.
+func parsePeriods(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := strconv.Atoi(part)
+		if err != nil || p < 0 {
+			return nil, usagef("--season %q: want whole numbers of steps such as 24 or 24,168", s)
+		}
+		if p > 1 {
+			out = append(out, p)
+		}
+	}
+	for i := 1; i < len(out); i++ {
+		if out[i] <= out[i-1] {
+			return nil, usagef("--season %q: list the periods shortest first, each once", s)
+		}
+	}
+	return out, nil
+}
+
+func parseLevels(s string) ([]float64, error) {
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(part), "%"), 64)
+		if err != nil || !(v > 0 && v < 100) {
+			return nil, usagef("--level %q: want percentages between 0 and 100, such as 80,95", s)
+		}
+		out = append(out, v/100)
+	}
+	return out, nil
+}
+
+// forecastView is what the forecast command prints.
+type forecastView struct {
+	Input      string              `json:"input" yaml:"input"`
+	Resampling forecast.Resampling `json:"resampling" yaml:"resampling"`
+	Points     int                 `json:"history_points" yaml:"history_points"`
+	Result     forecast.Result     `json:"forecast" yaml:"forecast"`
+}
+
+func runForecast(f *forecastFlags) (forecastView, error) {
+	if f.input == "" {
+		return forecastView{}, usagef("--input is required: a CSV of timestamp,value or a Prometheus range-query JSON")
+	}
+	periods, err := parsePeriods(f.season)
+	if err != nil {
+		return forecastView{}, err
+	}
+	levels, err := parseLevels(f.levels)
+	if err != nil {
+		return forecastView{}, err
+	}
+	if f.horizon < 1 {
+		return forecastView{}, usagef("--horizon must be ≥ 1, got %d", f.horizon)
+	}
+	data, err := os.ReadFile(f.input)
+	if err != nil {
+		return forecastView{}, fmt.Errorf("read input: %w", err)
+	}
+	obs, err := forecast.ParseObservations(data)
+	if err != nil {
+		return forecastView{}, fmt.Errorf("%s: %w", f.input, err)
+	}
+	series, resampling, err := forecast.Regularize(obs, f.step)
+	if err != nil {
+		return forecastView{}, fmt.Errorf("%s: %w", f.input, err)
+	}
+	res, err := forecast.Predict(forecast.Request{Series: series, Horizon: f.horizon, Periods: periods,
+		Method: f.method, Levels: levels, Clean: !f.noClean})
+	if err != nil {
+		return forecastView{}, fmt.Errorf("%s: %w", f.input, err)
+	}
+	if resampling.Filled > 0 || resampling.Merged > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("resampled to a %s grid: %d slots filled by linear interpolation, %d observations averaged into shared slots",
+			resampling.Step, resampling.Filled, resampling.Merged))
+	}
+	if f.plot != "" {
+		if err := drawForecast(f, series, res); err != nil {
+			return forecastView{}, err
+		}
+	}
+	return forecastView{Input: f.input, Resampling: resampling, Points: len(series.Values), Result: res}, nil
+}
+
+func drawForecast(f *forecastFlags, s forecast.Series, res forecast.Result) error {
+	p := plot.Forecast{Title: fmt.Sprintf("%s: %s forecast, %d steps", f.input, res.Method, f.horizon), History: s.Values}
+	for i := range s.Values {
+		p.HistoryTimes = append(p.HistoryTimes, s.Time(i))
+	}
+	for _, pr := range res.Predictions {
+		p.Times = append(p.Times, pr.Time)
+		p.Values = append(p.Values, pr.Value)
+	}
+	for i := len(res.Intervals) - 1; i >= 0; i-- { // widest first
+		iv := res.Intervals[i]
+		p.Bands = append(p.Bands, plot.Band{Label: fmt.Sprintf("%.0f%% interval", iv.Level*100), Lower: iv.Lower, Upper: iv.Upper})
+	}
+	return plot.Save(p, f.plot)
+}
+
+func (v forecastView) WriteTable(w io.Writer) error {
+	r := v.Result
+	tw := output.NewTable(w)
+	fmt.Fprintf(tw, "input\t%s: %d points every %s\n", v.Input, v.Points, v.Resampling.Step)
+	chosen := r.Method
+	if r.Requested != r.Method {
+		chosen = fmt.Sprintf("%s (chosen by %s)", r.Method, r.Requested)
+	}
+	fmt.Fprintf(tw, "method\t%s, seasons %v\n", chosen, r.Periods)
+	fmt.Fprintf(tw, "trend\t%s (%+.4g per step, %+.4g per day)\n", r.Trend.Direction, r.Trend.SlopePerStep, r.Trend.SlopePerDay)
+	fmt.Fprintf(tw, "confidence\t%s\n", r.Confidence.Summary)
+	fmt.Fprintf(tw, "cleaned\t%d outliers replaced\n", len(r.Cleaned))
+	for _, n := range r.Notes {
+		fmt.Fprintf(tw, "note\t%s\n", n)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = output.NewTable(w)
+	head := "STEP\tTIME\tFORECAST"
+	for _, iv := range r.Intervals {
+		head += fmt.Sprintf("\t%.0f%% LOW\t%.0f%% HIGH", iv.Level*100, iv.Level*100)
+	}
+	fmt.Fprintln(tw, head)
+	for i, p := range r.Predictions {
+		row := fmt.Sprintf("%d\t%s\t%.4g", p.Step, p.Time.UTC().Format("2006-01-02 15:04"), p.Value)
+		for _, iv := range r.Intervals {
+			row += fmt.Sprintf("\t%.4g\t%.4g", iv.Lower[i], iv.Upper[i])
+		}
+		fmt.Fprintln(tw, row)
+	}
+	return tw.Flush()
+}
