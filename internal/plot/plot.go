@@ -92,4 +92,3 @@ func xys(ts []time.Time, vs []float64) plotter.XYs {
 	}
 	return out
 }
-
