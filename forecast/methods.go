@@ -31,9 +31,10 @@ func longest(periods []int) int {
 }
 
 // withWeekly adds a season seven times the primary one (the week of hourly or 10-minute data with a
-// daily season) when only one period is given and the history holds two of the longer cycles.
+// daily season) when only one period is given and the history holds a week and a day. (The
+// decomposition uses the longer season only once it has two full cycles.)
 func withWeekly(periods []int, n int) []int {
-	if len(periods) == 1 && periods[0] > 1 && n >= 14*periods[0] {
+	if len(periods) == 1 && periods[0] > 1 && n >= 8*periods[0] {
 		return []int{periods[0], 7 * periods[0]}
 	}
 	return periods
@@ -84,10 +85,38 @@ func deseasonalised(y []float64, h, m int, f func([]float64) ([]float64, error))
 	return out, nil
 }
 
+// SeasonalMean forecasts each step by the mean of the same phase over the latest k cycles of period
+// m: on noisy, strongly seasonal load it trades the seasonal naive's noise for a little lag.
+func SeasonalMean(y []float64, h, m, k int) ([]float64, error) {
+	n := len(y)
+	if m <= 1 || n < m {
+		return nil, fmt.Errorf("a seasonal mean needs one full season of %d, got %d points", m, n)
+	}
+	out := make([]float64, h)
+	for i := range out {
+		sum, count := 0.0, 0
+		for j := 1; j <= k; j++ {
+			idx := n - j*m + i%m
+			if idx < 0 {
+				break
+			}
+			sum += y[idx]
+			count++
+		}
+		out[i] = sum / float64(count)
+	}
+	return out, nil
+}
+
 // mstlForecast decomposes y (in logarithms when asked and possible), forecasts the seasonally
 // adjusted series by simple exponential smoothing and adds the seasons back.
 func mstlForecast(y []float64, h int, periods []int, logScale bool) ([]float64, error) {
-	d, err := Decompose(y, periods, DecomposeOptions{Log: logScale && allPositive(y), RecentCycles: 3})
+	return mstlRecent(y, h, periods, logScale, 3)
+}
+
+// mstlRecent is mstlForecast with the seasonal profiles estimated over the latest `recent` cycles.
+func mstlRecent(y []float64, h int, periods []int, logScale bool, recent int) ([]float64, error) {
+	d, err := Decompose(y, periods, DecomposeOptions{Log: logScale && allPositive(y), RecentCycles: recent})
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +161,12 @@ func autoMembers() []Method {
 		{Name: "mstl-additive", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			return mstlForecast(y, h, ps, false)
 		}},
+		{Name: "mstl-week-of-days", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
+			return mstlRecent(y, h, ps[:min(1, len(ps))], true, 7)
+		}},
+		{Name: "seasonal-mean", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
+			return SeasonalMean(y, h, primary(ps), 7)
+		}},
 	}
 }
 
@@ -143,6 +178,13 @@ func Methods() []Method {
 		}},
 		{Name: "snaive", Summary: "the last season (primary period)", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			return seasonalNaiveStrict(y, h, primary(ps))
+		}},
+		{Name: "snaive-weekly", Summary: "the last week: seven times the primary period, or the longest given", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
+			ps = withWeekly(ps, len(y))
+			if len(ps) < 2 {
+				return nil, errors.New("no weekly season: give two periods, or one with at least 8 of its cycles of history")
+			}
+			return seasonalNaiveStrict(y, h, longest(ps))
 		}},
 		{Name: "naive2", Summary: "M4's Naive2: naive on the classically deseasonalised series", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			return Naive2(y, h, primary(ps)), nil
@@ -168,7 +210,7 @@ func Methods() []Method {
 		{Name: "combination", Summary: "median of the automatic choice's members", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			return Combination(y, h, withWeekly(ps, len(y)))
 		}},
-		{Name: "auto", Summary: "the member with the lowest error on the latest three horizons of history", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
+		{Name: "auto", Summary: "the mean of the three members with the lowest error on the latest three horizons of history", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			c, err := Auto(y, h, ps)
 			return c.Forecast, err
 		}},

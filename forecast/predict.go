@@ -111,9 +111,9 @@ func Predict(req Request) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		point, res.Method, res.Periods = choice.Forecast, choice.Method, choice.Periods
-		holdout = choice.Scores[choice.Method]
-		method = memberByName(choice.Method)
+		point, res.Method, res.Periods = choice.Forecast, choice.Method(), choice.Periods
+		holdout = choice.Score()
+		method = choice.method()
 		periods = choice.Periods
 	} else {
 		if point, err = method.Forecast(y, req.Horizon, periods); err != nil {
@@ -144,21 +144,6 @@ func Predict(req Request) (Result, error) {
 	res.Seasonality = profileOf(req.Series, y)
 	res.Confidence = confidenceOf(holdout, req.Horizon)
 	return res, nil
-}
-
-func memberByName(name string) Method {
-	for _, m := range autoMembers() {
-		if m.Name == name {
-			return m
-		}
-	}
-	return Method{Name: "damped", Forecast: func(y []float64, h int, _ []int) ([]float64, error) {
-		fit, err := FitETS(y, 1, DampedHolt)
-		if err != nil {
-			return nil, err
-		}
-		return fit.Forecast(h), nil
-	}}
 }
 
 // trendOf fits a line to the seasonally adjusted level over the latest two longest seasons (or the
