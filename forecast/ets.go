@@ -98,11 +98,6 @@ func FitETS(y []float64, m int, model ETS) (ETSFit, error) {
 	if model.Trend == 'D' {
 		dim++
 	}
-	x0 := make([]float64, dim)
-	x0[0] = logit(0.3)
-	for i := 1; i < dim; i++ {
-		x0[i] = logit(0.1)
-	}
 	objective := func(x []float64) float64 {
 		lik, _, ok := etsRun(y, m, model, unpack(x), init, nil)
 		if !ok {
@@ -110,12 +105,29 @@ func FitETS(y []float64, m int, model ETS) (ETSFit, error) {
 		}
 		return lik
 	}
-	res, err := optimize.Minimize(optimize.Problem{Func: objective}, x0,
-		&optimize.Settings{FuncEvaluations: 150 * dim, Converger: &optimize.FunctionConverge{Absolute: 1e-6, Relative: 1e-6, Iterations: 30}},
-		&optimize.NelderMead{})
-	if err != nil && res == nil {
-		return ETSFit{}, fmt.Errorf("fit %s: %w", model, err)
+	// Nelder–Mead from three starting points (slow, middling and fast adaptation), keeping the best:
+	// one start can stall on the boundary (α → 1, γ → 0) where another finds the optimum.
+	var best *optimize.Result
+	for _, start := range [][2]float64{{0.3, 0.1}, {0.1, 0.01}, {0.7, 0.3}} {
+		x0 := make([]float64, dim)
+		x0[0] = logit(start[0])
+		for i := 1; i < dim; i++ {
+			x0[i] = logit(start[1])
+		}
+		res, err := optimize.Minimize(optimize.Problem{Func: objective}, x0,
+			&optimize.Settings{FuncEvaluations: 150 * dim, Converger: &optimize.FunctionConverge{Absolute: 1e-6, Relative: 1e-6, Iterations: 30}},
+			&optimize.NelderMead{})
+		if res == nil {
+			if err == nil {
+				err = errors.New("no result")
+			}
+			return ETSFit{}, fmt.Errorf("fit %s: %w", model, err)
+		}
+		if best == nil || res.F < best.F {
+			best = res
+		}
 	}
+	res := best
 	p := unpack(res.X)
 	fit := ETSFit{Model: model, Period: m, Alpha: p.alpha, Beta: p.beta, Gamma: p.gamma, Phi: p.phi, n: len(y)}
 	lik, state, ok := etsRun(y, m, model, p, init, &fit.residuals)
