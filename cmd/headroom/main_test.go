@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,9 +45,13 @@ func golden(t *testing.T, name, got string) {
 
 var decimal = regexp.MustCompile(`-?[0-9]+\.[0-9]+(e[-+]?[0-9]+)?`)
 
+// timing matches the SECONDS column of a backtest table, which no golden file can pin.
+var timing = regexp.MustCompile(`(?m)(\s)[0-9]+\.[0-9]{2}(\s+[0-9]+)$`)
+
 // normalizeNumbers rounds every decimal to 6 significant digits, so that golden files pin what a
 // reader sees and not the last bits of a root finder.
 func normalizeNumbers(s string) string {
+	s = timing.ReplaceAllString(s, "${1}<seconds>${2}")
 	return decimal.ReplaceAllStringFunc(s, func(m string) string {
 		f, err := strconv.ParseFloat(m, 64)
 		if err != nil {
@@ -65,6 +72,8 @@ func TestCommandsPrintTheirGoldenOutput(t *testing.T) {
 		{"plan-llm-servers.json", []string{"plan", "--rate", "100", "--llm-profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "ttft_p95=50ms", "--servers", "3", "-o", "json"}},
 		{"plan-mmck.txt", []string{"plan", "--rate", "40", "--service-time", "120ms", "--servers", "5", "--capacity", "8", "--slo", "p95=500ms"}},
 		{"analyze.txt", []string{"analyze", "testdata/metrics.csv", "--servers", "4"}},
+		{"forecast.txt", []string{"forecast", "--input", "testdata/load-10min.csv", "--horizon", "12", "--season", "144"}},
+		{"backtest-m4.txt", []string{"backtest", "--m4", "../../forecast/testdata/m4-hourly-3-train.csv", "../../forecast/testdata/m4-hourly-3-test.csv", "--methods", "snaive,theta,auto"}},
 		{"demo.txt", []string{"demo"}},
 	}
 	for _, tc := range cases {
@@ -149,6 +158,14 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"short history", []string{"analyze", "testdata/short.csv"}, 1, "at least 10 rows"},
 		{"unknown column", []string{"analyze", "testdata/unknown-column.csv"}, 1, "unknown column"},
 		{"no file", []string{"analyze"}, 2, "one metrics file"},
+		{"forecast without input", []string{"forecast"}, 2, "--input is required"},
+		{"forecast bad season", []string{"forecast", "--input", "testdata/load-10min.csv", "--season", "day"}, 2, "whole numbers"},
+		{"forecast bad level", []string{"forecast", "--input", "testdata/load-10min.csv", "--level", "120"}, 2, "percentages"},
+		{"forecast short", []string{"forecast", "--input", "testdata/short.csv"}, 1, "at least 24 points"},
+		{"forecast bad plot", []string{"forecast", "--input", "testdata/load-10min.csv", "--season", "144", "--plot", "x.gif"}, 1, ".svg or .png"},
+		{"backtest nothing", []string{"backtest"}, 2, "--input SERIES"},
+		{"backtest m4 one file", []string{"backtest", "--m4", "x.csv"}, 2, "followed by the test file"},
+		{"backtest unknown method", []string{"backtest", "--input", "testdata/load-10min.csv", "--methods", "prophet"}, 2, "unknown forecasting method"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,5 +177,97 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 				t.Errorf("a failed command printed a result: %s", out)
 			}
 		})
+	}
+}
+
+func TestBacktestJSONKeepsItsInterfaceKeys(t *testing.T) {
+	out, errOut, code := runCLI(t, "backtest", "--m4", "../../forecast/testdata/m4-hourly-3-train.csv",
+		"../../forecast/testdata/m4-hourly-3-test.csv", "--methods", "snaive,auto", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Series  *int `json:"series"`
+		Methods []struct {
+			Method  *string  `json:"method"`
+			SMAPE   *float64 `json:"smape"`
+			MASE    *float64 `json:"mase"`
+			OWA     *float64 `json:"owa"`
+			Seconds *float64 `json:"seconds"`
+		} `json:"methods"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Series == nil || *rep.Series != 3 || len(rep.Methods) != 3 {
+		t.Fatalf("report %s", out)
+	}
+	names := map[string]bool{}
+	for _, m := range rep.Methods {
+		if m.Method == nil || m.SMAPE == nil || m.MASE == nil || m.OWA == nil || m.Seconds == nil {
+			t.Fatalf("a method lacks a key: %s", out)
+		}
+		names[*m.Method] = true
+	}
+	if !names["auto"] || !names["naive2"] {
+		t.Errorf("methods %v: want auto and the naive2 reference", names)
+	}
+}
+
+func TestForecastDrawsSVGAndPNG(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"f.svg", "f.png"} {
+		path := filepath.Join(dir, name)
+		_, errOut, code := runCLI(t, "forecast", "--input", "testdata/load-10min.csv", "--horizon", "36", "--season", "144", "--plot", path)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch filepath.Ext(name) {
+		case ".svg":
+			if !bytes.Contains(data, []byte("<svg")) || !bytes.Contains(data, []byte("95% interval")) {
+				t.Errorf("SVG lacks the drawing or the legend")
+			}
+		case ".png":
+			img, err := png.Decode(bytes.NewReader(data))
+			if err != nil || img.Bounds().Dx() < 500 {
+				t.Errorf("PNG: %v", err)
+			}
+		}
+	}
+}
+
+func TestForecastReadsPrometheusRangeQueries(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[`)
+	for i := 0; i < 24*9; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `[%d,"%g"]`, 1700000000+3600*i, 100+50*math.Sin(2*math.Pi*float64(i)/24))
+	}
+	b.WriteString(`]}]}}`)
+	path := filepath.Join(t.TempDir(), "q.json")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	out, errOut, code := runCLI(t, "forecast", "--input", path, "--horizon", "24", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var v struct {
+		Forecast struct {
+			Predictions []struct{ Value float64 } `json:"predictions"`
+		} `json:"forecast"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || len(v.Forecast.Predictions) != 24 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for i, p := range v.Forecast.Predictions {
+		want := 100 + 50*math.Sin(2*math.Pi*float64(24*9+i)/24)
+		if math.Abs(p.Value-want) > 2 {
+			t.Errorf("step %d: %.2f, want %.2f", i, p.Value, want)
+		}
 	}
 }
