@@ -96,7 +96,7 @@ func ClassicalSeasonalIndices(y []float64, m int) ([]float64, error) {
 }
 
 // centredMovingAverage is the m-point moving average, centred with a 2×m average when m is even;
-// NaN where the window does not fit.
+// NaN where the window does not fit. A running sum makes it O(n) whatever m.
 func centredMovingAverage(y []float64, m int) []float64 {
 	n := len(y)
 	out := make([]float64, n)
@@ -104,23 +104,20 @@ func centredMovingAverage(y []float64, m int) []float64 {
 		out[i] = math.NaN()
 	}
 	half := m / 2
+	if n < 2*half+1 {
+		return out
+	}
+	prefix := make([]float64, n+1)
+	for i, v := range y {
+		prefix[i+1] = prefix[i] + v
+	}
+	sum := func(lo, hi int) float64 { return prefix[hi+1] - prefix[lo] } // y[lo..hi]
 	for t := half; t+half < n; t++ {
 		if m%2 == 1 {
-			s := 0.0
-			for j := t - half; j <= t+half; j++ {
-				s += y[j]
-			}
-			out[t] = s / float64(m)
+			out[t] = sum(t-half, t+half) / float64(m)
 			continue
 		}
-		if t+half >= n {
-			break
-		}
-		s := 0.5*y[t-half] + 0.5*y[t+half]
-		for j := t - half + 1; j < t+half; j++ {
-			s += y[j]
-		}
-		out[t] = s / float64(m)
+		out[t] = (0.5*y[t-half] + 0.5*y[t+half] + sum(t-half+1, t+half-1)) / float64(m)
 	}
 	return out
 }
