@@ -32,7 +32,8 @@ func (s Series) Time(i int) time.Time { return s.Start.Add(time.Duration(i) * s.
 
 // Resampling says what Regularize did to make a series regular.
 type Resampling struct {
-	Step        time.Duration `json:"step" yaml:"step"`
+	Step        time.Duration `json:"-" yaml:"-"`
+	StepSeconds float64       `json:"step_seconds" yaml:"step_seconds"`
 	Filled      int           `json:"filled" yaml:"filled"`             // empty or missing slots, linearly interpolated
 	Merged      int           `json:"merged" yaml:"merged"`             // observations averaged into a slot they shared
 	Interpolate bool          `json:"interpolated" yaml:"interpolated"` // whether any slot was filled
@@ -105,6 +106,7 @@ func Regularize(obs []Observation, step time.Duration) (Series, Resampling, erro
 	if known < 2 {
 		return Series{}, Resampling{}, errors.New("fewer than two observations have values")
 	}
+	r.StepSeconds = step.Seconds()
 	r.Filled = interpolateGaps(values)
 	r.Interpolate = r.Filled > 0
 	return Series{Start: start, Step: step, Values: values}, r, nil
