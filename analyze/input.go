@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/headroom-oss/headroom/forecast"
 )
 
 // Column names a metric a history row can carry.
@@ -144,7 +146,7 @@ func ParseCSV(r io.Reader) (History, error) {
 		if err != nil {
 			return History{}, fmt.Errorf("read row: %w", err)
 		}
-		ts, err := parseTime(rec[timeIdx])
+		ts, err := forecast.ParseTimestamp(rec[timeIdx])
 		if err != nil {
 			return History{}, fmt.Errorf("line %d: %w", line, err)
 		}
@@ -179,7 +181,7 @@ func ParseJSON(r io.Reader) (History, error) {
 		for key, raw := range row {
 			k := strings.ToLower(key)
 			if k == "timestamp" || k == "time" {
-				t, err := parseTime(fmt.Sprint(raw))
+				t, err := forecast.ParseTimestamp(fmt.Sprint(raw))
 				if err != nil {
 					return History{}, fmt.Errorf("row %d: %w", i, err)
 				}
@@ -216,21 +218,6 @@ func ParseJSON(r io.Reader) (History, error) {
 		}
 	}
 	return h.sorted()
-}
-
-func parseTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse("2006-01-02 15:04:05.999999999", s); err == nil {
-		return t, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1e11 {
-		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("timestamp %q is neither RFC 3339 nor Unix seconds", s)
 }
 
 func parseCell(cell string, h header) (float64, error) {
@@ -320,7 +307,7 @@ func ParseArrivals(r io.Reader) ([]float64, error) {
 		if col >= len(rec) {
 			return nil, fmt.Errorf("arrivals line %d has no column %d", line, col+1)
 		}
-		t, err := parseTime(rec[col])
+		t, err := forecast.ParseTimestamp(rec[col])
 		if err != nil {
 			return nil, fmt.Errorf("arrivals line %d: %w", line, err)
 		}

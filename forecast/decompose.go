@@ -1,7 +1,6 @@
 package forecast
 
 import (
-	"errors"
 	"fmt"
 	"math"
 )
@@ -160,5 +159,3 @@ func holdEnds(xs []float64) []float64 {
 	}
 	return xs
 }
-
-var errShort = errors.New("series too short")

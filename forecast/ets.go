@@ -188,7 +188,7 @@ func etsInitialStates(y []float64, m int, model ETS) (etsInit, error) {
 				return init, err
 			}
 		} else {
-			idx = additiveSeasonalIndices(y[:span], m)
+			idx = periodicProfile(y[:span], m, 0) // the classical additive indices, centred on zero
 		}
 		init.season = idx
 		adjusted = make([]float64, len(y))
@@ -219,30 +219,6 @@ func etsInitialStates(y []float64, m int, model ETS) (etsInit, error) {
 	init.trend = (n*sty - st*sy) / (n*stt - st*st)
 	init.level = (sy - init.trend*st) / n
 	return init, nil
-}
-
-// additiveSeasonalIndices are those of a classical additive decomposition, centred on zero.
-func additiveSeasonalIndices(y []float64, m int) []float64 {
-	trend := centredMovingAverage(y, m)
-	sums, counts := make([]float64, m), make([]float64, m)
-	for t, tr := range trend {
-		if !math.IsNaN(tr) {
-			sums[t%m] += y[t] - tr
-			counts[t%m]++
-		}
-	}
-	idx := make([]float64, m)
-	mean := 0.0
-	for i := range idx {
-		if counts[i] > 0 {
-			idx[i] = sums[i] / counts[i]
-		}
-		mean += idx[i]
-	}
-	for i := range idx {
-		idx[i] -= mean / float64(m)
-	}
-	return idx
 }
 
 // etsRun runs the model's recursions over y and returns −2·log-likelihood up to a constant (n·log

@@ -166,7 +166,7 @@ func parseCSVObservations(data []byte) ([]Observation, error) {
 	if len(head) < 2 {
 		return nil, errors.New("the CSV needs two columns: timestamp,value")
 	}
-	if _, err := parseTimestamp(head[0]); err == nil {
+	if _, err := ParseTimestamp(head[0]); err == nil {
 		return nil, errors.New("the CSV's first row is data: add a header row such as timestamp,value")
 	}
 	var out []Observation
@@ -178,7 +178,7 @@ func parseCSVObservations(data []byte) ([]Observation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read CSV: %w", err)
 		}
-		t, err := parseTimestamp(rec[0])
+		t, err := ParseTimestamp(rec[0])
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
@@ -203,14 +203,16 @@ func parseValue(s string) (float64, error) {
 	return v, nil
 }
 
-func parseTimestamp(s string) (time.Time, error) {
+// ParseTimestamp reads a time as headroom's inputs write it: RFC 3339, "2006-01-02 15:04:05.999",
+// "2006-01-02T15:04:05", "2006-01-02", or Unix seconds (fractions allowed).
+func ParseTimestamp(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil
 		}
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && math.Abs(f) < 1e11 {
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1e11 {
 		sec, frac := math.Modf(f)
 		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
 	}
@@ -273,7 +275,7 @@ func parsePrometheus(data []byte) ([]Observation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
 		}
-		t, err := parseTimestamp(strconv.FormatFloat(sec, 'f', -1, 64))
+		t, err := ParseTimestamp(strconv.FormatFloat(sec, 'f', -1, 64))
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
 		}
