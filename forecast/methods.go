@@ -12,6 +12,7 @@ import (
 type Method struct {
 	Name     string
 	Summary  string
+	Seasonal bool // needs two full seasons of the primary period
 	Forecast func(y []float64, h int, periods []int) ([]float64, error)
 }
 
@@ -176,10 +177,10 @@ func Methods() []Method {
 		{Name: "naive", Summary: "the last value", Forecast: func(y []float64, h int, _ []int) ([]float64, error) {
 			return Naive(y, h), nil
 		}},
-		{Name: "snaive", Summary: "the last season (primary period)", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
+		{Name: "snaive", Seasonal: true, Summary: "the last season (primary period)", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			return seasonalNaiveStrict(y, h, primary(ps))
 		}},
-		{Name: "snaive-weekly", Summary: "the last week: seven times the primary period, or the longest given", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
+		{Name: "snaive-weekly", Seasonal: true, Summary: "the last week: seven times the primary period, or the longest given", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			ps = withWeekly(ps, len(y))
 			if len(ps) < 2 {
 				return nil, errors.New("no weekly season: give two periods, or one with at least 8 of its cycles of history")
@@ -192,8 +193,8 @@ func Methods() []Method {
 		etsMethod("ses", "simple exponential smoothing, ETS(A,N,N), on the deseasonalised series as in M4", SES),
 		etsMethod("holt", "Holt's linear trend, ETS(A,A,N), deseasonalised as in M4", Holt),
 		etsMethod("damped", "damped trend, ETS(A,Ad,N), deseasonalised as in M4", DampedHolt),
-		etsMethod("hw-additive", "Holt–Winters additive, ETS(A,A,A)", HoltWintersAdd),
-		etsMethod("hw-multiplicative", "Holt–Winters multiplicative, ETS(M,A,M)", HoltWintersMult),
+		seasonal(etsMethod("hw-additive", "Holt–Winters additive, ETS(A,A,A)", HoltWintersAdd)),
+		seasonal(etsMethod("hw-multiplicative", "Holt–Winters multiplicative, ETS(M,A,M)", HoltWintersMult)),
 		{Name: "ets", Summary: "the ETS model of lowest AICc (R's ets())", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			fit, err := AutoETS(y, primary(ps))
 			if err != nil {
@@ -204,10 +205,10 @@ func Methods() []Method {
 		{Name: "theta", Summary: "the Theta method (M4 benchmark)", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			return Theta(y, h, primary(ps))
 		}},
-		{Name: "mstl", Summary: "multi-seasonal decomposition (all periods, logarithms) + SES", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
+		{Name: "mstl", Seasonal: true, Summary: "multi-seasonal decomposition (all periods, logarithms) + SES", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			return mstlForecast(y, h, withWeekly(ps, len(y)), true)
 		}},
-		{Name: "combination", Summary: "median of the automatic choice's members", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
+		{Name: "combination", Seasonal: true, Summary: "median of the automatic choice's members", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			return Combination(y, h, withWeekly(ps, len(y)))
 		}},
 		{Name: "auto", Summary: "the mean of the three members with the lowest error on the latest three horizons of history", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
@@ -215,6 +216,11 @@ func Methods() []Method {
 			return c.Forecast, err
 		}},
 	}
+}
+
+func seasonal(m Method) Method {
+	m.Seasonal = true
+	return m
 }
 
 // MethodByName finds a forecaster.

@@ -95,7 +95,7 @@ func Predict(req Request) (Result, error) {
 	res := Result{Requested: name, Method: name, Periods: req.Periods, Cleaned: []Replacement{}}
 	periods := req.Periods
 	if p := primary(periods); p > 1 && len(y) < 2*p {
-		if name != "auto" && name != "naive" && name != "ses" && name != "holt" && name != "damped" && name != "theta" && name != "naive2" {
+		if method.Seasonal {
 			return Result{}, fmt.Errorf("%s is seasonal and needs two full seasons of %d steps, got %d points; use auto, or a non-seasonal method such as damped", name, p, len(y))
 		}
 		res.Notes = append(res.Notes, fmt.Sprintf("fewer than two seasons of %d steps: forecasting without seasonality", p))
