@@ -73,6 +73,8 @@ func TestCommandsPrintTheirGoldenOutput(t *testing.T) {
 		{"plan-mmck.txt", []string{"plan", "--rate", "40", "--service-time", "120ms", "--servers", "5", "--capacity", "8", "--slo", "p95=500ms"}},
 		{"analyze.txt", []string{"analyze", "testdata/metrics.csv", "--servers", "4"}},
 		{"forecast.txt", []string{"forecast", "--input", "testdata/load-10min.csv", "--horizon", "12", "--season", "144"}},
+		{"trace-stats.txt", []string{"trace", "stats", "../../workload/testdata/azure-2023-code-300.csv"}},
+		{"trace-stats-mooncake.json", []string{"trace", "stats", "../../workload/testdata/mooncake-200.jsonl", "--window", "10s", "-o", "json"}},
 		{"backtest-m4.txt", []string{"backtest", "--m4", "../../forecast/testdata/m4-hourly-3-train.csv", "../../forecast/testdata/m4-hourly-3-test.csv", "--methods", "snaive,theta,auto"}},
 		{"demo.txt", []string{"demo"}},
 	}
@@ -164,6 +166,8 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"forecast short", []string{"forecast", "--input", "testdata/short.csv"}, 1, "at least 24 points"},
 		{"forecast bad plot", []string{"forecast", "--input", "testdata/load-10min.csv", "--season", "144", "--plot", "x.gif"}, 1, ".svg or .png"},
 		{"backtest nothing", []string{"backtest"}, 2, "--input SERIES"},
+		{"trace stats no file", []string{"trace", "stats"}, 2, "one trace file"},
+		{"trace stats unknown format", []string{"trace", "stats", "testdata/metrics.csv"}, 1, "unrecognised trace header"},
 		{"backtest m4 one file", []string{"backtest", "--m4", "x.csv"}, 2, "followed by the test file"},
 		{"backtest unknown method", []string{"backtest", "--input", "testdata/load-10min.csv", "--methods", "prophet"}, 2, "unknown forecasting method"},
 	}
