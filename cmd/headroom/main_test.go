@@ -167,7 +167,8 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"forecast bad plot", []string{"forecast", "--input", "testdata/load-10min.csv", "--season", "144", "--plot", "x.gif"}, 1, ".svg or .png"},
 		{"backtest nothing", []string{"backtest"}, 2, "--input SERIES"},
 		{"trace stats no file", []string{"trace", "stats"}, 2, "one trace file"},
-		{"trace stats unknown format", []string{"trace", "stats", "testdata/metrics.csv"}, 1, "unrecognised trace header"},
+		{"trace stats unknown format", []string{"trace", "stats", "testdata/bad-profile.yaml"}, 1, "unrecognised trace header"},
+		{"trace stats bad rates", []string{"trace", "stats", "testdata/metrics.csv"}, 1, "not a start and a non-negative rate"},
 		{"backtest m4 one file", []string{"backtest", "--m4", "x.csv"}, 2, "followed by the test file"},
 		{"backtest unknown method", []string{"backtest", "--input", "testdata/load-10min.csv", "--methods", "prophet"}, 2, "unknown forecasting method"},
 	}
