@@ -181,11 +181,14 @@ func Methods() []Method {
 			return seasonalNaiveStrict(y, h, primary(ps))
 		}},
 		{Name: "snaive-weekly", Seasonal: true, Summary: "the last week: seven times the primary period, or the longest given", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
-			ps = withWeekly(ps, len(y))
-			if len(ps) < 2 {
-				return nil, errors.New("no weekly season: give two periods, or one with at least 8 of its cycles of history")
+			week := longest(ps)
+			if len(ps) == 1 {
+				week = 7 * ps[0]
 			}
-			return seasonalNaiveStrict(y, h, longest(ps))
+			if week <= 1 {
+				return nil, errors.New("no weekly season: give a period")
+			}
+			return seasonalNaiveStrict(y, h, week)
 		}},
 		{Name: "naive2", Summary: "M4's Naive2: naive on the classically deseasonalised series", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			return Naive2(y, h, primary(ps)), nil
