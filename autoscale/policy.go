@@ -1,0 +1,33 @@
+package autoscale
+
+import "time"
+
+// PodSample is one replica's metric as the autoscaler sees it.
+type PodSample struct {
+	Ready    bool
+	HasValue bool    // false when the metric is missing for this pod
+	Value    float64 // e.g. utilisation (0.9 = 90%) or in-flight requests
+}
+
+// Observation is what a policy sees at one decision.
+type Observation struct {
+	Now      time.Time
+	Replicas int         // the current desired replica count (the scale subresource's spec)
+	Pods     []PodSample // one per existing pod, ready or not
+	// Concurrency is the fleet's total in-flight requests, sampled once a second up to Now (the
+	// KPA's input); oldest first.
+	Concurrency []float64
+}
+
+// Decision is a policy's answer: the replicas to run, and why.
+type Decision struct {
+	Replicas int
+	Reason   string
+}
+
+// Policy decides replica counts. Implementations keep their own history (stabilisation windows,
+// panic mode), so one instance serves one scaled target.
+type Policy interface {
+	Name() string
+	Decide(o Observation) Decision
+}
