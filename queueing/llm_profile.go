@@ -79,6 +79,19 @@ func (p LLMProfile) Validate() error {
 	return nil
 }
 
+// StepTimes evaluates a profile's step times quickly (the measured points sorted once); a simulator
+// calls it at every iteration.
+type StepTimes struct{ curves stepCurves }
+
+// Steps prepares the profile's step-time curves.
+func (p LLMProfile) Steps() StepTimes { return StepTimes{curves: p.curves()} }
+
+// Decode is the time of one decode step for n running requests, in seconds.
+func (s StepTimes) Decode(n float64) float64 { return s.curves.decode(n) }
+
+// Prefill is the time of one prefill step over the given prompt tokens, in seconds.
+func (s StepTimes) Prefill(tokens float64) float64 { return s.curves.prefill.at(tokens) / 1000 }
+
 // DecodeStep is the time of one decode step (one token for each of n running requests), in seconds.
 func (p LLMProfile) DecodeStep(n float64) float64 { return p.curves().decode(n) }
 

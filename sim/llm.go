@@ -1,0 +1,130 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+
+	"github.com/headroom-oss/headroom/queueing"
+	"github.com/headroom-oss/headroom/workload"
+)
+
+// EngineConfig is how one replica's scheduler works.
+type EngineConfig struct {
+	Profile queueing.LLMProfile // step times, slots (MaxBatch), prefill group limit
+	// PadDecode rounds each decode batch up to the next power of two before timing it, as engines
+	// that replay CUDA graphs captured at those sizes do.
+	PadDecode bool
+}
+
+// Outcome is what happened to one request.
+type Outcome struct {
+	Arrival    float64 // seconds
+	FirstToken float64 // seconds
+	Done       float64 // seconds
+	Output     int     // tokens generated
+}
+
+// TTFT is the time to the first token.
+func (o Outcome) TTFT() float64 { return o.FirstToken - o.Arrival }
+
+// E2E is the end-to-end latency.
+func (o Outcome) E2E() float64 { return o.Done - o.Arrival }
+
+// ITL is the mean inter-token latency over the request's decode steps (0 for one output token).
+func (o Outcome) ITL() float64 {
+	if o.Output <= 1 {
+		return 0
+	}
+	return (o.Done - o.FirstToken) / float64(o.Output-1)
+}
+
+type active struct {
+	index int // into the outcomes
+	left  int // decode steps still to run
+}
+
+// RunReplica replays a trace through one replica: at each iteration the scheduler admits waiting
+// requests into free slots and prefills them together (at most the profile's MaxPrefillBatch, over
+// their summed prompt tokens), again while requests keep waiting, and otherwise runs one decode step
+// for every running request. Requests whose trace gives no token counts take the profile's means.
+// It is deterministic: the same trace gives the same outcomes.
+func RunReplica(cfg EngineConfig, trace workload.Trace) ([]Outcome, error) {
+	p := cfg.Profile
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if len(trace.Requests) == 0 {
+		return nil, errors.New("the trace holds no requests")
+	}
+	steps := p.Steps()
+	limit := p.MaxBatch
+	if p.MaxPrefillBatch > 0 {
+		limit = min(p.MaxPrefillBatch, p.MaxBatch)
+	}
+	out := make([]Outcome, len(trace.Requests))
+	inTokens := make([]float64, len(trace.Requests))
+	for i, r := range trace.Requests {
+		in, o := float64(r.InputTokens), r.OutputTokens
+		if in == 0 {
+			in = p.InTokens
+		}
+		if o == 0 {
+			o = int(math.Round(p.OutTokens))
+		}
+		if o < 1 {
+			return nil, fmt.Errorf("request %d asks for no output", i)
+		}
+		out[i] = Outcome{Arrival: r.Arrival, Output: o}
+		inTokens[i] = in
+	}
+	var waiting []int
+	var running []active
+	next := 0 // next arrival to admit to the queue
+	now := 0.0
+	for done := 0; done < len(out); {
+		for next < len(out) && out[next].Arrival <= now {
+			waiting = append(waiting, next)
+			next++
+		}
+		switch {
+		case len(waiting) > 0 && len(running) < p.MaxBatch:
+			k := min(len(waiting), p.MaxBatch-len(running), limit)
+			tokens := 0.0
+			for _, i := range waiting[:k] {
+				tokens += inTokens[i]
+			}
+			now += steps.Prefill(tokens)
+			for _, i := range waiting[:k] {
+				out[i].FirstToken = now
+				if out[i].Output == 1 {
+					out[i].Done = now
+					done++
+					continue
+				}
+				running = append(running, active{index: i, left: out[i].Output - 1})
+			}
+			waiting = waiting[k:]
+		case len(running) > 0:
+			batch := len(running)
+			if cfg.PadDecode {
+				batch = 1 << bits.Len(uint(batch-1))
+			}
+			now += steps.Decode(float64(batch))
+			kept := running[:0]
+			for _, a := range running {
+				if a.left--; a.left > 0 {
+					kept = append(kept, a)
+					continue
+				}
+				out[a.index].Done = now
+				done++
+			}
+			running = kept
+		default: // idle until the next arrival
+			now = out[next].Arrival
+		}
+	}
+	return out, nil
+}
