@@ -3,66 +3,30 @@ package queueing_test
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
 	"github.com/headroom-oss/headroom/queueing"
+	"github.com/headroom-oss/headroom/sim"
+	"github.com/headroom-oss/headroom/workload"
 )
 
-// simulateEngine replays Poisson arrivals through the scheduler the batch model describes: admit
-// waiting requests into free slots and prefill them in groups of at most MaxPrefillBatch (again while
-// requests keep waiting), then one decode step for every running request. It returns TTFT, mean ITL
-// and end-to-end time of every request that arrived after a warm-up.
+// simulateEngine replays an hour of Poisson arrivals through the simulator's replica (package sim),
+// the scheduler the batch model describes, and returns TTFT, mean ITL and end-to-end time of every
+// request after a warm-up tenth.
 func simulateEngine(p queueing.LLMProfile, lambda, horizon float64, seed uint64) (ttft, itl, e2e []float64) {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	type req struct {
-		arrival, firstToken float64
-		left                int
+	tr, err := workload.Generate(workload.Constant(lambda, horizon), workload.Poisson, seed)
+	if err != nil {
+		panic(err)
 	}
-	var waiting, running []req
-	next := rng.ExpFloat64() / lambda
-	now := 0.0
-	decodes := int(p.OutTokens) - 1
-	warm := horizon / 10
-	limit := p.MaxBatch
-	if p.MaxPrefillBatch > 0 {
-		limit = min(p.MaxPrefillBatch, p.MaxBatch)
+	out, err := sim.RunReplica(sim.EngineConfig{Profile: p}, tr)
+	if err != nil {
+		panic(err)
 	}
-	for now < horizon || len(running)+len(waiting) > 0 {
-		for next <= now && next < horizon {
-			waiting = append(waiting, req{arrival: next, left: decodes})
-			next += rng.ExpFloat64() / lambda
+	for _, o := range out {
+		if o.Arrival >= horizon/10 {
+			ttft, itl, e2e = append(ttft, o.TTFT()), append(itl, o.ITL()), append(e2e, o.E2E())
 		}
-		if len(waiting) > 0 && len(running) < p.MaxBatch {
-			k := min(len(waiting), p.MaxBatch-len(running), limit)
-			now += p.Prefill(float64(k) * p.InTokens)
-			for _, r := range waiting[:k] {
-				r.firstToken = now
-				running = append(running, r)
-			}
-			waiting = waiting[k:]
-			continue
-		}
-		if len(running) == 0 {
-			now = next
-			continue
-		}
-		now += p.DecodeStep(float64(len(running)))
-		kept := running[:0]
-		for _, r := range running {
-			r.left--
-			if r.left > 0 {
-				kept = append(kept, r)
-				continue
-			}
-			if r.arrival >= warm {
-				ttft = append(ttft, r.firstToken-r.arrival)
-				itl = append(itl, (now-r.firstToken)/float64(decodes))
-				e2e = append(e2e, now-r.arrival)
-			}
-		}
-		running = kept
 	}
 	return ttft, itl, e2e
 }
@@ -77,7 +41,7 @@ func meanP95(xs []float64) (float64, float64) {
 }
 
 // TestBatchModelAgreesWithASimulationOfItsScheduler holds the analytic batch model against an
-// event-by-event replay of the scheduler it describes, on the H100 engine's step times, for an hour of
+// event-by-event replay of the scheduler it describes (package sim), on the H100 engine's step times, for an hour of
 // simulated traffic per rate. Tolerances: 10% on means, 15% on p95, up to 0.85 of saturation; the
 // rows at 0.9 and 0.95 are logged for docs/benchmarks.md.
 func TestBatchModelAgreesWithASimulationOfItsScheduler(t *testing.T) {
