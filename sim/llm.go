@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/workload"
@@ -58,11 +57,6 @@ func RunReplica(cfg EngineConfig, trace workload.Trace) ([]Outcome, error) {
 	if len(trace.Requests) == 0 {
 		return nil, errors.New("the trace holds no requests")
 	}
-	steps := p.Steps()
-	limit := p.MaxBatch
-	if p.MaxPrefillBatch > 0 {
-		limit = min(p.MaxPrefillBatch, p.MaxBatch)
-	}
 	out := make([]Outcome, len(trace.Requests))
 	inTokens := make([]float64, len(trace.Requests))
 	for i, r := range trace.Requests {
@@ -79,52 +73,21 @@ func RunReplica(cfg EngineConfig, trace workload.Trace) ([]Outcome, error) {
 		out[i] = Outcome{Arrival: r.Arrival, Output: o}
 		inTokens[i] = in
 	}
-	var waiting []int
-	var running []active
-	next := 0 // next arrival to admit to the queue
+	r := newReplica(cfg)
+	next := 0 // next arrival to queue
 	now := 0.0
 	for done := 0; done < len(out); {
 		for next < len(out) && out[next].Arrival <= now {
-			waiting = append(waiting, next)
+			r.waiting = append(r.waiting, next)
 			next++
 		}
-		switch {
-		case len(waiting) > 0 && len(running) < p.MaxBatch:
-			k := min(len(waiting), p.MaxBatch-len(running), limit)
-			tokens := 0.0
-			for _, i := range waiting[:k] {
-				tokens += inTokens[i]
-			}
-			now += steps.Prefill(tokens)
-			for _, i := range waiting[:k] {
-				out[i].FirstToken = now
-				if out[i].Output == 1 {
-					out[i].Done = now
-					done++
-					continue
-				}
-				running = append(running, active{index: i, left: out[i].Output - 1})
-			}
-			waiting = waiting[k:]
-		case len(running) > 0:
-			batch := len(running)
-			if cfg.PadDecode {
-				batch = 1 << bits.Len(uint(batch-1))
-			}
-			now += steps.Decode(float64(batch))
-			kept := running[:0]
-			for _, a := range running {
-				if a.left--; a.left > 0 {
-					kept = append(kept, a)
-					continue
-				}
-				out[a.index].Done = now
-				done++
-			}
-			running = kept
-		default: // idle until the next arrival
+		r.start(now, inTokens)
+		if !r.busy { // idle until the next arrival
 			now = out[next].Arrival
+			continue
 		}
+		now = r.until
+		done += r.finish(out)
 	}
 	return out, nil
 }

@@ -1,0 +1,91 @@
+package sim
+
+import (
+	"math"
+	"math/bits"
+
+	"github.com/headroom-oss/headroom/queueing"
+)
+
+// replica is one serving engine's scheduler state, advanced iteration by iteration: RunReplica
+// drives one alone, Fleet drives many on one clock.
+type replica struct {
+	cfg     EngineConfig
+	steps   queueing.StepTimes
+	limit   int // requests prefilled together at most
+	waiting []int
+	running []active
+	// The iteration under way: busy until `until`; `prefilling` holds the requests being prefilled
+	// (empty for a decode step).
+	busy       bool
+	until      float64
+	prefilling []int
+}
+
+func newReplica(cfg EngineConfig) *replica {
+	p := cfg.Profile
+	limit := p.MaxBatch
+	if p.MaxPrefillBatch > 0 {
+		limit = min(p.MaxPrefillBatch, p.MaxBatch)
+	}
+	return &replica{cfg: cfg, steps: p.Steps(), limit: limit}
+}
+
+// inFlight counts the requests waiting and running.
+func (r *replica) inFlight() int { return len(r.waiting) + len(r.running) + len(r.prefilling) }
+
+// start begins the next iteration at now if there is work: a prefill of waiting requests while
+// slots are free, else a decode step for every running request.
+func (r *replica) start(now float64, inTokens []float64) {
+	p := r.cfg.Profile
+	switch {
+	case len(r.waiting) > 0 && len(r.running) < p.MaxBatch:
+		k := min(len(r.waiting), p.MaxBatch-len(r.running), r.limit)
+		tokens := 0.0
+		for _, i := range r.waiting[:k] {
+			tokens += inTokens[i]
+		}
+		r.prefilling = append(r.prefilling[:0], r.waiting[:k]...)
+		r.waiting = r.waiting[k:]
+		r.busy, r.until = true, now+r.steps.Prefill(tokens)
+	case len(r.running) > 0:
+		batch := len(r.running)
+		if r.cfg.PadDecode {
+			batch = 1 << bits.Len(uint(batch-1))
+		}
+		r.prefilling = r.prefilling[:0]
+		r.busy, r.until = true, now+r.steps.Decode(float64(batch))
+	default:
+		r.busy, r.until = false, math.Inf(1)
+	}
+}
+
+// finish completes the iteration under way at r.until and returns how many requests finished.
+func (r *replica) finish(out []Outcome) int {
+	now, done := r.until, 0
+	if len(r.prefilling) > 0 {
+		for _, i := range r.prefilling {
+			out[i].FirstToken = now
+			if out[i].Output == 1 {
+				out[i].Done = now
+				done++
+				continue
+			}
+			r.running = append(r.running, active{index: i, left: out[i].Output - 1})
+		}
+		r.prefilling = r.prefilling[:0]
+	} else {
+		kept := r.running[:0]
+		for _, a := range r.running {
+			if a.left--; a.left > 0 {
+				kept = append(kept, a)
+				continue
+			}
+			out[a.index].Done = now
+			done++
+		}
+		r.running = kept
+	}
+	r.busy = false
+	return done
+}
