@@ -1,0 +1,266 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/headroom-oss/headroom/autoscale"
+	"github.com/headroom-oss/headroom/workload"
+)
+
+// Balancer names how requests are spread over ready replicas.
+type Balancer string
+
+// The balancers.
+const (
+	RoundRobin    Balancer = "round-robin"
+	LeastRequests Balancer = "least-requests" // join the shortest queue: fewest requests waiting or running
+)
+
+// FleetConfig describes a fleet and how it scales.
+type FleetConfig struct {
+	Engine           EngineConfig
+	Balancer         Balancer
+	Replicas         int     // at the start, all ready
+	ColdStart        float64 // seconds before a new replica serves
+	DecisionInterval float64 // seconds between policy decisions (HPA 15, KPA 2)
+	MetricDelay      float64 // seconds by which the policy's view lags the fleet (a scrape interval)
+	Policy           autoscale.Policy
+	Start            time.Time // the wall-clock time of the trace's first arrival, for the policy's clock
+}
+
+// Decision is a policy decision the fleet acted on.
+type Decision struct {
+	At       float64 `json:"at"`
+	From     int     `json:"from"`
+	Replicas int     `json:"replicas"`
+	Reason   string  `json:"reason"`
+}
+
+// FleetResult is what a fleet simulation produced.
+type FleetResult struct {
+	Outcomes       []Outcome
+	Decisions      []Decision
+	ReplicaSeconds float64 // replicas alive (starting, serving or draining) integrated over time
+	Timeline       []Sample
+}
+
+// Sample is the fleet's state at one decision.
+type Sample struct {
+	At       float64 `json:"at"`
+	Desired  int     `json:"desired"`
+	Ready    int     `json:"ready"`
+	InFlight int     `json:"in_flight"`
+}
+
+type member struct {
+	*replica
+	readyAt  float64
+	draining bool
+	born     float64
+}
+
+// Fleet replays a trace through a fleet of LLM replicas: requests go to a ready replica by the
+// balancer; every DecisionInterval the policy sees each pod's slot utilisation ((waiting + running)
+// / slots) and the fleet's in-flight requests as they were MetricDelay earlier, and its decision
+// adds replicas (serving after ColdStart) or drains the newest ones (they take no new requests and
+// leave when empty). Deterministic for a trace.
+func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
+	p := cfg.Engine.Profile
+	if err := p.Validate(); err != nil {
+		return FleetResult{}, err
+	}
+	if cfg.Replicas < 1 {
+		return FleetResult{}, fmt.Errorf("a fleet starts with at least one replica, got %d", cfg.Replicas)
+	}
+	if len(trace.Requests) == 0 {
+		return FleetResult{}, errors.New("the trace holds no requests")
+	}
+	if cfg.Policy != nil && !(cfg.DecisionInterval > 0) {
+		return FleetResult{}, errors.New("a policy needs a positive decision interval")
+	}
+	out := make([]Outcome, len(trace.Requests))
+	inTokens := make([]float64, len(trace.Requests))
+	for i, r := range trace.Requests {
+		in, o := float64(r.InputTokens), r.OutputTokens
+		if in == 0 {
+			in = p.InTokens
+		}
+		if o == 0 {
+			o = int(math.Round(p.OutTokens))
+		}
+		out[i], inTokens[i] = Outcome{Arrival: r.Arrival, Output: max(o, 1)}, in
+	}
+	res := FleetResult{}
+	var fleet []*member
+	for i := 0; i < cfg.Replicas; i++ {
+		fleet = append(fleet, &member{replica: newReplica(cfg.Engine)})
+	}
+	desired := cfg.Replicas
+	rr := 0
+	nextDecision := math.Inf(1)
+	if cfg.Policy != nil {
+		nextDecision = cfg.DecisionInterval
+	}
+	// What the policy sees lags: keep the per-second history of the fleet's state.
+	type snapshot struct {
+		at   float64
+		pods []autoscale.PodSample
+		load float64
+	}
+	var history []snapshot
+	nextSnapshot := 0.0
+	next, done, now := 0, 0, 0.0
+	for done < len(out) {
+		// The next event: an arrival, an iteration's end, a snapshot or a decision.
+		t := math.Inf(1)
+		if next < len(out) {
+			t = out[next].Arrival
+		}
+		for _, m := range fleet {
+			if m.busy {
+				t = math.Min(t, m.until)
+			} else if m.readyAt > now && m.inFlight() > 0 {
+				t = math.Min(t, m.readyAt) // queued work waits for the cold start
+			}
+		}
+		if cfg.Policy != nil {
+			t = math.Min(t, math.Min(nextSnapshot, nextDecision))
+		}
+		if math.IsInf(t, 1) {
+			return res, errors.New("the fleet stalled with requests outstanding: no replica can serve")
+		}
+		res.ReplicaSeconds += float64(len(fleet)) * (t - now)
+		now = t
+		for _, m := range fleet {
+			if m.busy && m.until <= now {
+				done += m.finish(out)
+			}
+		}
+		for next < len(out) && out[next].Arrival <= now {
+			m := pick(fleet, cfg.Balancer, &rr, now)
+			if m == nil {
+				m = earliestReady(fleet)
+			}
+			m.waiting = append(m.waiting, next)
+			next++
+		}
+		if cfg.Policy != nil && now >= nextSnapshot {
+			s := snapshot{at: now}
+			for _, m := range fleet {
+				if m.draining {
+					continue
+				}
+				s.pods = append(s.pods, autoscale.PodSample{Ready: now >= m.readyAt, HasValue: now >= m.readyAt,
+					Value: float64(m.inFlight()) / float64(p.MaxBatch)})
+				s.load += float64(m.inFlight())
+			}
+			history = append(history, s)
+			nextSnapshot = now + 1
+		}
+		if cfg.Policy != nil && now >= nextDecision {
+			// The view as of MetricDelay ago, and the per-second load up to then.
+			seen := 0
+			for i, s := range history {
+				if s.at <= now-cfg.MetricDelay {
+					seen = i
+				}
+			}
+			conc := make([]float64, 0, seen+1)
+			for _, s := range history[:seen+1] {
+				conc = append(conc, s.load)
+			}
+			d := cfg.Policy.Decide(autoscale.Observation{Now: cfg.Start.Add(time.Duration(now * float64(time.Second))),
+				Replicas: desired, Pods: history[seen].pods, Concurrency: conc})
+			ready := 0
+			inFlight := 0
+			for _, m := range fleet {
+				if !m.draining && now >= m.readyAt {
+					ready++
+				}
+				inFlight += m.inFlight()
+			}
+			res.Timeline = append(res.Timeline, Sample{At: now, Desired: d.Replicas, Ready: ready, InFlight: inFlight})
+			if d.Replicas != desired {
+				res.Decisions = append(res.Decisions, Decision{At: now, From: desired, Replicas: d.Replicas, Reason: d.Reason})
+				fleet = resize(fleet, desired, d.Replicas, now, cfg)
+				desired = d.Replicas
+			}
+			if len(history) > 3600 { // an hour of history is more than any window needs
+				history = history[len(history)-3600:]
+			}
+			nextDecision = now + cfg.DecisionInterval
+		}
+		for _, m := range fleet {
+			if !m.busy && now >= m.readyAt {
+				m.start(now, inTokens)
+			}
+		}
+		fleet = dropDrained(fleet)
+	}
+	res.Outcomes = out
+	return res, nil
+}
+
+// pick chooses a ready, non-draining replica by the balancer; nil when none is ready.
+func pick(fleet []*member, b Balancer, rr *int, now float64) *member {
+	var ready []*member
+	for _, m := range fleet {
+		if !m.draining && now >= m.readyAt {
+			ready = append(ready, m)
+		}
+	}
+	if len(ready) == 0 {
+		return nil
+	}
+	if b == LeastRequests {
+		best := ready[0]
+		for _, m := range ready[1:] {
+			if m.inFlight() < best.inFlight() {
+				best = m
+			}
+		}
+		return best
+	}
+	*rr = (*rr + 1) % len(ready)
+	return ready[*rr]
+}
+
+// earliestReady queues a request at the replica that will serve soonest when none serves yet.
+func earliestReady(fleet []*member) *member {
+	best := fleet[0]
+	for _, m := range fleet {
+		if !m.draining && (best.draining || m.readyAt < best.readyAt) {
+			best = m
+		}
+	}
+	return best
+}
+
+// resize adds cold-starting replicas or drains the newest ones.
+func resize(fleet []*member, from, to int, now float64, cfg FleetConfig) []*member {
+	for ; from < to; from++ {
+		fleet = append(fleet, &member{replica: newReplica(cfg.Engine), readyAt: now + cfg.ColdStart, born: now})
+	}
+	for i := len(fleet) - 1; i >= 0 && from > to; i-- {
+		if !fleet[i].draining {
+			fleet[i].draining = true
+			from--
+		}
+	}
+	return fleet
+}
+
+// dropDrained removes draining replicas that have finished their work.
+func dropDrained(fleet []*member) []*member {
+	kept := fleet[:0]
+	for _, m := range fleet {
+		if m.draining && m.inFlight() == 0 && !m.busy {
+			continue
+		}
+		kept = append(kept, m)
+	}
+	return kept
+}

@@ -1,0 +1,76 @@
+package sim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/headroom-oss/headroom/autoscale"
+	"github.com/headroom-oss/headroom/internal/enginedata"
+	"github.com/headroom-oss/headroom/workload"
+)
+
+func engineConfig(t *testing.T) EngineConfig {
+	e, err := enginedata.Load("../queueing/testdata/engine-h100-llama-3-8b-slots64.summary.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return EngineConfig{Profile: e.StepProfile(), PadDecode: true}
+}
+
+func TestAFleetOfOneIsTheReplica(t *testing.T) {
+	cfg := engineConfig(t)
+	tr, _ := workload.Generate(workload.Constant(20, 120), workload.Poisson, 4)
+	alone, err := RunReplica(cfg, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fleet, err := Fleet(FleetConfig{Engine: cfg, Replicas: 1}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range alone {
+		if alone[i] != fleet.Outcomes[i] {
+			t.Fatalf("request %d: alone %+v, in a fleet of one %+v", i, alone[i], fleet.Outcomes[i])
+		}
+	}
+}
+
+func TestBalancersSpreadTheLoad(t *testing.T) {
+	cfg := engineConfig(t)
+	tr, _ := workload.Generate(workload.Constant(60, 120), workload.Poisson, 5) // 60 req/s: two replicas' worth
+	for _, b := range []Balancer{RoundRobin, LeastRequests} {
+		res, err := Fleet(FleetConfig{Engine: cfg, Replicas: 3, Balancer: b}, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst := 0.0
+		for _, o := range res.Outcomes {
+			worst = max(worst, o.TTFT())
+		}
+		if worst > 0.5 {
+			t.Errorf("%s: a request waited %.2fs for its first token on three replicas at 60 req/s", b, worst)
+		}
+	}
+}
+
+func TestHPAScalesTheFleetOutUnderAStepInLoad(t *testing.T) {
+	cfg := engineConfig(t)
+	// 10 req/s for five minutes, then 80 req/s for ten: one replica cannot carry the second part.
+	tr, _ := workload.Generate([]workload.RateWindow{{Start: 0, Length: 300, Rate: 10}, {Start: 300, Length: 600, Rate: 80}}, workload.Poisson, 6)
+	hpa := autoscale.NewHPA(autoscale.DefaultHPAConfig(0.6, 1, 20))
+	res, err := Fleet(FleetConfig{Engine: cfg, Replicas: 1, Balancer: LeastRequests, ColdStart: 60,
+		DecisionInterval: 15, MetricDelay: 15, Policy: hpa, Start: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Decisions) == 0 || res.Decisions[0].At < 300 || res.Decisions[0].Replicas <= 1 {
+		t.Fatalf("decisions %+v: want a scale-out after the step at 300 s", res.Decisions)
+	}
+	final := res.Timeline[len(res.Timeline)-1]
+	if final.Desired < 3 {
+		t.Errorf("the fleet ends at %d replicas for 80 req/s (about 36 per replica at most)", final.Desired)
+	}
+	if res.ReplicaSeconds < 900 || res.ReplicaSeconds > 900*20 {
+		t.Errorf("replica-seconds %.0f", res.ReplicaSeconds)
+	}
+}
