@@ -17,6 +17,8 @@ type Observation struct {
 	// Concurrency is the fleet's total in-flight requests, sampled once a second up to Now (the
 	// KPA's input); oldest first.
 	Concurrency []float64
+	// MetricsAge is how old the newest metrics are (0 when fresh or unknown).
+	MetricsAge time.Duration
 }
 
 // Decision is a policy's answer: the replicas to run, and why.
