@@ -167,6 +167,9 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"forecast bad plot", []string{"forecast", "--input", "testdata/load-10min.csv", "--season", "144", "--plot", "x.gif"}, 1, ".svg or .png"},
 		{"backtest nothing", []string{"backtest"}, 2, "--input SERIES"},
 		{"trace stats no file", []string{"trace", "stats"}, 2, "one trace file"},
+		{"simulate without trace", []string{"simulate", "--profile", "../../examples/h100-llama-3-8b.yaml"}, 2, "--trace and --profile"},
+		{"simulate unknown policy", []string{"simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--policies", "magic"}, 2, "not available"},
+		{"simulate percentile SLO", []string{"simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "ttft_p95=1s"}, 2, "bounds each request"},
 		{"trace stats unknown format", []string{"trace", "stats", "testdata/bad-profile.yaml"}, 1, "unrecognised trace header"},
 		{"trace stats bad rates", []string{"trace", "stats", "testdata/metrics.csv"}, 1, "not a start and a non-negative rate"},
 		{"backtest m4 one file", []string{"backtest", "--m4", "x.csv"}, 2, "followed by the test file"},
@@ -273,6 +276,36 @@ func TestForecastReadsPrometheusRangeQueries(t *testing.T) {
 		want := 100 + 50*math.Sin(2*math.Pi*float64(24*9+i)/24)
 		if math.Abs(p.Value-want) > 2 {
 			t.Errorf("step %d: %.2f, want %.2f", i, p.Value, want)
+		}
+	}
+}
+
+func TestSimulateJSONKeepsItsInterfaceKeys(t *testing.T) {
+	out, errOut, code := runCLI(t, "simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv",
+		"--profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "ttft=2s,e2e=30s", "--policies", "hpa,oracle", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Policies []map[string]any `json:"policies"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Policies) != 2 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, p := range rep.Policies {
+		for _, k := range []string{"policy", "slo_attainment", "replica_hours", "scaling_actions", "ttft", "e2e"} {
+			if _, ok := p[k]; !ok {
+				t.Errorf("policy %v lacks %q", p["policy"], k)
+			}
+		}
+		a := p["slo_attainment"].(float64)
+		if a < 0 || a > 1 {
+			t.Errorf("slo_attainment %v outside [0, 1]", a)
+		}
+		for _, k := range []string{"p50", "p95", "p99"} {
+			if _, ok := p["ttft"].(map[string]any)[k]; !ok {
+				t.Errorf("ttft lacks %s", k)
+			}
 		}
 	}
 }

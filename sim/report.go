@@ -1,0 +1,65 @@
+package sim
+
+import (
+	"math"
+	"slices"
+)
+
+// Percentiles of a latency, in seconds.
+type Percentiles struct {
+	P50 float64 `json:"p50" yaml:"p50"`
+	P95 float64 `json:"p95" yaml:"p95"`
+	P99 float64 `json:"p99" yaml:"p99"`
+}
+
+func percentilesOf(xs []float64) Percentiles {
+	if len(xs) == 0 {
+		return Percentiles{}
+	}
+	s := append([]float64(nil), xs...)
+	slices.Sort(s)
+	q := func(p float64) float64 { return s[min(len(s)-1, int(math.Ceil(p*float64(len(s))))-1)] }
+	return Percentiles{P50: q(0.5), P95: q(0.95), P99: q(0.99)}
+}
+
+// Targets are per-request latency bounds in seconds; zero leaves one out.
+type Targets struct {
+	TTFT, ITL, E2E float64
+}
+
+// Summary is how a fleet served a trace.
+type Summary struct {
+	Requests       int         `json:"requests" yaml:"requests"`
+	SLOAttainment  float64     `json:"slo_attainment" yaml:"slo_attainment"` // share of requests meeting every target
+	Goodput        float64     `json:"goodput" yaml:"goodput"`               // requests per second meeting every target
+	TTFT           Percentiles `json:"ttft" yaml:"ttft"`
+	ITL            Percentiles `json:"itl" yaml:"itl"`
+	E2E            Percentiles `json:"e2e" yaml:"e2e"`
+	ReplicaHours   float64     `json:"replica_hours" yaml:"replica_hours"`
+	ScalingActions int         `json:"scaling_actions" yaml:"scaling_actions"`
+	Duration       float64     `json:"duration_seconds" yaml:"duration_seconds"`
+}
+
+// Summarize scores a fleet run against per-request targets.
+func Summarize(r FleetResult, t Targets) Summary {
+	s := Summary{Requests: len(r.Outcomes), ReplicaHours: r.ReplicaSeconds / 3600, ScalingActions: len(r.Decisions)}
+	var ttft, itl, e2e []float64
+	good := 0
+	end := 0.0
+	for _, o := range r.Outcomes {
+		ttft, itl, e2e = append(ttft, o.TTFT()), append(itl, o.ITL()), append(e2e, o.E2E())
+		end = math.Max(end, o.Done)
+		if (t.TTFT == 0 || o.TTFT() <= t.TTFT) && (t.ITL == 0 || o.ITL() <= t.ITL) && (t.E2E == 0 || o.E2E() <= t.E2E) {
+			good++
+		}
+	}
+	s.Duration = end
+	if len(r.Outcomes) > 0 {
+		s.SLOAttainment = float64(good) / float64(len(r.Outcomes))
+	}
+	if end > 0 {
+		s.Goodput = float64(good) / end
+	}
+	s.TTFT, s.ITL, s.E2E = percentilesOf(ttft), percentilesOf(itl), percentilesOf(e2e)
+	return s
+}
