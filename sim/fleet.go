@@ -81,18 +81,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	if cfg.Policy != nil && !(cfg.DecisionInterval > 0) {
 		return FleetResult{}, errors.New("a policy needs a positive decision interval")
 	}
-	out := make([]Outcome, len(trace.Requests))
-	inTokens := make([]float64, len(trace.Requests))
-	for i, r := range trace.Requests {
-		in, o := float64(r.InputTokens), r.OutputTokens
-		if in == 0 {
-			in = p.InTokens
-		}
-		if o == 0 {
-			o = int(math.Round(p.OutTokens))
-		}
-		out[i], inTokens[i] = Outcome{Arrival: r.Arrival, Output: max(o, 1)}, in
-	}
+	out, inTokens := prepare(p, trace)
 	res := FleetResult{}
 	var fleet []*member
 	for i := 0; i < cfg.Replicas; i++ {

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"errors"
-	"fmt"
 	"math"
 
 	"github.com/headroom-oss/headroom/queueing"
@@ -57,22 +56,7 @@ func RunReplica(cfg EngineConfig, trace workload.Trace) ([]Outcome, error) {
 	if len(trace.Requests) == 0 {
 		return nil, errors.New("the trace holds no requests")
 	}
-	out := make([]Outcome, len(trace.Requests))
-	inTokens := make([]float64, len(trace.Requests))
-	for i, r := range trace.Requests {
-		in, o := float64(r.InputTokens), r.OutputTokens
-		if in == 0 {
-			in = p.InTokens
-		}
-		if o == 0 {
-			o = int(math.Round(p.OutTokens))
-		}
-		if o < 1 {
-			return nil, fmt.Errorf("request %d asks for no output", i)
-		}
-		out[i] = Outcome{Arrival: r.Arrival, Output: o}
-		inTokens[i] = in
-	}
+	out, inTokens := prepare(p, trace)
 	r := newReplica(cfg)
 	next := 0 // next arrival to queue
 	now := 0.0
@@ -90,4 +74,22 @@ func RunReplica(cfg EngineConfig, trace workload.Trace) ([]Outcome, error) {
 		done += r.finish(out)
 	}
 	return out, nil
+}
+
+// prepare makes an outcome per request and its prompt length: requests whose trace gives no token
+// counts take the profile's means, and every request generates at least one token.
+func prepare(p queueing.LLMProfile, trace workload.Trace) ([]Outcome, []float64) {
+	out := make([]Outcome, len(trace.Requests))
+	inTokens := make([]float64, len(trace.Requests))
+	for i, r := range trace.Requests {
+		in, o := float64(r.InputTokens), r.OutputTokens
+		if in == 0 {
+			in = p.InTokens
+		}
+		if o == 0 {
+			o = int(math.Round(p.OutTokens))
+		}
+		out[i], inTokens[i] = Outcome{Arrival: r.Arrival, Output: max(o, 1)}, in
+	}
+	return out, inTokens
 }

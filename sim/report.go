@@ -2,7 +2,8 @@ package sim
 
 import (
 	"math"
-	"slices"
+
+	"github.com/headroom-oss/headroom/workload"
 )
 
 // Percentiles of a latency, in seconds.
@@ -13,13 +14,8 @@ type Percentiles struct {
 }
 
 func percentilesOf(xs []float64) Percentiles {
-	if len(xs) == 0 {
-		return Percentiles{}
-	}
-	s := append([]float64(nil), xs...)
-	slices.Sort(s)
-	q := func(p float64) float64 { return s[min(len(s)-1, int(math.Ceil(p*float64(len(s))))-1)] }
-	return Percentiles{P50: q(0.5), P95: q(0.95), P99: q(0.99)}
+	d := workload.DistributionOf(xs)
+	return Percentiles{P50: d.P50, P95: d.P95, P99: d.P99}
 }
 
 // Targets are per-request latency bounds in seconds; zero leaves one out.

@@ -15,7 +15,8 @@ type Distribution struct {
 	Max  float64 `json:"max" yaml:"max"`
 }
 
-func distributionOf(xs []float64) Distribution {
+// DistributionOf summarises values: mean, p50, p95, p99 (nearest rank) and maximum.
+func DistributionOf(xs []float64) Distribution {
 	if len(xs) == 0 {
 		return Distribution{}
 	}
@@ -64,7 +65,7 @@ func Summarize(t Trace, window float64) (Stats, error) {
 	for i := range gaps {
 		gaps[i] = t.Requests[i+1].Arrival - t.Requests[i].Arrival
 	}
-	s.InterArrival = distributionOf(gaps)
+	s.InterArrival = DistributionOf(gaps)
 	if mean := s.InterArrival.Mean; mean > 0 {
 		v := 0.0
 		for _, g := range gaps {
@@ -90,7 +91,7 @@ func Summarize(t Trace, window float64) (Stats, error) {
 			cv += (c - cm) * (c - cm)
 		}
 		cv /= float64(windows - 1)
-		s.Rate = distributionOf(rates)
+		s.Rate = DistributionOf(rates)
 		if cm > 0 {
 			s.Dispersion = cv / cm
 			s.PeakToMean = s.Rate.Max / s.Rate.Mean
@@ -109,7 +110,7 @@ func Summarize(t Trace, window float64) (Stats, error) {
 			seen[b] = true
 		}
 	}
-	s.InputTokens, s.OutputTokens = distributionOf(in), distributionOf(out)
+	s.InputTokens, s.OutputTokens = DistributionOf(in), DistributionOf(out)
 	if blocks > 0 {
 		share := float64(reused) / float64(blocks)
 		s.PrefixReuse = &share
@@ -134,7 +135,7 @@ func SummarizeRates(windows []RateWindow) (Stats, error) {
 	}
 	s.Requests = int(math.Round(total))
 	s.MeanRate = total / s.Duration
-	s.Rate = distributionOf(rates)
+	s.Rate = DistributionOf(rates)
 	if s.Rate.Mean > 0 {
 		s.PeakToMean = s.Rate.Max / s.Rate.Mean
 	}
