@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -97,7 +98,30 @@ type simulateReport struct {
 type policyResult struct {
 	Policy string `json:"policy" yaml:"policy"`
 	sim.Summary
-	Cost float64 `json:"cost,omitempty" yaml:"cost,omitempty"`
+	Cost       float64        `json:"cost,omitempty" yaml:"cost,omitempty"`
+	Elasticity sim.Elasticity `json:"elasticity" yaml:"elasticity"`
+}
+
+// demandOf is the replicas each moment needs: the next minute's mean rate over the capacity of one.
+func demandOf(arrivals []float64, capacity float64, floor int) func(float64) int {
+	var perSecond []float64
+	for _, a := range arrivals {
+		for len(perSecond) <= int(a) {
+			perSecond = append(perSecond, 0)
+		}
+		perSecond[int(a)]++
+	}
+	return func(t float64) int {
+		sum, n := 0.0, 0
+		for s := max(0, int(t)); s < min(len(perSecond), int(t)+60); s++ {
+			sum += perSecond[s]
+			n++
+		}
+		if n == 0 {
+			return floor
+		}
+		return max(floor, int(math.Ceil(sum/float64(n)/capacity)))
+	}
 }
 
 func parseSimTargets(spec string) (sim.Targets, error) {
@@ -175,6 +199,7 @@ func runSimulate(f *simulateFlags) (simulateReport, error) {
 		price = pf.HourlyPrice
 	}
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	demand := demandOf(tr.Arrivals(), sized.MaxRatePerReplica, f.minReplicas)
 	rep := simulateReport{Trace: f.trace, Requests: len(tr.Requests), Capacity: sized.MaxRatePerReplica, Policies: make([]policyResult, len(names))}
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
@@ -204,7 +229,8 @@ func runSimulate(f *simulateFlags) (simulateReport, error) {
 				return
 			}
 			s := sim.Summarize(res, targets)
-			rep.Policies[i] = policyResult{Policy: name, Summary: s, Cost: s.ReplicaHours * price}
+			rep.Policies[i] = policyResult{Policy: name, Summary: s, Cost: s.ReplicaHours * price,
+				Elasticity: sim.ElasticityOf(res.Timeline, demand)}
 		}()
 	}
 	wg.Wait()
@@ -269,15 +295,15 @@ func loadSimTrace(f *simulateFlags) (workload.Trace, error) {
 func (r simulateReport) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "%s: %d requests; the batch model sustains %.4g req/s per replica under the SLO\n\n", r.Trace, r.Requests, r.Capacity)
 	tw := output.NewTable(w)
-	fmt.Fprintln(tw, "POLICY\tSLO MET\tGOODPUT\tTTFT p50/p95/p99\tE2E p95\tREPLICA-HOURS\tCOST\tACTIONS")
+	fmt.Fprintln(tw, "POLICY\tSLO MET\tGOODPUT\tTTFT p50/p95/p99\tE2E p95\tREPLICA-HOURS\tCOST\tACTIONS\tUNDER/OVER TIME")
 	for _, p := range r.Policies {
 		cost := "-"
 		if p.Cost > 0 {
 			cost = fmt.Sprintf("$%.2f", p.Cost)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.3g/s\t%s / %s / %s\t%s\t%.2f\t%s\t%d\n", p.Policy, output.Percent(p.SLOAttainment), p.Goodput,
+		fmt.Fprintf(tw, "%s\t%s\t%.3g/s\t%s / %s / %s\t%s\t%.2f\t%s\t%d\t%.0f%% / %.0f%%\n", p.Policy, output.Percent(p.SLOAttainment), p.Goodput,
 			output.Seconds(p.TTFT.P50), output.Seconds(p.TTFT.P95), output.Seconds(p.TTFT.P99), output.Seconds(p.E2E.P95),
-			p.ReplicaHours, cost, p.ScalingActions)
+			p.ReplicaHours, cost, p.ScalingActions, p.Elasticity.UnderTimeshare, p.Elasticity.OverTimeshare)
 	}
 	return tw.Flush()
 }
