@@ -7,6 +7,8 @@ type PodSample struct {
 	Ready    bool
 	HasValue bool    // false when the metric is missing for this pod
 	Value    float64 // e.g. utilisation (0.9 = 90%) or in-flight requests
+	Waiting  float64 // requests queued in the engine (vllm:num_requests_waiting)
+	KVUse    float64 // share of the KV cache in use, 0–1 (vllm:kv_cache_usage_perc)
 }
 
 // Observation is what a policy sees at one decision.

@@ -6,8 +6,8 @@ import "math"
 // long supply (ready replicas) fell short of or exceeded demand (the replicas the load needed), and
 // how much supply changed beyond what demand did.
 type Elasticity struct {
-	UnderAccuracy  float64 `json:"under_provisioning_accuracy" yaml:"under_provisioning_accuracy"` // mean (d−s)+/d, %
-	OverAccuracy   float64 `json:"over_provisioning_accuracy" yaml:"over_provisioning_accuracy"`   // mean (s−d)+/d, %
+	UnderAccuracy  float64 `json:"under_provisioning_accuracy" yaml:"under_provisioning_accuracy"`   // mean (d−s)+/d, %
+	OverAccuracy   float64 `json:"over_provisioning_accuracy" yaml:"over_provisioning_accuracy"`     // mean (s−d)+/d, %
 	UnderTimeshare float64 `json:"under_provisioning_timeshare" yaml:"under_provisioning_timeshare"` // share of time s < d, %
 	OverTimeshare  float64 `json:"over_provisioning_timeshare" yaml:"over_provisioning_timeshare"`   // share of time s > d, %
 	Jitter         float64 `json:"jitter_per_hour" yaml:"jitter_per_hour"`                           // (supply changes − demand changes) per hour

@@ -143,7 +143,9 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 					continue
 				}
 				s.pods = append(s.pods, autoscale.PodSample{Ready: now >= m.readyAt, HasValue: now >= m.readyAt,
-					Value: float64(m.inFlight()) / float64(p.MaxBatch)})
+					Value:   float64(m.inFlight()) / float64(p.MaxBatch),
+					Waiting: float64(len(m.waiting)),
+					KVUse:   math.Min(1, m.kvTokens(out, inTokens)/cfg.Engine.kvCapacity())})
 				s.load += float64(m.inFlight())
 			}
 			history = append(history, s)

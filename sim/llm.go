@@ -14,6 +14,16 @@ type EngineConfig struct {
 	// PadDecode rounds each decode batch up to the next power of two before timing it, as engines
 	// that replay CUDA graphs captured at those sizes do.
 	PadDecode bool
+	// KVCapacityTokens is the KV cache's size in tokens, for the KV use the policies see; 0 means
+	// room for a full batch of mean requests, MaxBatch·(InTokens + OutTokens).
+	KVCapacityTokens float64
+}
+
+func (c EngineConfig) kvCapacity() float64 {
+	if c.KVCapacityTokens > 0 {
+		return c.KVCapacityTokens
+	}
+	return float64(c.Profile.MaxBatch) * (c.Profile.InTokens + c.Profile.OutTokens)
 }
 
 // Outcome is what happened to one request.

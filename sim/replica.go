@@ -89,3 +89,16 @@ func (r *replica) finish(out []Outcome) int {
 	r.busy = false
 	return done
 }
+
+// kvTokens is the KV cache the replica holds: each running request's prompt and the tokens it has
+// generated, and the prompts being prefilled.
+func (r *replica) kvTokens(out []Outcome, inTokens []float64) float64 {
+	s := 0.0
+	for _, a := range r.running {
+		s += inTokens[a.index] + float64(out[a.index].Output-a.left)
+	}
+	for _, i := range r.prefilling {
+		s += inTokens[i]
+	}
+	return s
+}
