@@ -19,6 +19,9 @@ type Observation struct {
 	// Concurrency is the fleet's total in-flight requests, sampled once a second up to Now (the
 	// KPA's input); oldest first.
 	Concurrency []float64
+	// Arrivals counts the requests that arrived in each second up to Now (the predictive policy's
+	// input); oldest first.
+	Arrivals []float64
 	// MetricsAge is how old the newest metrics are (0 when fresh or unknown).
 	MetricsAge time.Duration
 }

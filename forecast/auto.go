@@ -32,9 +32,9 @@ func (c Choice) Score() float64 { return c.Scores[c.Members[0]] }
 // Auto forecasts y with the mean of the AutoMembers members of autoMembers that forecast the latest
 // HoldoutWindows horizons of the history best (each refitted at each cut), refitted on all of it. On
 // M4 Hourly and on production LLM load the mean of the best three beats both picking the single best
-// and averaging all (docs/forecast.md). With one period m it also considers a 7m season. Members
-// that cannot forecast the series (too short, not positive) are skipped; with no season to use it
-// falls back to a damped trend.
+// and averaging all (docs/forecast.md). With one period m it also considers a 7m season; with no
+// season at all, a damped trend and Theta join the members. Members that cannot forecast the series
+// (too short, not positive) are skipped.
 func Auto(y []float64, h int, periods []int) (Choice, error) {
 	if len(y) < 2 || h < 1 {
 		return Choice{}, errors.New("auto needs a history of at least 2 points and a horizon ≥ 1")
@@ -45,8 +45,13 @@ func Auto(y []float64, h int, periods []int) (Choice, error) {
 		m     Method
 		score float64
 	}
+	members := autoMembers()
+	if len(ps) == 0 {
+		// No season to exploit: the trend members decide (the seasonal ones reduce to SES).
+		members = append(members, dampedMember(), thetaMember())
+	}
 	var ranked []scored
-	for _, m := range autoMembers() {
+	for _, m := range members {
 		if score, ok := holdoutScore(m, y, h, ps); ok {
 			c.Scores[m.Name] = score
 			ranked = append(ranked, scored{m, score})
@@ -107,6 +112,10 @@ func meanOf(members []Method) Method {
 	}}
 }
 
+func thetaMember() Method {
+	return Method{Name: "theta", Forecast: func(y []float64, h int, _ []int) ([]float64, error) { return Theta(y, h, 1) }}
+}
+
 func dampedMember() Method {
 	return Method{Name: "damped", Forecast: func(y []float64, h int, _ []int) ([]float64, error) {
 		fit, err := FitETS(y, 1, DampedHolt)
@@ -148,7 +157,7 @@ func holdoutScore(m Method, y []float64, h int, periods []int) (float64, bool) {
 func (c Choice) method() Method {
 	var ms []Method
 	for _, name := range c.Members {
-		for _, m := range append(autoMembers(), dampedMember()) {
+		for _, m := range append(autoMembers(), dampedMember(), thetaMember()) {
 			if m.Name == name {
 				ms = append(ms, m)
 			}

@@ -101,6 +101,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	}
 	var history []snapshot
 	nextSnapshot := 0.0
+	var perSecond []float64 // arrivals counted by second, for the policies that forecast
 	next, done, now := 0, 0, 0.0
 	for done < len(out) {
 		// The next event: an arrival, an iteration's end, a snapshot or a decision.
@@ -134,6 +135,10 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 				m = earliestReady(fleet)
 			}
 			m.waiting = append(m.waiting, next)
+			for len(perSecond) <= int(out[next].Arrival) {
+				perSecond = append(perSecond, 0)
+			}
+			perSecond[int(out[next].Arrival)]++
 			next++
 		}
 		if cfg.Policy != nil && now >= nextSnapshot {
@@ -163,8 +168,9 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			for _, s := range history[:seen+1] {
 				conc = append(conc, s.load)
 			}
+			seenSeconds := min(len(perSecond), max(0, int(now-cfg.MetricDelay)))
 			d := cfg.Policy.Decide(autoscale.Observation{Now: cfg.Start.Add(time.Duration(now * float64(time.Second))),
-				Replicas: desired, Pods: history[seen].pods, Concurrency: conc})
+				Replicas: desired, Pods: history[seen].pods, Concurrency: conc, Arrivals: perSecond[:seenSeconds]})
 			ready := 0
 			inFlight := 0
 			for _, m := range fleet {

@@ -37,7 +37,7 @@ type simulateFlags struct {
 
 // implementedPolicies are the policies simulate runs today, with their decision intervals.
 var implementedPolicies = map[string]time.Duration{"hpa": 15 * time.Second, "kpa": 2 * time.Second, "pid": time.Minute,
-	"saturation": 30 * time.Second, "oracle": 15 * time.Second}
+	"saturation": 30 * time.Second, "predictive": time.Minute, "oracle": 15 * time.Second}
 
 func newSimulateCmd(g *globals) *cobra.Command {
 	f := &simulateFlags{}
@@ -52,10 +52,12 @@ future.
 
 Policies: hpa (Kubernetes HPA on slot utilisation, target 0.8, default behaviour), kpa (Knative KPA on
 in-flight requests, 0.7 × slots per pod), pid (the seed's PID controller, target 0.7), saturation
-(llm-d's: KV cache at 80% or 5 waiting saturate a replica; ±1 per 30 s), oracle (knows
+(llm-d's: KV cache at 80% or 5 waiting saturate a replica; ±1 per 30 s), predictive (forecasts the
+per-minute rate over the cold start and sizes it with the batch model, never below the HPA as a
+safety net; every minute), oracle (knows
 the trace: the fewest replicas that carry each coming minute at the batch model's sustainable rate
 per replica, for the trace's mean request shape; a rate oracle, which bursts within a minute can
-still beat: it is not yet an SLO-verified lower bound). predictive is to come.
+still beat: it is not yet an SLO-verified lower bound).
 New replicas serve after --cold-start; metrics reach the policies --metric-delay late.
 
   headroom simulate --trace azure-llm-2023-code.csv --profile examples/h100-llama-3-8b.yaml \
@@ -77,7 +79,7 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 	fl.StringVar(&f.trace, "trace", "", "request trace (Azure, Mooncake, BurstGPT, generic CSV) or rate series (required)")
 	fl.StringVar(&f.profile, "profile", "", "LLM replica profile, e.g. examples/h100-llama-3-8b.yaml (required)")
 	fl.StringVar(&f.slo, "slo", "ttft=2s,e2e=30s", "per-request targets: ttft, itl, e2e")
-	fl.StringVar(&f.policies, "policies", "hpa,kpa,pid,saturation,oracle", "policies to compare, comma-separated")
+	fl.StringVar(&f.policies, "policies", "hpa,kpa,pid,saturation,predictive,oracle", "policies to compare, comma-separated")
 	fl.Float64Var(&f.rateScale, "rate-scale", 1, "thin (< 1) or thicken (> 1) the load")
 	fl.IntVar(&f.minReplicas, "min-replicas", 1, "fewest replicas")
 	fl.IntVar(&f.maxReplicas, "max-replicas", 100, "most replicas")
@@ -159,7 +161,7 @@ func runSimulate(f *simulateFlags) (simulateReport, error) {
 	for _, n := range strings.Split(f.policies, ",") {
 		n = strings.TrimSpace(n)
 		if _, ok := implementedPolicies[n]; !ok {
-			return simulateReport{}, usagef("policy %q is not available; simulate runs hpa, kpa, pid, saturation and oracle (predictive is not built yet)", n)
+			return simulateReport{}, usagef("policy %q is not available; simulate runs hpa, kpa, pid, saturation, predictive and oracle", n)
 		}
 		names = append(names, n)
 	}
@@ -220,6 +222,9 @@ func runSimulate(f *simulateFlags) (simulateReport, error) {
 				pol = autoscale.NewKPA(cfg)
 			case "pid":
 				pol = autoscale.NewPID(autoscale.DefaultPIDConfig(0.7, f.minReplicas, f.maxReplicas))
+			case "predictive":
+				pol = &autoscale.Predictive{CapacityPerReplica: sized.MaxRatePerReplica, ColdStart: f.coldStart, Interval: interval,
+					Reactive: autoscale.NewHPA(autoscale.DefaultHPAConfig(0.8, f.minReplicas, f.maxReplicas)), Min: f.minReplicas, Max: f.maxReplicas}
 			case "saturation":
 				pol = autoscale.NewSaturation(autoscale.DefaultSaturationConfig(f.minReplicas, f.maxReplicas))
 			case "oracle":
