@@ -45,7 +45,7 @@ func Summarize(r FleetResult, t Targets) Summary {
 	for _, o := range r.Outcomes {
 		ttft, itl, e2e = append(ttft, o.TTFT()), append(itl, o.ITL()), append(e2e, o.E2E())
 		end = math.Max(end, o.Done)
-		if (t.TTFT == 0 || o.TTFT() <= t.TTFT) && (t.ITL == 0 || o.ITL() <= t.ITL) && (t.E2E == 0 || o.E2E() <= t.E2E) {
+		if t.met(o) {
 			good++
 		}
 	}

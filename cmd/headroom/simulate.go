@@ -54,10 +54,9 @@ Policies: hpa (Kubernetes HPA on slot utilisation, target 0.8, default behaviour
 in-flight requests, 0.7 × slots per pod), pid (the seed's PID controller, target 0.7), saturation
 (llm-d's: KV cache at 80% or 5 waiting saturate a replica; ±1 per 30 s), predictive (forecasts the
 per-minute rate over the cold start and sizes it with the batch model, never below the HPA as a
-safety net; every minute), oracle (knows
-the trace: the fewest replicas that carry each coming minute at the batch model's sustainable rate
-per replica, for the trace's mean request shape; a rate oracle, which bursts within a minute can
-still beat: it is not yet an SLO-verified lower bound).
+safety net; every minute), oracle (knows the trace: plans each 15-s window's replicas from the coming
+minute's rate at the batch model's capacity, then replays the trace and adds a replica to every
+window where a request missed the SLO until none does, or more stop helping: the yardstick).
 New replicas serve after --cold-start; metrics reach the policies --metric-delay late.
 
   headroom simulate --trace azure-llm-2023-code.csv --profile examples/h100-llama-3-8b.yaml \
@@ -227,12 +226,25 @@ func runSimulate(f *simulateFlags) (simulateReport, error) {
 					Reactive: autoscale.NewHPA(autoscale.DefaultHPAConfig(0.8, f.minReplicas, f.maxReplicas)), Min: f.minReplicas, Max: f.maxReplicas}
 			case "saturation":
 				pol = autoscale.NewSaturation(autoscale.DefaultSaturationConfig(f.minReplicas, f.maxReplicas))
-			case "oracle":
-				pol = autoscale.NewOracle(tr.Arrivals(), sized.MaxRatePerReplica, f.coldStart, interval, start, f.minReplicas, f.maxReplicas)
 			}
-			res, err := sim.Fleet(sim.FleetConfig{Engine: sim.EngineConfig{Profile: profile}, Balancer: sim.Balancer(f.balancer),
+			fleetCfg := sim.FleetConfig{Engine: sim.EngineConfig{Profile: profile}, Balancer: sim.Balancer(f.balancer),
 				Replicas: f.minReplicas, ColdStart: f.coldStart.Seconds(), DecisionInterval: interval.Seconds(),
-				MetricDelay: f.delay.Seconds(), Policy: pol, Start: start}, tr)
+				MetricDelay: f.delay.Seconds(), Policy: pol, Start: start}
+			var res sim.FleetResult
+			var err error
+			if name == "oracle" {
+				// Start from the rate plan (each window's coming minute at the batch model's rate),
+				// then let the simulator raise every window where a request missed the SLO.
+				rate := autoscale.NewOracle(tr.Arrivals(), sized.MaxRatePerReplica, 0, interval, start, f.minReplicas, f.maxReplicas)
+				initial := func(w int) int {
+					return rate.Decide(autoscale.Observation{Now: start.Add(time.Duration(w) * interval)}).Replicas
+				}
+				var o sim.OracleResult
+				o, err = sim.Oracle(fleetCfg, tr, targets, initial, f.maxReplicas)
+				res = o.Fleet
+			} else {
+				res, err = sim.Fleet(fleetCfg, tr)
+			}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", name, err)
 				return
