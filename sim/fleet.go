@@ -17,6 +17,7 @@ type Balancer string
 const (
 	RoundRobin    Balancer = "round-robin"
 	LeastRequests Balancer = "least-requests" // join the shortest queue: fewest requests waiting or running
+	LeastTokens   Balancer = "least-tokens"   // fewest outstanding tokens: prompts to prefill plus outputs to generate
 )
 
 // FleetConfig describes a fleet and how it scales.
@@ -57,9 +58,10 @@ type Sample struct {
 
 type member struct {
 	*replica
-	readyAt  float64
-	draining bool
-	born     float64
+	readyAt     float64
+	draining    bool
+	born        float64
+	outstanding float64 // tokens still to process: prompts of requests assigned and outputs to come
 }
 
 // Fleet replays a trace through a fleet of LLM replicas: requests go to a ready replica by the
@@ -127,6 +129,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 		for _, m := range fleet {
 			if m.busy && m.until <= now {
 				done += m.finish(out)
+				m.outstanding = m.tokensLeft(out, inTokens)
 			}
 		}
 		for next < len(out) && out[next].Arrival <= now {
@@ -135,6 +138,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 				m = earliestReady(fleet)
 			}
 			m.waiting = append(m.waiting, next)
+			m.outstanding += inTokens[next] + float64(out[next].Output)
 			for len(perSecond) <= int(out[next].Arrival) {
 				perSecond = append(perSecond, 0)
 			}
@@ -212,11 +216,20 @@ func pick(fleet []*member, b Balancer, rr *int, now float64) *member {
 	if len(ready) == 0 {
 		return nil
 	}
-	if b == LeastRequests {
+	switch b {
+	case LeastRequests:
 		best := ready[0]
 		for _, m := range ready[1:] {
 			if m.inFlight() < best.inFlight() {
 				best = m
+			}
+		}
+		return best
+	case LeastTokens:
+		best, bestLoad := ready[0], ready[0].outstanding
+		for _, m := range ready[1:] {
+			if m.outstanding < bestLoad {
+				best, bestLoad = m, m.outstanding
 			}
 		}
 		return best

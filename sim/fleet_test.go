@@ -38,7 +38,7 @@ func TestAFleetOfOneIsTheReplica(t *testing.T) {
 func TestBalancersSpreadTheLoad(t *testing.T) {
 	cfg := engineConfig(t)
 	tr, _ := workload.Generate(workload.Constant(60, 120), workload.Poisson, 5) // 60 req/s: two replicas' worth
-	for _, b := range []Balancer{RoundRobin, LeastRequests} {
+	for _, b := range []Balancer{RoundRobin, LeastRequests, LeastTokens} {
 		res, err := Fleet(FleetConfig{Engine: cfg, Replicas: 3, Balancer: b}, tr)
 		if err != nil {
 			t.Fatal(err)

@@ -102,3 +102,19 @@ func (r *replica) kvTokens(out []Outcome, inTokens []float64) float64 {
 	}
 	return s
 }
+
+// tokensLeft is the work the replica still holds, in tokens: the prompts waiting or being prefilled
+// and every output token not yet generated.
+func (r *replica) tokensLeft(out []Outcome, inTokens []float64) float64 {
+	s := 0.0
+	for _, i := range r.waiting {
+		s += inTokens[i] + float64(out[i].Output)
+	}
+	for _, i := range r.prefilling {
+		s += inTokens[i] + float64(out[i].Output)
+	}
+	for _, a := range r.running {
+		s += float64(a.left)
+	}
+	return s
+}

@@ -84,7 +84,7 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 	fl.IntVar(&f.maxReplicas, "max-replicas", 100, "most replicas")
 	fl.DurationVar(&f.coldStart, "cold-start", 2*time.Minute, "time from a scale-up to a serving replica")
 	fl.DurationVar(&f.delay, "metric-delay", 15*time.Second, "how late metrics reach the policies (a scrape interval)")
-	fl.StringVar(&f.balancer, "balancer", string(sim.LeastRequests), "load balancer: least-requests or round-robin")
+	fl.StringVar(&f.balancer, "balancer", string(sim.LeastRequests), "load balancer: least-requests, least-tokens or round-robin")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for arrivals drawn from rate series and rate scaling")
 	fl.Float64Var(&f.hourlyPrice, "hourly-price", 0, "price of a replica-hour, for the cost column (default: the profile's)")
 	return cmd
@@ -152,6 +152,11 @@ func parseSimTargets(spec string) (sim.Targets, error) {
 func runSimulate(f *simulateFlags) (simulateReport, error) {
 	if f.trace == "" || f.profile == "" {
 		return simulateReport{}, usagef("--trace and --profile are required")
+	}
+	switch sim.Balancer(f.balancer) {
+	case sim.LeastRequests, sim.LeastTokens, sim.RoundRobin:
+	default:
+		return simulateReport{}, usagef("--balancer %q: use least-requests, least-tokens or round-robin", f.balancer)
 	}
 	if f.minReplicas < 1 || f.maxReplicas < f.minReplicas {
 		return simulateReport{}, usagef("need 1 ≤ --min-replicas ≤ --max-replicas, got %d and %d", f.minReplicas, f.maxReplicas)
