@@ -309,3 +309,16 @@ func TestSimulateJSONKeepsItsInterfaceKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestSimulateDrawsItsPlot(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sim.svg")
+	_, errOut, code := runCLI(t, "simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv",
+		"--profile", "../../examples/h100-llama-3-8b.yaml", "--policies", "hpa,kpa", "--plot", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || !bytes.Contains(data, []byte("<svg")) || !bytes.Contains(data, []byte("ready replicas")) {
+		t.Errorf("plot missing or incomplete: %v", err)
+	}
+}

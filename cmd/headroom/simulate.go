@@ -15,6 +15,7 @@ import (
 	"github.com/headroom-oss/headroom/autoscale"
 	"github.com/headroom-oss/headroom/internal/config"
 	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/plot"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/sim"
 	"github.com/headroom-oss/headroom/workload"
@@ -33,6 +34,7 @@ type simulateFlags struct {
 	balancer    string
 	seed        uint64
 	hourlyPrice float64
+	plot        string
 }
 
 // implementedPolicies are the policies simulate runs today, with their decision intervals.
@@ -87,6 +89,7 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 	fl.StringVar(&f.balancer, "balancer", string(sim.LeastRequests), "load balancer: least-requests, least-tokens or round-robin")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for arrivals drawn from rate series and rate scaling")
 	fl.Float64Var(&f.hourlyPrice, "hourly-price", 0, "price of a replica-hour, for the cost column (default: the profile's)")
+	fl.StringVar(&f.plot, "plot", "", "draw load, ready replicas and p95 TTFT per minute for each policy to this .svg or .png")
 	return cmd
 }
 
@@ -103,6 +106,7 @@ type policyResult struct {
 	sim.Summary
 	Cost       float64        `json:"cost,omitempty" yaml:"cost,omitempty"`
 	Elasticity sim.Elasticity `json:"elasticity" yaml:"elasticity"`
+	run        sim.FleetResult
 }
 
 // demandOf is the replicas each moment needs: the next minute's mean rate over the capacity of one.
@@ -256,7 +260,7 @@ func runSimulate(f *simulateFlags) (simulateReport, error) {
 			}
 			s := sim.Summarize(res, targets)
 			rep.Policies[i] = policyResult{Policy: name, Summary: s, Cost: s.ReplicaHours * price,
-				Elasticity: sim.ElasticityOf(res.Timeline, demand)}
+				Elasticity: sim.ElasticityOf(res.Timeline, demand), run: res}
 		}()
 	}
 	wg.Wait()
@@ -265,7 +269,48 @@ func runSimulate(f *simulateFlags) (simulateReport, error) {
 			return simulateReport{}, err
 		}
 	}
+	if f.plot != "" {
+		if err := plotSimulation(f.plot, f.trace, tr, rep); err != nil {
+			return simulateReport{}, err
+		}
+	}
 	return rep, nil
+}
+
+// plotSimulation draws the load, each policy's ready replicas, and each policy's p95 TTFT of the
+// requests arriving in each minute.
+func plotSimulation(path, name string, tr workload.Trace, rep simulateReport) error {
+	minutes := int(tr.Duration()/60) + 1
+	load := plot.Line{Label: "load"}
+	counts := make([]float64, minutes)
+	for _, a := range tr.Arrivals() {
+		counts[int(a/60)]++
+	}
+	for m, c := range counts {
+		load.X, load.Y = append(load.X, float64(m)), append(load.Y, c/60)
+	}
+	replicas := plot.Panel{YLabel: "ready replicas"}
+	ttft := plot.Panel{YLabel: "p95 TTFT (s)"}
+	for _, p := range rep.Policies {
+		r := plot.Line{Label: p.Policy}
+		for _, s := range p.run.Timeline {
+			r.X, r.Y = append(r.X, s.At/60), append(r.Y, float64(s.Ready))
+		}
+		replicas.Lines = append(replicas.Lines, r)
+		byMinute := make([][]float64, minutes+1)
+		for _, o := range p.run.Outcomes {
+			m := min(int(o.Arrival/60), minutes)
+			byMinute[m] = append(byMinute[m], o.TTFT())
+		}
+		l := plot.Line{Label: p.Policy}
+		for m, xs := range byMinute {
+			if len(xs) > 0 {
+				l.X, l.Y = append(l.X, float64(m)), append(l.Y, workload.DistributionOf(xs).P95)
+			}
+		}
+		ttft.Lines = append(ttft.Lines, l)
+	}
+	return plot.SavePanels(path, name, []plot.Panel{{YLabel: "req/s", Lines: []plot.Line{load}}, replicas, ttft})
 }
 
 // meanTokens is the trace's mean input and output length (zero when it has none).

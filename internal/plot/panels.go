@@ -1,0 +1,91 @@
+package plot
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"path/filepath"
+	"strings"
+
+	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Line is one labelled series of a panel.
+type Line struct {
+	Label string
+	X, Y  []float64
+}
+
+// Panel is one chart of a stacked figure; panels share the x axis's meaning.
+type Panel struct {
+	YLabel string
+	Lines  []Line
+}
+
+// SavePanels writes panels stacked top to bottom to path (.svg or .png), the x axis in minutes.
+func SavePanels(path, title string, panels []Panel) error {
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext != ".svg" && ext != ".png" {
+		return fmt.Errorf("plot %s: the file must end in .svg or .png", path)
+	}
+	xmax := 0.0
+	for _, pn := range panels {
+		for _, l := range pn.Lines {
+			for _, x := range l.X {
+				xmax = max(xmax, x)
+			}
+		}
+	}
+	rows := make([][]*gplot.Plot, len(panels))
+	for i, pn := range panels {
+		p := gplot.New()
+		if i == 0 {
+			p.Title.Text = title
+		}
+		p.Y.Label.Text = pn.YLabel
+		p.X.Label.Text = "minutes"
+		p.Add(plotter.NewGrid())
+		for k, l := range pn.Lines {
+			pts := make(plotter.XYs, len(l.X))
+			for j := range l.X {
+				pts[j] = plotter.XY{X: l.X[j], Y: l.Y[j]}
+			}
+			line, err := plotter.NewLine(pts)
+			if err != nil {
+				return fmt.Errorf("plot %s: %w", l.Label, err)
+			}
+			line.Color = plotutil.Color(k)
+			if l.Label == "load" {
+				line.Color = color.Gray{Y: 100}
+			}
+			p.Add(line)
+			p.Legend.Add(l.Label, line)
+		}
+		p.Legend.Top = true
+		p.X.Min, p.X.Max = 0, xmax // one time axis for every panel
+		rows[i] = []*gplot.Plot{p}
+	}
+	w, h := 10*vg.Inch, vg.Length(len(panels))*3*vg.Inch
+	var canvas vg.CanvasWriterTo
+	if ext == ".svg" {
+		canvas = vgsvg.New(w, h)
+	} else {
+		canvas = vgimg.PngCanvas{Canvas: vgimg.New(w, h)}
+	}
+	tiles := draw.Tiles{Rows: len(panels), Cols: 1, PadX: vg.Millimeter, PadY: 4 * vg.Millimeter, PadTop: 2 * vg.Millimeter, PadBottom: 2 * vg.Millimeter, PadLeft: 2 * vg.Millimeter, PadRight: 2 * vg.Millimeter}
+	cells := gplot.Align(rows, tiles, draw.New(canvas))
+	for i := range rows {
+		rows[i][0].Draw(cells[i][0])
+	}
+	return writeFile(path, writerTo{canvas})
+}
+
+type writerTo struct{ c vg.CanvasWriterTo }
+
+func (w writerTo) WriteTo(out io.Writer) (int64, error) { return w.c.WriteTo(out) }
