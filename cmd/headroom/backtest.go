@@ -215,11 +215,14 @@ func isTerminal(w io.Writer) bool {
 // progressBar redraws one line on stderr, at most ten times a second.
 type progressBar struct {
 	w     io.Writer
+	unit  string
 	start time.Time
 	last  time.Time
 }
 
-func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w, start: time.Now()} }
+func newProgressBar(w io.Writer) *progressBar {
+	return &progressBar{w: w, unit: "forecasts", start: time.Now()}
+}
 
 func (p *progressBar) update(done, total int) {
 	if done < total && time.Since(p.last) < 100*time.Millisecond {
@@ -228,8 +231,8 @@ func (p *progressBar) update(done, total int) {
 	p.last = time.Now()
 	const width = 30
 	filled := width * done / total
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d forecasts, %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
-		done, total, time.Since(p.start).Round(time.Second))
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s, %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+		done, total, p.unit, time.Since(p.start).Round(time.Second))
 }
 
 func (p *progressBar) finish() { fmt.Fprintln(p.w) }

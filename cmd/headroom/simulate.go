@@ -35,6 +35,9 @@ type simulateFlags struct {
 	seed        uint64
 	hourlyPrice float64
 	plot        string
+	timeScale   float64
+	kvTokens    float64
+	progress    bool
 }
 
 // implementedPolicies are the policies simulate runs today, with their decision intervals.
@@ -69,7 +72,12 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 			if err != nil {
 				return err
 			}
-			rep, err := runSimulate(f)
+			var bar *progressBar
+			if f.progress || isTerminal(cmd.ErrOrStderr()) {
+				bar = newProgressBar(cmd.ErrOrStderr())
+				defer bar.finish()
+			}
+			rep, err := runSimulate(f, bar)
 			if err != nil {
 				return err
 			}
@@ -89,6 +97,9 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 	fl.StringVar(&f.balancer, "balancer", string(sim.LeastRequests), "load balancer: least-requests, least-tokens or round-robin")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for arrivals drawn from rate series and rate scaling")
 	fl.Float64Var(&f.hourlyPrice, "hourly-price", 0, "price of a replica-hour, for the cost column (default: the profile's)")
+	fl.Float64Var(&f.timeScale, "time-scale", 1, "replay the trace this many times faster (14 plays two weeks in one day)")
+	fl.Float64Var(&f.kvTokens, "kv-tokens", 0, "KV-cache capacity of a replica in tokens, for KV use and prefix caching (default: a full batch of mean requests)")
+	fl.BoolVar(&f.progress, "progress", false, "show progress even when stderr is not a terminal")
 	fl.StringVar(&f.plot, "plot", "", "draw load, ready replicas and p95 TTFT per minute for each policy to this .svg or .png")
 	return cmd
 }
@@ -153,7 +164,7 @@ func parseSimTargets(spec string) (sim.Targets, error) {
 	return t, nil
 }
 
-func runSimulate(f *simulateFlags) (simulateReport, error) {
+func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 	if f.trace == "" || f.profile == "" {
 		return simulateReport{}, usagef("--trace and --profile are required")
 	}
@@ -215,10 +226,24 @@ func runSimulate(f *simulateFlags) (simulateReport, error) {
 	rep := simulateReport{Trace: f.trace, Requests: len(tr.Requests), Capacity: sized.MaxRatePerReplica, Policies: make([]policyResult, len(names))}
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	finished := 0
+	if bar != nil {
+		bar.unit = "policies"
+		bar.update(0, len(names))
+	}
 	for i, name := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if bar != nil {
+					mu.Lock()
+					finished++
+					bar.update(finished, len(names))
+					mu.Unlock()
+				}
+			}()
 			interval := implementedPolicies[name]
 			var pol autoscale.Policy
 			switch name {
@@ -236,7 +261,7 @@ func runSimulate(f *simulateFlags) (simulateReport, error) {
 			case "saturation":
 				pol = autoscale.NewSaturation(autoscale.DefaultSaturationConfig(f.minReplicas, f.maxReplicas))
 			}
-			fleetCfg := sim.FleetConfig{Engine: sim.EngineConfig{Profile: profile}, Balancer: sim.Balancer(f.balancer),
+			fleetCfg := sim.FleetConfig{Engine: sim.EngineConfig{Profile: profile, KVCapacityTokens: f.kvTokens}, Balancer: sim.Balancer(f.balancer),
 				Replicas: f.minReplicas, ColdStart: f.coldStart.Seconds(), DecisionInterval: interval.Seconds(),
 				MetricDelay: f.delay.Seconds(), Policy: pol, Start: start}
 			var res sim.FleetResult
@@ -339,9 +364,15 @@ func loadSimTrace(f *simulateFlags) (workload.Trace, error) {
 		if err != nil {
 			return tr, fmt.Errorf("%s: %w", f.trace, err)
 		}
+		if !(f.timeScale > 0) {
+			return tr, usagef("--time-scale must be positive, got %v", f.timeScale)
+		}
 		expected := 0.0
 		for i := range w {
-			w[i].Rate *= f.rateScale
+			// Replaying faster keeps the requests: the same count in less time.
+			w[i].Start /= f.timeScale
+			w[i].Length /= f.timeScale
+			w[i].Rate *= f.rateScale * f.timeScale
 			expected += w[i].Rate * w[i].Length
 		}
 		if expected > maxSimRequests {
@@ -354,6 +385,11 @@ func loadSimTrace(f *simulateFlags) (workload.Trace, error) {
 	}
 	if f.rateScale != 1 {
 		if tr, err = workload.ScaleRate(tr, f.rateScale, f.seed); err != nil {
+			return tr, err
+		}
+	}
+	if f.timeScale != 1 {
+		if tr, err = workload.ScaleTime(tr, f.timeScale); err != nil {
 			return tr, err
 		}
 	}
