@@ -85,9 +85,15 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	}
 	out, inTokens := prepare(p, trace)
 	res := FleetResult{}
+	blocks := blocksOf(trace)
+	spawn := func(readyAt, born float64) *member {
+		m := &member{replica: newReplica(cfg.Engine), readyAt: readyAt, born: born}
+		m.blocks = blocks
+		return m
+	}
 	var fleet []*member
 	for i := 0; i < cfg.Replicas; i++ {
-		fleet = append(fleet, &member{replica: newReplica(cfg.Engine)})
+		fleet = append(fleet, spawn(0, 0))
 	}
 	desired := cfg.Replicas
 	rr := 0
@@ -186,7 +192,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			res.Timeline = append(res.Timeline, Sample{At: now, Desired: d.Replicas, Ready: ready, InFlight: inFlight})
 			if d.Replicas != desired {
 				res.Decisions = append(res.Decisions, Decision{At: now, From: desired, Replicas: d.Replicas, Reason: d.Reason})
-				fleet = resize(fleet, desired, d.Replicas, now, cfg)
+				fleet = resize(fleet, desired, d.Replicas, now, cfg, spawn)
 				desired = d.Replicas
 			}
 			if len(history) > 3600 { // an hour of history is more than any window needs
@@ -250,9 +256,9 @@ func earliestReady(fleet []*member) *member {
 }
 
 // resize adds cold-starting replicas or drains the newest ones.
-func resize(fleet []*member, from, to int, now float64, cfg FleetConfig) []*member {
+func resize(fleet []*member, from, to int, now float64, cfg FleetConfig, spawn func(readyAt, born float64) *member) []*member {
 	for ; from < to; from++ {
-		fleet = append(fleet, &member{replica: newReplica(cfg.Engine), readyAt: now + cfg.ColdStart, born: now})
+		fleet = append(fleet, spawn(now+cfg.ColdStart, now))
 	}
 	for i := len(fleet) - 1; i >= 0 && from > to; i-- {
 		if !fleet[i].draining {

@@ -14,9 +14,12 @@ type EngineConfig struct {
 	// PadDecode rounds each decode batch up to the next power of two before timing it, as engines
 	// that replay CUDA graphs captured at those sizes do.
 	PadDecode bool
-	// KVCapacityTokens is the KV cache's size in tokens, for the KV use the policies see; 0 means
-	// room for a full batch of mean requests, MaxBatch·(InTokens + OutTokens).
+	// KVCapacityTokens is the KV cache's size in tokens, for the KV use the policies see and the
+	// prefix cache; 0 means room for a full batch of mean requests, MaxBatch·(InTokens + OutTokens).
 	KVCapacityTokens float64
+	// PrefixCaching reuses cached prompt blocks (the trace's PrefixBlocks, 512 tokens each): a
+	// request prefills only what follows its longest cached prefix.
+	PrefixCaching bool
 }
 
 func (c EngineConfig) kvCapacity() float64 {
@@ -68,6 +71,7 @@ func RunReplica(cfg EngineConfig, trace workload.Trace) ([]Outcome, error) {
 	}
 	out, inTokens := prepare(p, trace)
 	r := newReplica(cfg)
+	r.blocks = blocksOf(trace)
 	next := 0 // next arrival to queue
 	now := 0.0
 	for done := 0; done < len(out); {
@@ -102,4 +106,12 @@ func prepare(p queueing.LLMProfile, trace workload.Trace) ([]Outcome, []float64)
 		out[i], inTokens[i] = Outcome{Arrival: r.Arrival, Output: max(o, 1)}, in
 	}
 	return out, inTokens
+}
+
+func blocksOf(trace workload.Trace) [][]uint64 {
+	out := make([][]uint64, len(trace.Requests))
+	for i, r := range trace.Requests {
+		out[i] = r.PrefixBlocks
+	}
+	return out
 }

@@ -20,6 +20,8 @@ type replica struct {
 	busy       bool
 	until      float64
 	prefilling []int
+	cache      *prefixCache // nil without prefix caching
+	blocks     [][]uint64   // each request's prompt blocks, for the cache
 }
 
 func newReplica(cfg EngineConfig) *replica {
@@ -28,7 +30,11 @@ func newReplica(cfg EngineConfig) *replica {
 	if p.MaxPrefillBatch > 0 {
 		limit = min(p.MaxPrefillBatch, p.MaxBatch)
 	}
-	return &replica{cfg: cfg, steps: p.Steps(), limit: limit}
+	r := &replica{cfg: cfg, steps: p.Steps(), limit: limit}
+	if cfg.PrefixCaching {
+		r.cache = newPrefixCache(cfg.kvCapacity())
+	}
+	return r
 }
 
 // inFlight counts the requests waiting and running.
@@ -43,7 +49,7 @@ func (r *replica) start(now float64, inTokens []float64) {
 		k := min(len(r.waiting), p.MaxBatch-len(r.running), r.limit)
 		tokens := 0.0
 		for _, i := range r.waiting[:k] {
-			tokens += inTokens[i]
+			tokens += r.uncached(i, inTokens[i])
 		}
 		r.prefilling = append(r.prefilling[:0], r.waiting[:k]...)
 		r.waiting = r.waiting[k:]
@@ -117,4 +123,16 @@ func (r *replica) tokensLeft(out []Outcome, inTokens []float64) float64 {
 		s += float64(a.left)
 	}
 	return s
+}
+
+// uncached is the prompt tokens request i must prefill: all of them, or with prefix caching those
+// after its cached leading blocks (at least one token is always computed). It records the request's
+// blocks as used.
+func (r *replica) uncached(i int, in float64) float64 {
+	if r.cache == nil || i >= len(r.blocks) || len(r.blocks[i]) == 0 {
+		return in
+	}
+	hit := float64(r.cache.cachedPrefix(r.blocks[i]) * BlockTokens)
+	r.cache.touch(r.blocks[i])
+	return max(1, in-hit)
 }

@@ -38,6 +38,7 @@ type simulateFlags struct {
 	timeScale   float64
 	kvTokens    float64
 	progress    bool
+	noPrefix    bool
 }
 
 // implementedPolicies are the policies simulate runs today, with their decision intervals.
@@ -98,7 +99,8 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 	fl.Uint64Var(&f.seed, "seed", 1, "seed for arrivals drawn from rate series and rate scaling")
 	fl.Float64Var(&f.hourlyPrice, "hourly-price", 0, "price of a replica-hour, for the cost column (default: the profile's)")
 	fl.Float64Var(&f.timeScale, "time-scale", 1, "replay the trace this many times faster (14 plays two weeks in one day)")
-	fl.Float64Var(&f.kvTokens, "kv-tokens", 0, "KV-cache capacity of a replica in tokens, for KV use and prefix caching (default: a full batch of mean requests)")
+	fl.Float64Var(&f.kvTokens, "kv-tokens", 0, "KV-cache capacity of a replica in tokens, for KV use and prefix caching (default: the profile's kv_tokens, else a full batch of mean requests)")
+	fl.BoolVar(&f.noPrefix, "no-prefix-cache", false, "turn off prefix caching (on by default, as in vLLM, for traces with prefix blocks such as Mooncake's hash_ids)")
 	fl.BoolVar(&f.progress, "progress", false, "show progress even when stderr is not a terminal")
 	fl.StringVar(&f.plot, "plot", "", "draw load, ready replicas and p95 TTFT per minute for each policy to this .svg or .png")
 	return cmd
@@ -217,6 +219,9 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 	if err != nil {
 		return simulateReport{}, fmt.Errorf("size a replica for the oracle: %w", err)
 	}
+	if f.kvTokens == 0 {
+		f.kvTokens = pf.KVTokens
+	}
 	price := f.hourlyPrice
 	if price == 0 {
 		price = pf.HourlyPrice
@@ -261,7 +266,7 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 			case "saturation":
 				pol = autoscale.NewSaturation(autoscale.DefaultSaturationConfig(f.minReplicas, f.maxReplicas))
 			}
-			fleetCfg := sim.FleetConfig{Engine: sim.EngineConfig{Profile: profile, KVCapacityTokens: f.kvTokens}, Balancer: sim.Balancer(f.balancer),
+			fleetCfg := sim.FleetConfig{Engine: sim.EngineConfig{Profile: profile, KVCapacityTokens: f.kvTokens, PrefixCaching: !f.noPrefix}, Balancer: sim.Balancer(f.balancer),
 				Replicas: f.minReplicas, ColdStart: f.coldStart.Seconds(), DecisionInterval: interval.Seconds(),
 				MetricDelay: f.delay.Seconds(), Policy: pol, Start: start}
 			var res sim.FleetResult

@@ -20,6 +20,7 @@ type ProfileFile struct {
 	Model           string                  `yaml:"model" json:"model,omitempty"`
 	Notes           string                  `yaml:"notes" json:"notes,omitempty"`
 	HourlyPrice     float64                 `yaml:"hourly_price" json:"hourly_price,omitempty"`
+	KVTokens        float64                 `yaml:"kv_tokens" json:"kv_tokens,omitempty"` // KV-cache capacity of a replica, in tokens
 	Alpha           float64                 `yaml:"alpha" json:"alpha"`
 	Beta            float64                 `yaml:"beta" json:"beta"`
 	Gamma           float64                 `yaml:"gamma" json:"gamma"`
@@ -60,6 +61,9 @@ func ParseProfile(data []byte) (ProfileFile, error) {
 	}
 	if f.HourlyPrice < 0 {
 		return f, fmt.Errorf("hourly_price must be ≥ 0, got %v", f.HourlyPrice)
+	}
+	if f.KVTokens < 0 {
+		return f, fmt.Errorf("kv_tokens must be ≥ 0, got %v", f.KVTokens)
 	}
 	return f, nil
 }
