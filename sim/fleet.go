@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/headroom-oss/headroom/autoscale"
+	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/workload"
 )
 
@@ -23,6 +24,7 @@ const (
 // FleetConfig describes a fleet and how it scales.
 type FleetConfig struct {
 	Engine           EngineConfig
+	Station          *StationConfig // when set, replicas are c-server stations and Engine is unused
 	Balancer         Balancer
 	Replicas         int     // at the start, all ready
 	ColdStart        float64 // seconds before a new replica serves
@@ -30,6 +32,14 @@ type FleetConfig struct {
 	MetricDelay      float64 // seconds by which the policy's view lags the fleet (a scrape interval)
 	Policy           autoscale.Policy
 	Start            time.Time // the wall-clock time of the trace's first arrival, for the policy's clock
+}
+
+// StationConfig makes a fleet of c-server stations: each replica serves Servers requests at once
+// from one FIFO queue, with service times from Service.
+type StationConfig struct {
+	Servers int
+	Service Service
+	Seed    uint64
 }
 
 // Decision is a policy decision the fleet acted on.
@@ -57,7 +67,7 @@ type Sample struct {
 }
 
 type member struct {
-	*replica
+	server
 	readyAt     float64
 	draining    bool
 	born        float64
@@ -71,7 +81,15 @@ type member struct {
 // leave when empty). Deterministic for a trace.
 func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	p := cfg.Engine.Profile
-	if err := p.Validate(); err != nil {
+	if cfg.Station != nil {
+		if cfg.Station.Servers < 1 {
+			return FleetResult{}, fmt.Errorf("a station replica needs at least one server, got %d", cfg.Station.Servers)
+		}
+		if err := cfg.Station.Service.validate(); err != nil {
+			return FleetResult{}, err
+		}
+		p = queueing.LLMProfile{MaxBatch: cfg.Station.Servers, InTokens: 1, OutTokens: 1}
+	} else if err := p.Validate(); err != nil {
 		return FleetResult{}, err
 	}
 	if cfg.Replicas < 1 {
@@ -86,10 +104,15 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	out, inTokens := prepare(p, trace)
 	res := FleetResult{}
 	blocks := blocksOf(trace)
+	spawned := uint64(0)
 	spawn := func(readyAt, born float64) *member {
-		m := &member{replica: newReplica(cfg.Engine), readyAt: readyAt, born: born}
-		m.blocks = blocks
-		return m
+		spawned++
+		if cfg.Station != nil {
+			return &member{server: newStationServer(cfg.Station.Servers, cfg.Station.Service, cfg.Station.Seed+spawned), readyAt: readyAt, born: born}
+		}
+		r := newReplica(cfg.Engine)
+		r.blocks = blocks
+		return &member{server: r, readyAt: readyAt, born: born}
 	}
 	var fleet []*member
 	for i := 0; i < cfg.Replicas; i++ {
@@ -118,8 +141,8 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			t = out[next].Arrival
 		}
 		for _, m := range fleet {
-			if m.busy {
-				t = math.Min(t, m.until)
+			if until, busy := m.nextEvent(); busy {
+				t = math.Min(t, until)
 			} else if m.readyAt > now && m.inFlight() > 0 {
 				t = math.Min(t, m.readyAt) // queued work waits for the cold start
 			}
@@ -133,7 +156,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 		res.ReplicaSeconds += float64(len(fleet)) * (t - now)
 		now = t
 		for _, m := range fleet {
-			if m.busy && m.until <= now {
+			if until, busy := m.nextEvent(); busy && until <= now {
 				done += m.finish(out)
 				m.outstanding = m.tokensLeft(out, inTokens)
 			}
@@ -143,7 +166,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			if m == nil {
 				m = earliestReady(fleet)
 			}
-			m.waiting = append(m.waiting, next)
+			m.enqueue(next)
 			m.outstanding += inTokens[next] + float64(out[next].Output)
 			for len(perSecond) <= int(out[next].Arrival) {
 				perSecond = append(perSecond, 0)
@@ -158,9 +181,9 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 					continue
 				}
 				s.pods = append(s.pods, autoscale.PodSample{Ready: now >= m.readyAt, HasValue: now >= m.readyAt,
-					Value:   float64(m.inFlight()) / float64(p.MaxBatch),
-					Waiting: float64(len(m.waiting)),
-					KVUse:   math.Min(1, m.kvTokens(out, inTokens)/cfg.Engine.kvCapacity())})
+					Value:   float64(m.inFlight()) / float64(m.slots()),
+					Waiting: float64(m.waitingCount()),
+					KVUse:   kvShare(m.kvTokens(out, inTokens), cfg)})
 				s.load += float64(m.inFlight())
 			}
 			history = append(history, s)
@@ -201,7 +224,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			nextDecision = now + cfg.DecisionInterval
 		}
 		for _, m := range fleet {
-			if !m.busy && now >= m.readyAt {
+			if now >= m.readyAt {
 				m.start(now, inTokens)
 			}
 		}
@@ -273,10 +296,18 @@ func resize(fleet []*member, from, to int, now float64, cfg FleetConfig, spawn f
 func dropDrained(fleet []*member) []*member {
 	kept := fleet[:0]
 	for _, m := range fleet {
-		if m.draining && m.inFlight() == 0 && !m.busy {
+		if _, busy := m.nextEvent(); m.draining && m.inFlight() == 0 && !busy {
 			continue
 		}
 		kept = append(kept, m)
 	}
 	return kept
+}
+
+// kvShare is the share of a replica's KV cache in use (0 for stations, which hold none).
+func kvShare(tokens float64, cfg FleetConfig) float64 {
+	if cfg.Station != nil {
+		return 0
+	}
+	return math.Min(1, tokens/cfg.Engine.kvCapacity())
 }

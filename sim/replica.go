@@ -7,6 +7,24 @@ import (
 	"github.com/headroom-oss/headroom/queueing"
 )
 
+// server is what a fleet drives: a replica that takes requests and completes them over time. The
+// LLM replica and the c-server station implement it.
+type server interface {
+	enqueue(i int)
+	// start begins whatever work can begin at now (the next iteration of an idle LLM replica, or
+	// requests on free servers of a station).
+	start(now float64, inTokens []float64)
+	// nextEvent is when the work under way next completes, and whether there is any.
+	nextEvent() (float64, bool)
+	// finish completes the work due at nextEvent and returns how many requests finished.
+	finish(out []Outcome) int
+	inFlight() int
+	waitingCount() int
+	slots() int
+	kvTokens(out []Outcome, inTokens []float64) float64
+	tokensLeft(out []Outcome, inTokens []float64) float64
+}
+
 // replica is one serving engine's scheduler state, advanced iteration by iteration: RunReplica
 // drives one alone, Fleet drives many on one clock.
 type replica struct {
@@ -40,9 +58,17 @@ func newReplica(cfg EngineConfig) *replica {
 // inFlight counts the requests waiting and running.
 func (r *replica) inFlight() int { return len(r.waiting) + len(r.running) + len(r.prefilling) }
 
-// start begins the next iteration at now if there is work: a prefill of waiting requests while
-// slots are free, else a decode step for every running request.
+func (r *replica) enqueue(i int)              { r.waiting = append(r.waiting, i) }
+func (r *replica) nextEvent() (float64, bool) { return r.until, r.busy }
+func (r *replica) waitingCount() int          { return len(r.waiting) }
+func (r *replica) slots() int                 { return r.cfg.Profile.MaxBatch }
+
+// start begins the next iteration at now if the replica is idle and has work: a prefill of waiting
+// requests while slots are free, else a decode step for every running request.
 func (r *replica) start(now float64, inTokens []float64) {
+	if r.busy {
+		return
+	}
 	p := r.cfg.Profile
 	switch {
 	case len(r.waiting) > 0 && len(r.running) < p.MaxBatch:

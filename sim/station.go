@@ -83,3 +83,72 @@ func RunStation(arrivals []float64, servers int, svc Service, seed uint64) ([]St
 	}
 	return out, nil
 }
+
+// stationServer is a c-server station as a fleet member: one FIFO queue, c servers.
+type stationServer struct {
+	svc     Service
+	rng     *rand.Rand
+	free    []float64 // when each server is next free; +Inf when idle
+	began   []float64 // when each server began its request
+	holding []int     // the request each server holds, −1 when idle
+	waiting []int
+}
+
+func newStationServer(servers int, svc Service, seed uint64) *stationServer {
+	s := &stationServer{svc: svc, rng: rand.New(rand.NewPCG(seed, 0x57a7)), free: make([]float64, servers),
+		began: make([]float64, servers), holding: make([]int, servers)}
+	for i := range s.free {
+		s.free[i], s.holding[i] = math.Inf(1), -1
+	}
+	return s
+}
+
+func (s *stationServer) enqueue(i int) { s.waiting = append(s.waiting, i) }
+
+func (s *stationServer) start(now float64, _ []float64) {
+	for k := range s.free {
+		if s.holding[k] >= 0 || len(s.waiting) == 0 {
+			continue
+		}
+		s.holding[k], s.began[k], s.free[k] = s.waiting[0], now, now+s.svc.draw(s.rng)
+		s.waiting = s.waiting[1:]
+	}
+}
+
+func (s *stationServer) nextEvent() (float64, bool) {
+	t := math.Inf(1)
+	for _, f := range s.free {
+		t = math.Min(t, f)
+	}
+	return t, !math.IsInf(t, 1)
+}
+
+func (s *stationServer) finish(out []Outcome) int {
+	t, _ := s.nextEvent()
+	done := 0
+	for k, f := range s.free {
+		if f == t && s.holding[k] >= 0 {
+			// A station has no tokens: its "first token" is the start of service, so TTFT is
+			// the wait and E2E the response time.
+			out[s.holding[k]].FirstToken, out[s.holding[k]].Done = s.began[k], t
+			done++
+			s.holding[k], s.free[k] = -1, math.Inf(1)
+		}
+	}
+	return done
+}
+
+func (s *stationServer) inFlight() int {
+	n := len(s.waiting)
+	for _, h := range s.holding {
+		if h >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *stationServer) waitingCount() int                       { return len(s.waiting) }
+func (s *stationServer) slots() int                              { return len(s.free) }
+func (s *stationServer) kvTokens([]Outcome, []float64) float64   { return 0 }
+func (s *stationServer) tokensLeft([]Outcome, []float64) float64 { return float64(s.inFlight()) }

@@ -49,3 +49,22 @@ func TestStationRefusesBadServices(t *testing.T) {
 		}
 	}
 }
+
+func TestAFleetOfOneStationIsTheStation(t *testing.T) {
+	tr, _ := workload.Generate(workload.Constant(30, 600), workload.Poisson, 8)
+	svc := Service{Kind: "lognormal", Mean: 0.1, CV: 1.5}
+	alone, err := RunStation(tr.Arrivals(), 4, svc, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fleet seeds its n-th replica with Seed + n.
+	res, err := Fleet(FleetConfig{Station: &StationConfig{Servers: 4, Service: svc, Seed: 4}, Replicas: 1}, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range res.Outcomes {
+		if math.Abs(o.E2E()-alone[i].Response) > 1e-9 || math.Abs(o.TTFT()-alone[i].Wait) > 1e-9 {
+			t.Fatalf("request %d: fleet wait %v response %v, station %+v", i, o.TTFT(), o.E2E(), alone[i])
+		}
+	}
+}

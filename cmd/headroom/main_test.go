@@ -167,7 +167,7 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"forecast bad plot", []string{"forecast", "--input", "testdata/load-10min.csv", "--season", "144", "--plot", "x.gif"}, 1, ".svg or .png"},
 		{"backtest nothing", []string{"backtest"}, 2, "--input SERIES"},
 		{"trace stats no file", []string{"trace", "stats"}, 2, "one trace file"},
-		{"simulate without trace", []string{"simulate", "--profile", "../../examples/h100-llama-3-8b.yaml"}, 2, "--trace and --profile"},
+		{"simulate without trace", []string{"simulate", "--profile", "../../examples/h100-llama-3-8b.yaml"}, 2, "--trace is required"},
 		{"simulate unknown policy", []string{"simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--policies", "magic"}, 2, "not available"},
 		{"simulate percentile SLO", []string{"simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "ttft_p95=1s"}, 2, "bounds each request"},
 		{"trace stats unknown format", []string{"trace", "stats", "testdata/bad-profile.yaml"}, 1, "unrecognised trace header"},

@@ -39,6 +39,10 @@ type simulateFlags struct {
 	kvTokens    float64
 	progress    bool
 	noPrefix    bool
+	serviceTime time.Duration
+	serviceDist string
+	serviceCV   float64
+	servers     int
 }
 
 // implementedPolicies are the policies simulate runs today, with their decision intervals.
@@ -51,8 +55,8 @@ func newSimulateCmd(g *globals) *cobra.Command {
 		Use:   "simulate",
 		Short: "Replay a trace against a fleet of LLM replicas under each autoscaling policy",
 		Long: `simulate replays a request trace (or a rate series, turned into Poisson arrivals) through a fleet of
-LLM replicas with continuous batching (sim; the replica reproduces a real H100 engine within 5%), once
-per autoscaling policy, and reports for each the share of requests meeting every SLO target, goodput,
+LLM replicas with continuous batching (sim; the replica reproduces a real H100 engine within 5%), or of
+c-server replicas (--service-time, --service-dist, --servers-per-replica), once per autoscaling policy, and reports for each the share of requests meeting every SLO target, goodput,
 TTFT/ITL/E2E percentiles, replica-hours, cost and scaling actions, next to an oracle that knows the
 future.
 
@@ -100,6 +104,10 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 	fl.Float64Var(&f.hourlyPrice, "hourly-price", 0, "price of a replica-hour, for the cost column (default: the profile's)")
 	fl.Float64Var(&f.timeScale, "time-scale", 1, "replay the trace this many times faster (14 plays two weeks in one day)")
 	fl.Float64Var(&f.kvTokens, "kv-tokens", 0, "KV-cache capacity of a replica in tokens, for KV use and prefix caching (default: the profile's kv_tokens, else a full batch of mean requests)")
+	fl.DurationVar(&f.serviceTime, "service-time", 0, "simulate c-server replicas (not LLM ones) with this mean service time; --profile is then not needed")
+	fl.StringVar(&f.serviceDist, "service-dist", "exponential", "service-time distribution of c-server replicas: exponential, deterministic or lognormal")
+	fl.Float64Var(&f.serviceCV, "service-cv", 1, "coefficient of variation of lognormal service times")
+	fl.IntVar(&f.servers, "servers-per-replica", 1, "servers (concurrent requests) per c-server replica")
 	fl.BoolVar(&f.noPrefix, "no-prefix-cache", false, "turn off prefix caching (on by default, as in vLLM, for traces with prefix blocks such as Mooncake's hash_ids)")
 	fl.BoolVar(&f.progress, "progress", false, "show progress even when stderr is not a terminal")
 	fl.StringVar(&f.plot, "plot", "", "draw load, ready replicas and p95 TTFT per minute for each policy to this .svg or .png")
@@ -111,6 +119,7 @@ type simulateReport struct {
 	Trace    string         `json:"trace" yaml:"trace"`
 	Requests int            `json:"requests" yaml:"requests"`
 	Capacity float64        `json:"capacity_per_replica" yaml:"capacity_per_replica"`
+	Model    string         `json:"capacity_model" yaml:"capacity_model"`
 	Policies []policyResult `json:"policies" yaml:"policies"`
 }
 
@@ -167,8 +176,8 @@ func parseSimTargets(spec string) (sim.Targets, error) {
 }
 
 func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
-	if f.trace == "" || f.profile == "" {
-		return simulateReport{}, usagef("--trace and --profile are required")
+	if f.trace == "" || (f.profile == "" && f.serviceTime == 0) {
+		return simulateReport{}, usagef("--trace is required, and --profile (LLM replicas) or --service-time (c-server replicas)")
 	}
 	switch sim.Balancer(f.balancer) {
 	case sim.LeastRequests, sim.LeastTokens, sim.RoundRobin:
@@ -190,45 +199,21 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 	if err != nil {
 		return simulateReport{}, err
 	}
-	pf, err := config.LoadProfile(f.profile)
-	if err != nil {
-		return simulateReport{}, err
-	}
-	profile := pf.Profile()
-	if err := profile.Validate(); err != nil {
-		return simulateReport{}, fmt.Errorf("%s: %w", f.profile, err)
-	}
 	tr, err := loadSimTrace(f)
 	if err != nil {
 		return simulateReport{}, err
 	}
-	// The oracle's capacity: the batch model's sustainable rate per replica under the targets (as
-	// p95 bounds), at most 0.9 of saturation.
-	var pts []queueing.Target
-	if targets.TTFT > 0 {
-		pts = append(pts, queueing.Target{Metric: queueing.MetricTTFT, Quantile: 0.95, Limit: targets.TTFT})
-	}
-	if targets.E2E > 0 {
-		pts = append(pts, queueing.Target{Metric: queueing.MetricE2E, Quantile: 0.95, Limit: targets.E2E})
-	}
-	shape := profile // sized for the trace's own mean request shape, when it has one
-	if in, out := meanTokens(tr); in > 0 && out >= 2 {
-		shape.InTokens, shape.OutTokens = in, out
-	}
-	sized, err := queueing.SizeLLM(queueing.Batch{}, shape, 1, pts)
+	replicas, capacity, price, err := simReplicas(f, tr, targets)
 	if err != nil {
-		return simulateReport{}, fmt.Errorf("size a replica for the oracle: %w", err)
-	}
-	if f.kvTokens == 0 {
-		f.kvTokens = pf.KVTokens
-	}
-	price := f.hourlyPrice
-	if price == 0 {
-		price = pf.HourlyPrice
+		return simulateReport{}, err
 	}
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	demand := demandOf(tr.Arrivals(), sized.MaxRatePerReplica, f.minReplicas)
-	rep := simulateReport{Trace: f.trace, Requests: len(tr.Requests), Capacity: sized.MaxRatePerReplica, Policies: make([]policyResult, len(names))}
+	demand := demandOf(tr.Arrivals(), capacity, f.minReplicas)
+	model := "batch model"
+	if f.serviceTime > 0 {
+		model = "M/G/c, Allen–Cunneen"
+	}
+	rep := simulateReport{Trace: f.trace, Requests: len(tr.Requests), Capacity: capacity, Model: model, Policies: make([]policyResult, len(names))}
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -256,17 +241,17 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 				pol = autoscale.NewHPA(autoscale.DefaultHPAConfig(0.8, f.minReplicas, f.maxReplicas))
 			case "kpa":
 				cfg := autoscale.DefaultKPAConfig(f.minReplicas, f.maxReplicas)
-				cfg.TargetPerPod = 0.7 * float64(profile.MaxBatch)
+				cfg.TargetPerPod = 0.7 * float64(replicas.slots)
 				pol = autoscale.NewKPA(cfg)
 			case "pid":
 				pol = autoscale.NewPID(autoscale.DefaultPIDConfig(0.7, f.minReplicas, f.maxReplicas))
 			case "predictive":
-				pol = &autoscale.Predictive{CapacityPerReplica: sized.MaxRatePerReplica, ColdStart: f.coldStart, Interval: interval,
+				pol = &autoscale.Predictive{CapacityPerReplica: capacity, ColdStart: f.coldStart, Interval: interval,
 					Reactive: autoscale.NewHPA(autoscale.DefaultHPAConfig(0.8, f.minReplicas, f.maxReplicas)), Min: f.minReplicas, Max: f.maxReplicas}
 			case "saturation":
 				pol = autoscale.NewSaturation(autoscale.DefaultSaturationConfig(f.minReplicas, f.maxReplicas))
 			}
-			fleetCfg := sim.FleetConfig{Engine: sim.EngineConfig{Profile: profile, KVCapacityTokens: f.kvTokens, PrefixCaching: !f.noPrefix}, Balancer: sim.Balancer(f.balancer),
+			fleetCfg := sim.FleetConfig{Engine: replicas.engine, Station: replicas.station, Balancer: sim.Balancer(f.balancer),
 				Replicas: f.minReplicas, ColdStart: f.coldStart.Seconds(), DecisionInterval: interval.Seconds(),
 				MetricDelay: f.delay.Seconds(), Policy: pol, Start: start}
 			var res sim.FleetResult
@@ -274,7 +259,7 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 			if name == "oracle" {
 				// Start from the rate plan (each window's coming minute at the batch model's rate),
 				// then let the simulator raise every window where a request missed the SLO.
-				rate := autoscale.NewOracle(tr.Arrivals(), sized.MaxRatePerReplica, 0, interval, start, f.minReplicas, f.maxReplicas)
+				rate := autoscale.NewOracle(tr.Arrivals(), capacity, 0, interval, start, f.minReplicas, f.maxReplicas)
 				initial := func(w int) int {
 					return rate.Decide(autoscale.Observation{Now: start.Add(time.Duration(w) * interval)}).Replicas
 				}
@@ -343,6 +328,87 @@ func plotSimulation(path, name string, tr workload.Trace, rep simulateReport) er
 	return plot.SavePanels(path, name, []plot.Panel{{YLabel: "req/s", Lines: []plot.Line{load}}, replicas, ttft})
 }
 
+// simFleet is what each replica of the simulated fleet is.
+type simFleet struct {
+	engine  sim.EngineConfig
+	station *sim.StationConfig
+	slots   int
+}
+
+// simReplicas builds the replicas (LLM from --profile, or c-server from --service-time) and the
+// sustainable rate of one under the targets, which the oracle's plan and the predictive policy use.
+func simReplicas(f *simulateFlags, tr workload.Trace, targets sim.Targets) (simFleet, float64, float64, error) {
+	if f.serviceTime > 0 {
+		svc := sim.Service{Kind: f.serviceDist, Mean: f.serviceTime.Seconds(), CV: f.serviceCV}
+		scv := map[string]float64{"exponential": 1, "deterministic": 0, "lognormal": f.serviceCV * f.serviceCV}[f.serviceDist]
+		if _, ok := map[string]bool{"exponential": true, "deterministic": true, "lognormal": true}[f.serviceDist]; !ok || f.servers < 1 {
+			return simFleet{}, 0, 0, usagef("--service-dist must be exponential, deterministic or lognormal, and --servers-per-replica ≥ 1")
+		}
+		capacity := stationCapacity(f.servers, svc.Mean, scv, targets)
+		return simFleet{station: &sim.StationConfig{Servers: f.servers, Service: svc, Seed: f.seed}, slots: f.servers}, capacity, f.hourlyPrice, nil
+	}
+	pf, err := config.LoadProfile(f.profile)
+	if err != nil {
+		return simFleet{}, 0, 0, err
+	}
+	profile := pf.Profile()
+	if err := profile.Validate(); err != nil {
+		return simFleet{}, 0, 0, fmt.Errorf("%s: %w", f.profile, err)
+	}
+	// The batch model's sustainable rate per replica under the targets (as p95 bounds), at most 0.9
+	// of saturation, for the trace's own mean request shape when it has one.
+	var pts []queueing.Target
+	if targets.TTFT > 0 {
+		pts = append(pts, queueing.Target{Metric: queueing.MetricTTFT, Quantile: 0.95, Limit: targets.TTFT})
+	}
+	if targets.E2E > 0 {
+		pts = append(pts, queueing.Target{Metric: queueing.MetricE2E, Quantile: 0.95, Limit: targets.E2E})
+	}
+	shape := profile
+	if in, out := meanTokens(tr); in > 0 && out >= 2 {
+		shape.InTokens, shape.OutTokens = in, out
+	}
+	sized, err := queueing.SizeLLM(queueing.Batch{}, shape, 1, pts)
+	if err != nil {
+		return simFleet{}, 0, 0, fmt.Errorf("size a replica for the oracle: %w", err)
+	}
+	kv := f.kvTokens
+	if kv == 0 {
+		kv = pf.KVTokens
+	}
+	price := f.hourlyPrice
+	if price == 0 {
+		price = pf.HourlyPrice
+	}
+	return simFleet{engine: sim.EngineConfig{Profile: profile, KVCapacityTokens: kv, PrefixCaching: !f.noPrefix}, slots: profile.MaxBatch},
+		sized.MaxRatePerReplica, price, nil
+}
+
+// stationCapacity is the largest rate one c-server replica carries with its p95 wait within the TTFT
+// target and its p95 response within the E2E target (Allen–Cunneen), at most 0.9 of its servers' rate.
+func stationCapacity(servers int, mean, scv float64, t sim.Targets) float64 {
+	ok := func(rate float64) bool {
+		q, err := queueing.Station{ArrivalRate: rate, ServiceRate: 1 / mean, Servers: servers, ArrivalSCV: 1, ServiceSCV: scv}.Solve()
+		if err != nil {
+			return false
+		}
+		return (t.TTFT == 0 || q.WaitQuantile(0.95) <= t.TTFT) && (t.E2E == 0 || q.ResponseQuantile(0.95) <= t.E2E)
+	}
+	lo, hi := 0.0, 0.9*float64(servers)/mean
+	if ok(hi) {
+		return hi
+	}
+	for i := 0; i < 50; i++ {
+		mid := (lo + hi) / 2
+		if ok(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return math.Max(lo, 1e-6)
+}
+
 // meanTokens is the trace's mean input and output length (zero when it has none).
 func meanTokens(tr workload.Trace) (float64, float64) {
 	var in, out float64
@@ -405,7 +471,7 @@ func loadSimTrace(f *simulateFlags) (workload.Trace, error) {
 }
 
 func (r simulateReport) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "%s: %d requests; the batch model sustains %.4g req/s per replica under the SLO\n\n", r.Trace, r.Requests, r.Capacity)
+	fmt.Fprintf(w, "%s: %d requests; one replica sustains %.4g req/s under the SLO (%s)\n\n", r.Trace, r.Requests, r.Capacity, r.Model)
 	tw := output.NewTable(w)
 	fmt.Fprintln(tw, "POLICY\tSLO MET\tGOODPUT\tTTFT p50/p95/p99\tE2E p95\tREPLICA-HOURS\tCOST\tACTIONS\tUNDER/OVER TIME")
 	for _, p := range r.Policies {
