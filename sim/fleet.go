@@ -203,7 +203,8 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			}
 			seenSeconds := min(len(perSecond), max(0, int(now-cfg.MetricDelay)))
 			d := cfg.Policy.Decide(autoscale.Observation{Now: cfg.Start.Add(time.Duration(now * float64(time.Second))),
-				Replicas: desired, Pods: history[seen].pods, Concurrency: conc, Arrivals: perSecond[:seenSeconds]})
+				Replicas: desired, Pods: history[seen].pods, Concurrency: conc, Arrivals: perSecond[:seenSeconds],
+				MetricsAge: time.Duration((now - history[seen].at) * float64(time.Second))})
 			ready := 0
 			inFlight := 0
 			for _, m := range fleet {

@@ -73,3 +73,36 @@ func TestReplicaReproducesTheH100Engine(t *testing.T) {
 		}
 	}
 }
+
+func TestKVCapacityLimitsAdmission(t *testing.T) {
+	cfg := EngineConfig{Profile: engineConfig(t).Profile}
+	tr := workload.Trace{}
+	for i := 0; i < 10; i++ {
+		tr.Requests = append(tr.Requests, workload.Request{Arrival: 0, InputTokens: 1000, OutputTokens: 20})
+	}
+	free, err := RunReplica(cfg, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.KVCapacityTokens = 2500 // two prompts and their outputs at a time
+	tight, err := RunReplica(cfg, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := tight[9].TTFT(); last < 3*free[9].TTFT() {
+		t.Errorf("last TTFT %.3fs with room for two requests, %.3fs without a limit: admission ignores the KV cache", last, free[9].TTFT())
+	}
+	concurrent := 0
+	for i := range tight {
+		overlapping := 0
+		for j := range tight {
+			if tight[j].FirstToken <= tight[i].FirstToken && tight[j].Done > tight[i].FirstToken {
+				overlapping++
+			}
+		}
+		concurrent = max(concurrent, overlapping)
+	}
+	if concurrent > 2 {
+		t.Errorf("%d requests held the KV cache at once, room for 2", concurrent)
+	}
+}

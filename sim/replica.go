@@ -40,6 +40,8 @@ type replica struct {
 	prefilling []int
 	cache      *prefixCache // nil without prefix caching
 	blocks     [][]uint64   // each request's prompt blocks, for the cache
+	kvUsed     float64      // tokens held in the KV cache: prompts and generated tokens of admitted requests
+	prompts    []float64    // every request's prompt length, as start last received them
 }
 
 func newReplica(cfg EngineConfig) *replica {
@@ -69,10 +71,21 @@ func (r *replica) start(now float64, inTokens []float64) {
 	if r.busy {
 		return
 	}
+	r.prompts = inTokens
 	p := r.cfg.Profile
 	switch {
-	case len(r.waiting) > 0 && len(r.running) < p.MaxBatch:
+	case len(r.waiting) > 0 && len(r.running) < p.MaxBatch && r.kvRoom(inTokens[r.waiting[0]]):
 		k := min(len(r.waiting), p.MaxBatch-len(r.running), r.limit)
+		// With a KV capacity set, admit in order only while the prompts fit.
+		for fit, used := 0, r.kvUsed; fit < k; fit++ {
+			if used += inTokens[r.waiting[fit]]; fit > 0 && r.cfg.KVCapacityTokens > 0 && used > r.cfg.KVCapacityTokens {
+				k = fit
+				break
+			}
+		}
+		for _, i := range r.waiting[:k] {
+			r.kvUsed += inTokens[i]
+		}
 		tokens := 0.0
 		for _, i := range r.waiting[:k] {
 			tokens += r.uncached(i, inTokens[i])
@@ -86,10 +99,19 @@ func (r *replica) start(now float64, inTokens []float64) {
 			batch = 1 << bits.Len(uint(batch-1))
 		}
 		r.prefilling = r.prefilling[:0]
+		r.kvUsed += float64(len(r.running)) // one more token each
 		r.busy, r.until = true, now+r.steps.Decode(float64(batch))
 	default:
 		r.busy, r.until = false, math.Inf(1)
 	}
+}
+
+// kvRoom tells whether a prompt of the given length fits the KV cache now: always without a set
+// capacity, and always on an empty replica (a prompt larger than the cache is served alone rather
+// than never).
+func (r *replica) kvRoom(prompt float64) bool {
+	c := r.cfg.KVCapacityTokens
+	return c <= 0 || len(r.running)+len(r.prefilling) == 0 || r.kvUsed+prompt <= c
 }
 
 // finish completes the iteration under way at r.until and returns how many requests finished.
@@ -101,6 +123,7 @@ func (r *replica) finish(out []Outcome) int {
 			if out[i].Output == 1 {
 				out[i].Done = now
 				done++
+				r.release(i, out)
 				continue
 			}
 			r.running = append(r.running, active{index: i, left: out[i].Output - 1})
@@ -115,6 +138,7 @@ func (r *replica) finish(out []Outcome) int {
 			}
 			out[a.index].Done = now
 			done++
+			r.release(a.index, out)
 		}
 		r.running = kept
 	}
@@ -122,18 +146,9 @@ func (r *replica) finish(out []Outcome) int {
 	return done
 }
 
-// kvTokens is the KV cache the replica holds: each running request's prompt and the tokens it has
-// generated, and the prompts being prefilled.
-func (r *replica) kvTokens(out []Outcome, inTokens []float64) float64 {
-	s := 0.0
-	for _, a := range r.running {
-		s += inTokens[a.index] + float64(out[a.index].Output-a.left)
-	}
-	for _, i := range r.prefilling {
-		s += inTokens[i]
-	}
-	return s
-}
+// kvTokens is the KV cache the replica holds: each admitted request's prompt and the tokens it has
+// generated.
+func (r *replica) kvTokens([]Outcome, []float64) float64 { return r.kvUsed }
 
 // tokensLeft is the work the replica still holds, in tokens: the prompts waiting or being prefilled
 // and every output token not yet generated.
@@ -161,4 +176,10 @@ func (r *replica) uncached(i int, in float64) float64 {
 	hit := float64(r.cache.cachedPrefix(r.blocks[i]) * BlockTokens)
 	r.cache.touch(r.blocks[i])
 	return max(1, in-hit)
+}
+
+// release frees a finished request's KV cache: its prompt and the tokens it generated.
+func (r *replica) release(i int, out []Outcome) {
+	r.kvUsed -= r.prompts[i] + float64(out[i].Output-1)
+	r.kvUsed = max(r.kvUsed, 0)
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,8 @@ type simulateFlags struct {
 	serviceDist string
 	serviceCV   float64
 	servers     int
+	process     string
+	tokensFrom  string
 }
 
 // implementedPolicies are the policies simulate runs today, with their decision intervals.
@@ -108,6 +111,8 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 	fl.StringVar(&f.serviceDist, "service-dist", "exponential", "service-time distribution of c-server replicas: exponential, deterministic or lognormal")
 	fl.Float64Var(&f.serviceCV, "service-cv", 1, "coefficient of variation of lognormal service times")
 	fl.IntVar(&f.servers, "servers-per-replica", 1, "servers (concurrent requests) per c-server replica")
+	fl.StringVar(&f.process, "arrival-process", "poisson", "how a rate series becomes arrivals: poisson, or gamma:CV for burstier (CV > 1) or smoother traffic")
+	fl.StringVar(&f.tokensFrom, "tokens-from", "", "give a rate series' requests token counts sampled from this trace")
 	fl.BoolVar(&f.noPrefix, "no-prefix-cache", false, "turn off prefix caching (on by default, as in vLLM, for traces with prefix blocks such as Mooncake's hash_ids)")
 	fl.BoolVar(&f.progress, "progress", false, "show progress even when stderr is not a terminal")
 	fl.StringVar(&f.plot, "plot", "", "draw load, ready replicas and p95 TTFT per minute for each policy to this .svg or .png")
@@ -250,6 +255,12 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 					Reactive: autoscale.NewHPA(autoscale.DefaultHPAConfig(0.8, f.minReplicas, f.maxReplicas)), Min: f.minReplicas, Max: f.maxReplicas}
 			case "saturation":
 				pol = autoscale.NewSaturation(autoscale.DefaultSaturationConfig(f.minReplicas, f.maxReplicas))
+			}
+			if pol != nil {
+				// Every policy runs behind the shared safety layer: bounds, and a hold when the
+				// metrics are older than two decision intervals plus the scrape delay.
+				pol = autoscale.Safe{Policy: pol, Rules: autoscale.Safety{Min: f.minReplicas, Max: f.maxReplicas,
+					StaleAfter: 2*interval + f.delay}}
 			}
 			fleetCfg := sim.FleetConfig{Engine: replicas.engine, Station: replicas.station, Balancer: sim.Balancer(f.balancer),
 				Replicas: f.minReplicas, ColdStart: f.coldStart.Seconds(), DecisionInterval: interval.Seconds(),
@@ -409,6 +420,20 @@ func stationCapacity(servers int, mean, scv float64, t sim.Targets) float64 {
 	return math.Max(lo, 1e-6)
 }
 
+// parseProcess reads "poisson" or "gamma:CV".
+func parseProcess(s string) (workload.Process, error) {
+	if s == "poisson" {
+		return workload.Poisson, nil
+	}
+	if cv, ok := strings.CutPrefix(s, "gamma:"); ok {
+		v, err := strconv.ParseFloat(cv, 64)
+		if err == nil && v > 0 && !math.IsInf(v, 0) {
+			return workload.Gamma(v), nil
+		}
+	}
+	return workload.Process{}, usagef("--arrival-process %q: use poisson or gamma:CV with a positive CV, e.g. gamma:2", s)
+}
+
 // meanTokens is the trace's mean input and output length (zero when it has none).
 func meanTokens(tr workload.Trace) (float64, float64) {
 	var in, out float64
@@ -449,7 +474,26 @@ func loadSimTrace(f *simulateFlags) (workload.Trace, error) {
 		if expected > maxSimRequests {
 			return tr, fmt.Errorf("%s at rate scale %g is about %.3g requests, more than %d: thin it with --rate-scale", f.trace, f.rateScale, expected, maxSimRequests)
 		}
-		return workload.Generate(w, workload.Poisson, f.seed)
+		proc, err := parseProcess(f.process)
+		if err != nil {
+			return tr, err
+		}
+		if tr, err = workload.Generate(w, proc, f.seed); err != nil {
+			return tr, err
+		}
+		if f.tokensFrom != "" {
+			file, err := os.Open(f.tokensFrom)
+			if err != nil {
+				return tr, fmt.Errorf("read --tokens-from: %w", err)
+			}
+			defer file.Close()
+			from, err := workload.Read(file)
+			if err != nil {
+				return tr, fmt.Errorf("%s: %w", f.tokensFrom, err)
+			}
+			return workload.WithTokens(tr, from, f.seed)
+		}
+		return tr, nil
 	}
 	if tr, err = workload.Read(bytes.NewReader(data)); err != nil {
 		return tr, fmt.Errorf("%s: %w", f.trace, err)
