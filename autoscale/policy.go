@@ -22,8 +22,17 @@ type Observation struct {
 	// Arrivals counts the requests that arrived in each second up to Now (the predictive policy's
 	// input); oldest first.
 	Arrivals []float64
+	// TTFT and ITL summarise the fleet's latency histograms over the last minute (zero when no
+	// request completed).
+	TTFT, ITL Quantiles
 	// MetricsAge is how old the newest metrics are (0 when fresh or unknown).
 	MetricsAge time.Duration
+}
+
+// Quantiles summarise a latency histogram, in seconds.
+type Quantiles struct {
+	Count         int
+	P50, P95, P99 float64
 }
 
 // Decision is a policy's answer: the replicas to run, and why.

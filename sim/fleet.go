@@ -126,13 +126,19 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	}
 	// What the policy sees lags: keep the per-second history of the fleet's state.
 	type snapshot struct {
-		at   float64
-		pods []autoscale.PodSample
-		load float64
+		at        float64
+		pods      []autoscale.PodSample
+		load      float64
+		ttft, itl autoscale.Quantiles
 	}
 	var history []snapshot
 	nextSnapshot := 0.0
 	var perSecond []float64 // arrivals counted by second, for the policies that forecast
+	type completion struct {
+		at        float64
+		ttft, itl float64
+	}
+	var recent []completion // the last minute's completions: the latency histograms a scrape reads
 	next, done, now := 0, 0, 0.0
 	for done < len(out) {
 		// The next event: an arrival, an iteration's end, a snapshot or a decision.
@@ -157,7 +163,11 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 		now = t
 		for _, m := range fleet {
 			if until, busy := m.nextEvent(); busy && until <= now {
-				done += m.finish(out)
+				finished := m.finish(out)
+				done += len(finished)
+				for _, i := range finished {
+					recent = append(recent, completion{at: now, ttft: out[i].TTFT(), itl: out[i].ITL()})
+				}
 				m.outstanding = m.tokensLeft(out, inTokens)
 			}
 		}
@@ -186,6 +196,16 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 					KVUse:   kvShare(m.kvTokens(out, inTokens), cfg)})
 				s.load += float64(m.inFlight())
 			}
+			kept := recent[:0]
+			var ttfts, itls []float64
+			for _, c := range recent {
+				if c.at > now-60 {
+					kept = append(kept, c)
+					ttfts, itls = append(ttfts, c.ttft), append(itls, c.itl)
+				}
+			}
+			recent = kept
+			s.ttft, s.itl = quantilesOf(ttfts), quantilesOf(itls)
 			history = append(history, s)
 			nextSnapshot = now + 1
 		}
@@ -204,7 +224,8 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			seenSeconds := min(len(perSecond), max(0, int(now-cfg.MetricDelay)))
 			d := cfg.Policy.Decide(autoscale.Observation{Now: cfg.Start.Add(time.Duration(now * float64(time.Second))),
 				Replicas: desired, Pods: history[seen].pods, Concurrency: conc, Arrivals: perSecond[:seenSeconds],
-				MetricsAge: time.Duration((now - history[seen].at) * float64(time.Second))})
+				MetricsAge: time.Duration((now - history[seen].at) * float64(time.Second)),
+				TTFT:       history[seen].ttft, ITL: history[seen].itl})
 			ready := 0
 			inFlight := 0
 			for _, m := range fleet {
@@ -311,4 +332,13 @@ func kvShare(tokens float64, cfg FleetConfig) float64 {
 		return 0
 	}
 	return math.Min(1, tokens/cfg.Engine.kvCapacity())
+}
+
+// quantilesOf summarises the last minute's latencies as a histogram_quantile would.
+func quantilesOf(xs []float64) autoscale.Quantiles {
+	if len(xs) == 0 {
+		return autoscale.Quantiles{}
+	}
+	d := workload.DistributionOf(xs)
+	return autoscale.Quantiles{Count: len(xs), P50: d.P50, P95: d.P95, P99: d.P99}
 }

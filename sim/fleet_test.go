@@ -74,3 +74,32 @@ func TestHPAScalesTheFleetOutUnderAStepInLoad(t *testing.T) {
 		t.Errorf("replica-seconds %.0f", res.ReplicaSeconds)
 	}
 }
+
+// recorder keeps every observation a policy was shown.
+type recorder struct{ seen []autoscale.Observation }
+
+func (r *recorder) Name() string { return "recorder" }
+func (r *recorder) Decide(o autoscale.Observation) autoscale.Decision {
+	r.seen = append(r.seen, o)
+	return autoscale.Decision{Replicas: o.Replicas, Reason: "record"}
+}
+
+func TestPoliciesSeeLatencyHistogramsAndRatesLate(t *testing.T) {
+	tr, _ := workload.Generate(workload.Constant(20, 300), workload.Poisson, 2)
+	rec := &recorder{}
+	if _, err := Fleet(FleetConfig{Engine: engineConfig(t), Replicas: 1, DecisionInterval: 15, MetricDelay: 15, Policy: rec,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, tr); err != nil {
+		t.Fatal(err)
+	}
+	last := rec.seen[len(rec.seen)-2]
+	if last.TTFT.Count == 0 || last.TTFT.P95 <= 0 || last.ITL.P50 <= 0 || last.MetricsAge < 14*time.Second {
+		t.Errorf("observation %+v: want last-minute TTFT/ITL quantiles, 15 s old", last)
+	}
+	rate := 0.0
+	for _, c := range last.Arrivals[len(last.Arrivals)-60:] {
+		rate += c
+	}
+	if rate < 15*60 || rate > 25*60 {
+		t.Errorf("the last minute the policy saw holds %.0f arrivals, want about 1,200", rate)
+	}
+}

@@ -85,7 +85,7 @@ func RunReplica(cfg EngineConfig, trace workload.Trace) ([]Outcome, error) {
 			continue
 		}
 		now = r.until
-		done += r.finish(out)
+		done += len(r.finish(out))
 	}
 	return out, nil
 }

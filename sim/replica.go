@@ -16,8 +16,8 @@ type server interface {
 	start(now float64, inTokens []float64)
 	// nextEvent is when the work under way next completes, and whether there is any.
 	nextEvent() (float64, bool)
-	// finish completes the work due at nextEvent and returns how many requests finished.
-	finish(out []Outcome) int
+	// finish completes the work due at nextEvent and returns the requests it finished.
+	finish(out []Outcome) []int
 	inFlight() int
 	waitingCount() int
 	slots() int
@@ -114,15 +114,16 @@ func (r *replica) kvRoom(prompt float64) bool {
 	return c <= 0 || len(r.running)+len(r.prefilling) == 0 || r.kvUsed+prompt <= c
 }
 
-// finish completes the iteration under way at r.until and returns how many requests finished.
-func (r *replica) finish(out []Outcome) int {
-	now, done := r.until, 0
+// finish completes the iteration under way at r.until and returns the requests it finished.
+func (r *replica) finish(out []Outcome) []int {
+	now := r.until
+	var done []int
 	if len(r.prefilling) > 0 {
 		for _, i := range r.prefilling {
 			out[i].FirstToken = now
 			if out[i].Output == 1 {
 				out[i].Done = now
-				done++
+				done = append(done, i)
 				r.release(i, out)
 				continue
 			}
@@ -137,7 +138,7 @@ func (r *replica) finish(out []Outcome) int {
 				continue
 			}
 			out[a.index].Done = now
-			done++
+			done = append(done, a.index)
 			r.release(a.index, out)
 		}
 		r.running = kept

@@ -123,15 +123,15 @@ func (s *stationServer) nextEvent() (float64, bool) {
 	return t, !math.IsInf(t, 1)
 }
 
-func (s *stationServer) finish(out []Outcome) int {
+func (s *stationServer) finish(out []Outcome) []int {
 	t, _ := s.nextEvent()
-	done := 0
+	var done []int
 	for k, f := range s.free {
 		if f == t && s.holding[k] >= 0 {
 			// A station has no tokens: its "first token" is the start of service, so TTFT is
 			// the wait and E2E the response time.
 			out[s.holding[k]].FirstToken, out[s.holding[k]].Done = s.began[k], t
-			done++
+			done = append(done, s.holding[k])
 			s.holding[k], s.free[k] = -1, math.Inf(1)
 		}
 	}
