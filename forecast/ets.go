@@ -359,3 +359,44 @@ func AutoETS(y []float64, m int) (ETSFit, error) {
 	}
 	return best, nil
 }
+
+// Intervals are the analytic prediction intervals of an additive-error model (Hyndman et al. 2008,
+// class 1): the h-step variance is σ²·(1 + Σ_{j<h} c_j²) with c_j = α + β·φ_j + γ·[j ≡ 0 mod m],
+// φ_j = j without damping and φ + … + φ^j with it. Multiplicative-error models have none in closed
+// form: the caller falls back to empirical intervals.
+func (f ETSFit) Intervals(point []float64, levels []float64) ([]Interval, error) {
+	if f.Model.Error != 'A' {
+		return nil, fmt.Errorf("%s has no closed-form intervals", f.Model)
+	}
+	h := len(point)
+	variance := make([]float64, h)
+	sum := 0.0
+	phiJ := 0.0
+	for i := 0; i < h; i++ {
+		variance[i] = f.Sigma * f.Sigma * (1 + sum)
+		j := float64(i + 1)
+		c := f.Alpha
+		switch f.Model.Trend {
+		case 'A':
+			c += f.Beta * j
+		case 'D':
+			phiJ += math.Pow(f.Phi, j)
+			c += f.Beta * phiJ
+		}
+		if f.Model.Season != 'N' && (i+1)%f.Period == 0 {
+			c += f.Gamma
+		}
+		sum += c * c
+	}
+	out := make([]Interval, len(levels))
+	for li, level := range levels {
+		z := -math.Sqrt2 * math.Erfcinv(1+level) // the (1+level)/2 normal quantile
+		iv := Interval{Level: level, Lower: make([]float64, h), Upper: make([]float64, h)}
+		for i := range point {
+			half := z * math.Sqrt(variance[i])
+			iv.Lower[i], iv.Upper[i] = point[i]-half, point[i]+half
+		}
+		out[li] = iv
+	}
+	return out, nil
+}

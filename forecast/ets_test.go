@@ -3,6 +3,7 @@ package forecast
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -95,5 +96,41 @@ func TestThetaOnATrendRises(t *testing.T) {
 	}
 	if !(f[9] > f[0] && f[0] > 100) {
 		t.Errorf("theta forecast %v does not continue the rise", f)
+	}
+}
+
+func TestAnalyticIntervalsCoverSimulatedETSData(t *testing.T) {
+	// ETS(A,N,N) data: a random walk observed with noise. Over 300 series the 95% one-step-to-
+	// 10-step intervals of a fitted SES must hold about 95% of the outcomes.
+	rng := rand.New(rand.NewPCG(11, 12))
+	covered, total := 0, 0
+	for s := 0; s < 300; s++ {
+		level, alpha := 100.0, 0.3
+		y := make([]float64, 210)
+		for i := range y {
+			e := rng.NormFloat64()
+			y[i] = level + e
+			level += alpha * e
+		}
+		fit, err := FitETS(y[:200], 1, SES)
+		if err != nil {
+			t.Fatal(err)
+		}
+		iv, err := fit.Intervals(fit.Forecast(10), []float64{0.95})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, a := range y[200:] {
+			if a >= iv[0].Lower[i] && a <= iv[0].Upper[i] {
+				covered++
+			}
+			total++
+		}
+	}
+	if c := float64(covered) / float64(total); c < 0.92 || c > 0.98 {
+		t.Errorf("95%% analytic intervals covered %.3f", c)
+	}
+	if _, err := (ETSFit{Model: HoltWintersMult}).Intervals([]float64{1}, []float64{0.95}); err == nil {
+		t.Error("a multiplicative-error model must not claim closed-form intervals")
 	}
 }

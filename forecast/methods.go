@@ -14,6 +14,9 @@ type Method struct {
 	Summary  string
 	Seasonal bool // needs two full seasons of the primary period
 	Forecast func(y []float64, h int, periods []int) ([]float64, error)
+	// Analytic, when set, gives closed-form intervals (additive-error ETS models); an error means
+	// the fitted model has none and empirical ones are used.
+	Analytic func(y []float64, h int, periods []int, levels []float64) ([]Interval, []float64, error)
 }
 
 func primary(periods []int) int {
@@ -42,7 +45,22 @@ func withWeekly(periods []int, n int) []int {
 }
 
 func etsMethod(name, summary string, model ETS) Method {
-	return Method{Name: name, Summary: summary, Forecast: func(y []float64, h int, periods []int) ([]float64, error) {
+	return Method{Name: name, Summary: summary, Analytic: func(y []float64, h int, periods []int, levels []float64) ([]Interval, []float64, error) {
+		if model.Season == 'N' && SeasonalityTest(y, primary(periods)) {
+			return nil, nil, errors.New("deseasonalised: no closed form on the original scale")
+		}
+		m := primary(periods)
+		if model.Season == 'N' {
+			m = 1
+		}
+		fit, err := FitETS(y, m, model)
+		if err != nil {
+			return nil, nil, err
+		}
+		point := fit.Forecast(h)
+		iv, err := fit.Intervals(point, levels)
+		return iv, point, err
+	}, Forecast: func(y []float64, h int, periods []int) ([]float64, error) {
 		m := primary(periods)
 		if model.Season == 'N' {
 			return deseasonalised(y, h, m, func(x []float64) ([]float64, error) {
@@ -198,7 +216,15 @@ func Methods() []Method {
 		etsMethod("damped", "damped trend, ETS(A,Ad,N), deseasonalised as in M4", DampedHolt),
 		seasonal(etsMethod("hw-additive", "Holt–Winters additive, ETS(A,A,A)", HoltWintersAdd)),
 		seasonal(etsMethod("hw-multiplicative", "Holt–Winters multiplicative, ETS(M,A,M)", HoltWintersMult)),
-		{Name: "ets", Summary: "the ETS model of lowest AICc (R's ets())", Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
+		{Name: "ets", Summary: "the ETS model of lowest AICc (R's ets())", Analytic: func(y []float64, h int, ps []int, levels []float64) ([]Interval, []float64, error) {
+			fit, err := AutoETS(y, primary(ps))
+			if err != nil {
+				return nil, nil, err
+			}
+			point := fit.Forecast(h)
+			iv, err := fit.Intervals(point, levels)
+			return iv, point, err
+		}, Forecast: func(y []float64, h int, ps []int) ([]float64, error) {
 			fit, err := AutoETS(y, primary(ps))
 			if err != nil {
 				return nil, err

@@ -55,6 +55,7 @@ type Result struct {
 	Periods     []int           `json:"periods" yaml:"periods"`
 	Predictions []Prediction    `json:"predictions" yaml:"predictions"`
 	Intervals   []Interval      `json:"intervals" yaml:"intervals"`
+	IntervalsBy string          `json:"intervals_method" yaml:"intervals_method"` // analytic or empirical
 	Trend       Trend           `json:"trend" yaml:"trend"`
 	Seasonality SeasonalProfile `json:"seasonality" yaml:"seasonality"`
 	Confidence  Confidence      `json:"confidence" yaml:"confidence"`
@@ -136,9 +137,25 @@ func Predict(req Request) (Result, error) {
 	if levels == nil {
 		levels = []float64{0.8, 0.95}
 	}
-	if res.Intervals, err = EmpiricalIntervals(method, y, req.Horizon, periods, point, levels); err != nil {
-		res.Notes = append(res.Notes, "no prediction intervals: "+err.Error())
-		res.Intervals = []Interval{}
+	res.IntervalsBy = "empirical"
+	analytic := false
+	if method.Analytic != nil {
+		if iv, p, err := method.Analytic(y, req.Horizon, periods, levels); err == nil && len(p) == len(point) {
+			res.Intervals, res.IntervalsBy, analytic = iv, "analytic", true
+			if allNonNegative(y) {
+				for _, band := range res.Intervals {
+					for i := range band.Lower {
+						band.Lower[i] = math.Max(0, band.Lower[i])
+					}
+				}
+			}
+		}
+	}
+	if !analytic {
+		if res.Intervals, err = EmpiricalIntervals(method, y, req.Horizon, periods, point, levels); err != nil {
+			res.Notes = append(res.Notes, "no prediction intervals: "+err.Error())
+			res.Intervals = []Interval{}
+		}
 	}
 	res.Trend = trendOf(y, periods, req.Series.Step)
 	res.Seasonality = profileOf(req.Series, y)
