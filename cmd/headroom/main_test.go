@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -320,5 +322,51 @@ func TestSimulateDrawsItsPlot(t *testing.T) {
 	data, err := os.ReadFile(path)
 	if err != nil || !bytes.Contains(data, []byte("<svg")) || !bytes.Contains(data, []byte("ready replicas")) {
 		t.Errorf("plot missing or incomplete: %v", err)
+	}
+}
+
+func TestSLOGenerateMatchesSlothForItsExample(t *testing.T) {
+	out, errOut, code := runCLI(t, "slo", "generate", "../../slo/testdata/sloth/getting-started.spec.yml", "--extra-labels", "cmd=examplesgen.sh")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got, want struct {
+		Groups []struct {
+			Name  string
+			Rules []map[string]any
+		}
+	}
+	golden, _ := os.ReadFile("../../slo/testdata/sloth/getting-started.rules.golden.yml")
+	if err := yaml.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(golden, &want); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Groups) != len(want.Groups) {
+		t.Fatalf("%d groups, Sloth has %d", len(got.Groups), len(want.Groups))
+	}
+	for g := range want.Groups {
+		for r, rule := range want.Groups[g].Rules {
+			if rule["expr"] != got.Groups[g].Rules[r]["expr"] {
+				t.Errorf("group %s rule %d: expr differs", want.Groups[g].Name, r)
+			}
+		}
+	}
+}
+
+func TestSLOPeriodsAndBadSpecs(t *testing.T) {
+	out, _, code := runCLI(t, "slo", "generate", "../../slo/testdata/sloth/base.spec.yaml", "--default-slo-period", "4w")
+	if code != 0 || !strings.Contains(out, "slo:sli_error:ratio_rate4w") || !strings.Contains(out, "13.44 * ") {
+		t.Errorf("a 28-day period must give the 4w window and a 13.44 factor")
+	}
+	for _, args := range [][]string{
+		{"slo", "generate", "../../slo/testdata/sloth/base.spec.yaml", "--default-slo-period", "30x"},
+		{"slo", "validate", "testdata/bad-profile.yaml"},
+		{"slo", "generate"},
+	} {
+		if _, errOut, code := runCLI(t, args...); code == 0 || errOut == "" {
+			t.Errorf("%v: want a failure with a message", args)
+		}
 	}
 }

@@ -1,0 +1,47 @@
+package slo
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// BurnWindow is one pair of a multi-window, multi-burn-rate alert: the error ratio over both the
+// long and the short window must exceed Factor times the error budget.
+type BurnWindow struct {
+	Long, Short time.Duration
+	BudgetShare float64 // share of the period's budget the alert spends before it fires
+	Factor      float64 // burn-rate threshold: BudgetShare · period / Long
+}
+
+// AlertWindows are the Google SRE workbook's windows with their budget shares (2% in 1 h, 5% in 6 h
+// for the page; 10% in 1 d and 10% in 3 d for the ticket), their short windows a twelfth of the
+// long ones, and factors derived for the period as Sloth does: 14.4, 6, 3 and 1 for 30 days.
+func AlertWindows(period time.Duration) (pageFast, pageSlow, ticketFast, ticketSlow BurnWindow) {
+	w := func(long, short time.Duration, share float64) BurnWindow {
+		return BurnWindow{Long: long, Short: short, BudgetShare: share, Factor: share * period.Hours() / long.Hours()}
+	}
+	return w(time.Hour, 5*time.Minute, 0.02), w(6*time.Hour, 30*time.Minute, 0.05),
+		w(24*time.Hour, 2*time.Hour, 0.1), w(72*time.Hour, 6*time.Hour, 0.1)
+}
+
+// SLIWindows are the windows the recording rules compute the error ratio over, shortest first.
+var SLIWindows = []time.Duration{5 * time.Minute, 30 * time.Minute, time.Hour, 2 * time.Hour, 6 * time.Hour,
+	24 * time.Hour, 72 * time.Hour}
+
+// PromDuration writes a duration as Prometheus does, in its largest whole unit: 5m, 1h, 1d, 4w.
+func PromDuration(d time.Duration) string {
+	units := []struct {
+		suffix string
+		size   time.Duration
+	}{{"w", 7 * 24 * time.Hour}, {"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}}
+	for _, u := range units {
+		if d >= u.size && d%u.size == 0 {
+			return strconv.FormatInt(int64(d/u.size), 10) + u.suffix
+		}
+	}
+	return fmt.Sprintf("%dms", d.Milliseconds())
+}
+
+// formatFloat writes a number the way Sloth does (Go's shortest representation).
+func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
