@@ -72,7 +72,7 @@ func GenerateSloth(s SlothSpec, opt Options) RuleFile {
 			{Record: "slo:period_burn_rate:ratio", Expr: burnExpr("slo:sli_error:ratio_rate"+p, sel), Labels: base},
 			{Record: "slo:period_error_budget_remaining:ratio", Expr: fmt.Sprintf("1 - slo:period_burn_rate:ratio{%s}", sel), Labels: base},
 			{Record: "sloth_slo_info", Expr: "vector(1)", Labels: merge(base, map[string]string{
-				"sloth_mode": "cli-gen-prom", "sloth_objective": formatFloat(o.Objective), "sloth_spec": s.Version, "sloth_version": version})},
+				"sloth_mode": modeOf(s), "sloth_objective": formatFloat(o.Objective), "sloth_spec": s.Version, "sloth_version": version})},
 		}}
 		f.Groups = append(f.Groups, sli, meta)
 
@@ -137,4 +137,11 @@ func merge(sets ...map[string]string) map[string]string {
 		return nil
 	}
 	return out
+}
+
+func modeOf(s SlothSpec) string {
+	if s.mode != "" {
+		return s.mode
+	}
+	return "cli-gen-prom"
 }

@@ -63,6 +63,29 @@ func TestSlothCompatibleOutputMatchesSloth(t *testing.T) {
 	}
 }
 
+func TestOpenSLOOutputMatchesSloth(t *testing.T) {
+	data, err := os.ReadFile("testdata/sloth/openslo.spec.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, period, err := ParseOpenSLO(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := GenerateSloth(spec, Options{Period: period, SlothVersion: "v0.16.0"})
+	want := readRules(t, "testdata/sloth/openslo.rules.golden.yml")
+	if !reflect.DeepEqual(got, want) {
+		for g := range want.Groups {
+			for r := range want.Groups[g].Rules {
+				if g < len(got.Groups) && r < len(got.Groups[g].Rules) && !reflect.DeepEqual(got.Groups[g].Rules[r], want.Groups[g].Rules[r]) {
+					t.Errorf("group %s rule %d:\ngot  %#v\nwant %#v", want.Groups[g].Name, r, got.Groups[g].Rules[r], want.Groups[g].Rules[r])
+				}
+			}
+		}
+		t.Fatalf("%d groups against Sloth's %d", len(got.Groups), len(want.Groups))
+	}
+}
+
 func TestFactorsFollowThePeriod(t *testing.T) {
 	for _, tc := range []struct {
 		days int

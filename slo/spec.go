@@ -16,6 +16,7 @@ type SlothSpec struct {
 	Service string            `yaml:"service"`
 	Labels  map[string]string `yaml:"labels"`
 	SLOs    []SlothSLO        `yaml:"slos"`
+	mode    string            // sloth_mode of the info metric: cli-gen-prom unless read from OpenSLO
 }
 
 // SlothSLO is one SLO of a Sloth spec.

@@ -20,7 +20,8 @@ func newSLOCmd(g *globals) *cobra.Command {
 	gen := &cobra.Command{
 		Use:   "generate SPEC",
 		Short: "Generate Prometheus recording rules and burn-rate alerts from an SLO spec",
-		Long: `generate writes the Prometheus rules of a Sloth prometheus/v1 spec: per SLO, the error ratio over
+		Long: `generate writes the Prometheus rules of a Sloth prometheus/v1 spec or an OpenSLO v1alpha SLO
+(ratio metrics, Occurrences; its time window sets the period): per SLO, the error ratio over
 5m, 30m, 1h, 2h, 6h, 1d, 3d and the period; objective, budget, period, burn rates and remaining
 budget; and the page (1h/5m at 14.4, 6h/30m at 6) and ticket (1d/2h at 3, 3d/6h at 1) alerts of the
 SRE workbook, their factors derived for other periods. Names and labels are Sloth's: for Sloth's own
@@ -35,13 +36,16 @@ examples the output matches Sloth's, rule for rule.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := readSlothSpec(args[0])
+			spec, specPeriod, err := readSpec(args[0])
 			if err != nil {
 				return err
 			}
 			period, err := parsePeriod(periodFlag)
 			if err != nil {
 				return err
+			}
+			if specPeriod > 0 { // the spec's own window wins over the default
+				period = specPeriod
 			}
 			labels := map[string]string{}
 			for _, kv := range extra {
@@ -67,7 +71,7 @@ examples the output matches Sloth's, rule for rule.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := readSlothSpec(args[0])
+			spec, _, err := readSpec(args[0])
 			if err != nil {
 				return err
 			}
@@ -79,16 +83,24 @@ examples the output matches Sloth's, rule for rule.
 	return cmd
 }
 
-func readSlothSpec(path string) (slo.SlothSpec, error) {
+// readSpec reads a Sloth prometheus/v1 spec or an OpenSLO v1alpha SLO (recognised by apiVersion),
+// with the period the spec sets (0 when it sets none).
+func readSpec(path string) (slo.SlothSpec, time.Duration, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return slo.SlothSpec{}, fmt.Errorf("read spec: %w", err)
+		return slo.SlothSpec{}, 0, fmt.Errorf("read spec: %w", err)
 	}
-	s, err := slo.ParseSloth(data)
+	var s slo.SlothSpec
+	var period time.Duration
+	if strings.Contains(string(data), "apiVersion: openslo/") {
+		s, period, err = slo.ParseOpenSLO(data)
+	} else {
+		s, err = slo.ParseSloth(data)
+	}
 	if err != nil {
-		return s, fmt.Errorf("%s: %w", path, err)
+		return s, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	return s, nil
+	return s, period, nil
 }
 
 func writeRules(w io.Writer, f slo.RuleFile) error {
