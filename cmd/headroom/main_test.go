@@ -77,6 +77,7 @@ func TestCommandsPrintTheirGoldenOutput(t *testing.T) {
 		{"forecast.txt", []string{"forecast", "--input", "testdata/load-10min.csv", "--horizon", "12", "--season", "144"}},
 		{"trace-stats.txt", []string{"trace", "stats", "../../workload/testdata/azure-2023-code-300.csv"}},
 		{"trace-stats-mooncake.json", []string{"trace", "stats", "../../workload/testdata/mooncake-200.jsonl", "--window", "10s", "-o", "json"}},
+		{"slo-report.txt", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/getting-started.spec.yml", "--data", "testdata/slo-events.csv"}},
 		{"backtest-m4.txt", []string{"backtest", "--m4", "../../forecast/testdata/m4-hourly-3-train.csv", "../../forecast/testdata/m4-hourly-3-test.csv", "--methods", "snaive,theta,auto"}},
 		{"demo.txt", []string{"demo"}},
 	}
@@ -169,6 +170,9 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"forecast bad plot", []string{"forecast", "--input", "testdata/load-10min.csv", "--season", "144", "--plot", "x.gif"}, 1, ".svg or .png"},
 		{"backtest nothing", []string{"backtest"}, 2, "--input SERIES"},
 		{"trace stats no file", []string{"trace", "stats"}, 2, "one trace file"},
+		{"slo report without data", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/base.spec.yaml"}, 2, "--spec and --data"},
+		{"slo report unknown slo", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/base.spec.yaml", "--data", "testdata/slo-events.csv", "--slo", "nope"}, 2, "no such SLO"},
+		{"slo report bad data", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/base.spec.yaml", "--data", "testdata/metrics.csv"}, 1, "want timestamp,total,bad"},
 		{"simulate without trace", []string{"simulate", "--profile", "../../examples/h100-llama-3-8b.yaml"}, 2, "--trace is required"},
 		{"simulate unknown policy", []string{"simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--policies", "magic"}, 2, "not available"},
 		{"simulate percentile SLO", []string{"simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "ttft_p95=1s"}, 2, "bounds each request"},

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/plot"
 	"github.com/headroom-oss/headroom/slo"
 )
 
@@ -79,8 +81,146 @@ examples the output matches Sloth's, rule for rule.
 			return nil
 		},
 	}
-	cmd.AddCommand(gen, validate)
+	cmd.AddCommand(gen, validate, newSLOReportCmd(g))
 	return cmd
+}
+
+type sloReportFlags struct {
+	spec, data, name, period, plot string
+	minEvents                      float64
+}
+
+func newSLOReportCmd(g *globals) *cobra.Command {
+	f := &sloReportFlags{}
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Compliance, error budget, burn rates and the alerts that would have fired, from data",
+		Long: `report reads an SLO's events and tells whether the SLO is met and how fast its budget burns: the
+SLI over the period weighted by traffic (not an average of 5-minute ratios), the budget allowed,
+consumed and left, the burn rate over 5m … 3d and the period, the hours left at the last hour's
+burn, the budget policies that apply, and when the page and ticket alerts would have fired. Windows
+without traffic burn nothing: no NaN. --min-events silences alerts on windows with too few requests.
+
+The data are a CSV: timestamp,total,bad (or errors, or good) per interval, or timestamp,up for an
+availability gauge.
+
+  headroom slo report --spec spec.yaml --data events.csv --plot burn-down.svg`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			rep, err := runSLOReport(f)
+			if err != nil {
+				return err
+			}
+			return output.Write(cmd.OutOrStdout(), format, rep)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.spec, "spec", "", "SLO spec (Sloth prometheus/v1 or OpenSLO v1alpha) (required)")
+	fl.StringVar(&f.data, "data", "", "CSV of events per interval (required)")
+	fl.StringVar(&f.name, "slo", "", "which SLO of the spec (default: the first)")
+	fl.StringVar(&f.period, "default-slo-period", "30d", "the SLO period unless the spec sets one")
+	fl.Float64Var(&f.minEvents, "min-events", 0, "alert only on windows holding at least this many events")
+	fl.StringVar(&f.plot, "plot", "", "draw the budget burn-down to this .svg or .png")
+	return cmd
+}
+
+type sloReport struct {
+	SLO       string  `json:"slo" yaml:"slo"`
+	Objective float64 `json:"objective" yaml:"objective"`
+	Period    string  `json:"period" yaml:"period"`
+	slo.BudgetReport
+}
+
+func runSLOReport(f *sloReportFlags) (sloReport, error) {
+	if f.spec == "" || f.data == "" {
+		return sloReport{}, usagef("--spec and --data are required")
+	}
+	spec, specPeriod, err := readSpec(f.spec)
+	if err != nil {
+		return sloReport{}, err
+	}
+	period, err := parsePeriod(f.period)
+	if err != nil {
+		return sloReport{}, err
+	}
+	if specPeriod > 0 {
+		period = specPeriod
+	}
+	chosen := spec.SLOs[0]
+	if f.name != "" {
+		found := false
+		for _, o := range spec.SLOs {
+			if o.Name == f.name {
+				chosen, found = o, true
+			}
+		}
+		if !found {
+			return sloReport{}, usagef("--slo %q: the spec has no such SLO", f.name)
+		}
+	}
+	data, err := os.ReadFile(f.data)
+	if err != nil {
+		return sloReport{}, fmt.Errorf("read data: %w", err)
+	}
+	samples, err := slo.ParseSamples(data)
+	if err != nil {
+		return sloReport{}, fmt.Errorf("%s: %w", f.data, err)
+	}
+	opt := slo.BudgetOptions{Objective: chosen.Objective / 100, Period: period, MinEvents: f.minEvents, Policies: slo.DefaultBudgetPolicies()}
+	r, err := slo.Budget(samples, opt)
+	if err != nil {
+		return sloReport{}, fmt.Errorf("%s: %w", f.data, err)
+	}
+	if f.plot != "" {
+		left := slo.BurnDown(samples, opt)
+		line := plot.Line{Label: "budget left"}
+		for i, s := range samples {
+			line.X, line.Y = append(line.X, s.Time.Sub(samples[0].Time).Minutes()), append(line.Y, left[i])
+		}
+		if err := plot.SavePanels(f.plot, spec.Service+" "+chosen.Name+": error budget", []plot.Panel{{YLabel: "share of the budget left", Lines: []plot.Line{line}}}); err != nil {
+			return sloReport{}, err
+		}
+	}
+	return sloReport{SLO: chosen.Name, Objective: opt.Objective, Period: slo.PromDuration(period), BudgetReport: r}, nil
+}
+
+func (r sloReport) WriteTable(w io.Writer) error {
+	tw := output.NewTable(w)
+	verdict := "met"
+	if !r.Compliant {
+		verdict = "NOT MET"
+	}
+	fmt.Fprintf(tw, "SLO\t%s: %.6g over %s\n", r.SLO, r.Objective, r.Period)
+	fmt.Fprintf(tw, "SLI\t%.6f (%s; %.0f events, %.0f bad)\n", r.SLI, verdict, r.Events, r.BadEvents)
+	fmt.Fprintf(tw, "error budget\t%.4g bad events allowed; %s used, %s left\n", r.BudgetEvents, output.Percent(r.BudgetConsumed), output.Percent(r.BudgetRemaining))
+	if r.ExhaustedIn != nil {
+		fmt.Fprintf(tw, "exhausted in\t%.1f h at the last hour's burn\n", *r.ExhaustedIn)
+	}
+	windows := []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d", r.Period}
+	line := ""
+	for _, k := range windows {
+		line += fmt.Sprintf("%s %.3g  ", k, r.BurnRates[k])
+	}
+	fmt.Fprintf(tw, "burn rates\t%s\n", strings.TrimSpace(line))
+	for _, p := range r.Policies {
+		if p.Active {
+			fmt.Fprintf(tw, "policy\t%s: %s (burning over %s of the budget an hour)\n", p.Name, p.Action, output.Percent(p.PerHour))
+		}
+	}
+	for _, fr := range r.Firings {
+		fmt.Fprintf(tw, "alert\t%s fired %s to %s\n", fr.Severity, fr.From.UTC().Format("2006-01-02 15:04"), fr.To.UTC().Format("2006-01-02 15:04"))
+	}
+	if len(r.Firings) == 0 {
+		fmt.Fprintf(tw, "alerts\tnone would have fired\n")
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(tw, "note\t%s\n", n)
+	}
+	return tw.Flush()
 }
 
 // readSpec reads a Sloth prometheus/v1 spec or an OpenSLO v1alpha SLO (recognised by apiVersion),
