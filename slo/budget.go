@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/headroom-oss/headroom/forecast"
@@ -79,11 +81,13 @@ func Budget(samples []Sample, opt BudgetOptions) (BudgetReport, error) {
 	if !(opt.Objective > 0 && opt.Objective < 1) {
 		return BudgetReport{}, fmt.Errorf("objective %v is outside (0, 1)", opt.Objective)
 	}
+	ns := make([]int64, len(samples)) // times as integers: comparing them is the replay's inner loop
 	for i, s := range samples {
 		if math.IsNaN(s.Total+s.Bad) || math.IsInf(s.Total+s.Bad, 0) || s.Total < 0 || s.Bad < 0 || s.Bad > s.Total {
 			return BudgetReport{}, fmt.Errorf("sample %d at %s: want 0 ≤ bad ≤ total, finite", i, s.Time.Format(time.RFC3339))
 		}
-		if i > 0 && !s.Time.After(samples[i-1].Time) {
+		ns[i] = s.Time.UnixNano()
+		if i > 0 && ns[i] <= ns[i-1] {
 			return BudgetReport{}, fmt.Errorf("sample %d at %s: times must increase", i, s.Time.Format(time.RFC3339))
 		}
 	}
@@ -92,16 +96,14 @@ func Budget(samples []Sample, opt BudgetOptions) (BudgetReport, error) {
 		period = 30 * 24 * time.Hour
 	}
 	allowed := 1 - opt.Objective
-	// Prefix sums make every window O(1).
 	n := len(samples)
-	total, bad := make([]float64, n+1), make([]float64, n+1)
-	for i, s := range samples {
-		total[i+1], bad[i+1] = total[i]+s.Total, bad[i]+s.Bad
-	}
-	// window sums the samples in (t − w, t] ending at index i.
-	window := func(i int, w time.Duration) (float64, float64) {
-		from := sort.Search(i+1, func(k int) bool { return samples[k].Time.After(samples[i].Time.Add(-w)) })
-		return total[i+1] - total[from], bad[i+1] - bad[from]
+	// window sums the samples in (t − w, t] ending at the last sample, walking back from it.
+	window := func(w time.Duration) (float64, float64) {
+		var t, b float64
+		for k := n - 1; k >= 0 && ns[k] > ns[n-1]-int64(w); k-- {
+			t, b = t+samples[k].Total, b+samples[k].Bad
+		}
+		return t, b
 	}
 	burn := func(t, b float64) float64 {
 		if t == 0 {
@@ -111,7 +113,7 @@ func Budget(samples []Sample, opt BudgetOptions) (BudgetReport, error) {
 	}
 	last := n - 1
 	r := BudgetReport{BurnRates: map[string]float64{}}
-	r.Events, r.BadEvents = window(last, period)
+	r.Events, r.BadEvents = window(period)
 	if span := samples[last].Time.Sub(samples[0].Time); span < period {
 		r.Notes = append(r.Notes, fmt.Sprintf("the data cover %s of the %s period: the budget is that of the data so far", span.Round(time.Minute), PromDuration(period)))
 	}
@@ -128,7 +130,7 @@ func Budget(samples []Sample, opt BudgetOptions) (BudgetReport, error) {
 	}
 	r.BudgetRemaining = 1 - r.BudgetConsumed
 	for _, w := range append(SLIWindows, period) {
-		t, b := window(last, w)
+		t, b := window(w)
 		r.BurnRates[PromDuration(w)] = burn(t, b)
 	}
 	// At burn rate 1 the budget lasts the period; at rate k, the remaining share lasts share·period/k.
@@ -142,33 +144,48 @@ func Budget(samples []Sample, opt BudgetOptions) (BudgetReport, error) {
 		r.Policies = append(r.Policies, p)
 	}
 	pf, ps, tf, ts := AlertWindows(period)
-	firing := map[string]*Firing{}
-	for i := range samples {
-		for _, sev := range []struct {
-			name       string
-			fast, slow BurnWindow
-		}{{"page", pf, ps}, {"ticket", tf, ts}} {
+	// The replay checks, at every sample, both pairs of both severities. Each of the eight windows
+	// keeps a pointer to its first sample, moved forward as the replay goes: linear in the samples,
+	// with no per-window arrays.
+	bws := [4]BurnWindow{pf, ps, tf, ts}
+	var widths [8]int64
+	for k, b := range bws {
+		widths[2*k], widths[2*k+1] = int64(b.Long), int64(b.Short)
+	}
+	var from [8]int
+	var sumT, sumB [8]float64 // each window's running sums
+	var firing [2]*Firing     // page, ticket
+	names := [2]string{"page", "ticket"}
+	over := func(w int, factor float64) bool { return sumT[w] > 0 && sumB[w]/sumT[w]/allowed > factor }
+	for i, s := range samples {
+		for w := range widths {
+			sumT[w], sumB[w] = sumT[w]+s.Total, sumB[w]+s.Bad
+			for ns[from[w]] <= ns[i]-widths[w] {
+				sumT[w], sumB[w] = sumT[w]-samples[from[w]].Total, sumB[w]-samples[from[w]].Bad
+				from[w]++
+			}
+		}
+		for sev := 0; sev < 2; sev++ {
 			on := false
-			for _, bw := range []BurnWindow{sev.fast, sev.slow} {
-				lt, lb := window(i, bw.Long)
-				st, sb := window(i, bw.Short)
-				if lt >= opt.MinEvents && burn(lt, lb) > bw.Factor && burn(st, sb) > bw.Factor {
+			for p := 0; p < 2; p++ {
+				k := 2*sev + p
+				if over(2*k, bws[k].Factor) && sumT[2*k] >= opt.MinEvents && over(2*k+1, bws[k].Factor) {
 					on = true
 				}
 			}
-			switch f := firing[sev.name]; {
+			switch f := firing[sev]; {
 			case on && f == nil:
-				firing[sev.name] = &Firing{Severity: sev.name, From: samples[i].Time, To: samples[i].Time}
+				firing[sev] = &Firing{Severity: names[sev], From: s.Time, To: s.Time}
 			case on:
-				f.To = samples[i].Time
+				f.To = s.Time
 			case f != nil:
 				r.Firings = append(r.Firings, *f)
-				firing[sev.name] = nil
+				firing[sev] = nil
 			}
 		}
 	}
-	for _, sev := range []string{"page", "ticket"} {
-		if f := firing[sev]; f != nil {
+	for _, f := range firing {
+		if f != nil {
 			r.Firings = append(r.Firings, *f)
 		}
 	}
@@ -269,4 +286,32 @@ func ParseSamples(data []byte) ([]Sample, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// BudgetJob is one SLO's data and options, for Budgets.
+type BudgetJob struct {
+	Samples []Sample
+	Options BudgetOptions
+}
+
+// Budgets computes many SLOs' budgets on every core; reports and errors are in job order.
+func Budgets(jobs []BudgetJob) ([]BudgetReport, []error) {
+	reports, errs := make([]BudgetReport, len(jobs)), make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.NumCPU(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				reports[i], errs[i] = Budget(jobs[i].Samples, jobs[i].Options)
+			}
+		}()
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return reports, errs
 }

@@ -1,0 +1,57 @@
+package slo
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+// Goals: rules for 1,000 SLOs in under a second; 30-day budgets of 1,000 SLOs from 1-minute data
+// in under a second.
+
+func thousandSLOs(b *testing.B) SlothSpec {
+	data, err := os.ReadFile("testdata/sloth/getting-started.spec.yml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	one, err := ParseSloth(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	spec := one
+	spec.SLOs = nil
+	for i := 0; i < 1000; i++ {
+		o := one.SLOs[0]
+		o.Name = fmt.Sprintf("slo-%d", i)
+		spec.SLOs = append(spec.SLOs, o)
+	}
+	return spec
+}
+
+func BenchmarkGenerate1000SLOs(b *testing.B) {
+	spec := thousandSLOs(b)
+	for b.Loop() {
+		if f := GenerateSloth(spec, Options{}); len(f.Groups) != 3000 {
+			b.Fatal("wrong group count")
+		}
+	}
+}
+
+// 1,000 SLOs of 30 days of 1-minute data each (43,200 samples), on every core.
+func BenchmarkBudget1000SLOs30Days(b *testing.B) {
+	samples := make([]Sample, 30*24*60)
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for i := range samples {
+		samples[i] = Sample{Time: t0.Add(time.Duration(i) * time.Minute), Total: 100, Bad: float64(i % 3)}
+	}
+	jobs := make([]BudgetJob, 1000)
+	for k := range jobs {
+		jobs[k] = BudgetJob{Samples: samples, Options: BudgetOptions{Objective: 0.99}}
+	}
+	for b.Loop() {
+		if _, errs := Budgets(jobs); errs[0] != nil {
+			b.Fatal(errs[0])
+		}
+	}
+}
