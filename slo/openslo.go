@@ -94,9 +94,7 @@ func ParseOpenSLO(data []byte) (SlothSpec, time.Duration, error) {
 			raw = "\n  (\n    " + r.Bad.Query + "\n  )\n  /\n  (\n    " + r.Total.Query + "\n  )\n"
 		}
 		slo := SlothSLO{Name: fmt.Sprintf("%s-%d", o.Metadata.Name, i), Objective: obj.Target * 100, Description: o.Spec.Description}
-		slo.SLI.Raw = &struct {
-			ErrorRatioQuery string `yaml:"error_ratio_query"`
-		}{ErrorRatioQuery: raw}
+		slo.SLI.Raw = &RawSLI{ErrorRatioQuery: raw}
 		slo.Alerting.PageAlert.Disable, slo.Alerting.TicketAlert.Disable = true, true
 		spec.SLOs = append(spec.SLOs, slo)
 	}

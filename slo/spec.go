@@ -32,29 +32,35 @@ type SlothSLO struct {
 // SlothSLI is an SLI: events (error and total queries) or a raw error-ratio query, with {{.window}}
 // where the range goes.
 type SlothSLI struct {
-	Events *struct {
-		ErrorQuery string `yaml:"error_query"`
-		TotalQuery string `yaml:"total_query"`
-	} `yaml:"events"`
-	Raw *struct {
-		ErrorRatioQuery string `yaml:"error_ratio_query"`
-	} `yaml:"raw"`
+	Events *EventsSLI `yaml:"events,omitempty"`
+	Raw    *RawSLI    `yaml:"raw,omitempty"`
+}
+
+// EventsSLI is an error ratio from two queries: errors over total.
+type EventsSLI struct {
+	ErrorQuery string `yaml:"error_query"`
+	TotalQuery string `yaml:"total_query"`
+}
+
+// RawSLI is an error ratio from one query.
+type RawSLI struct {
+	ErrorRatioQuery string `yaml:"error_ratio_query"`
 }
 
 // SlothAlerting configures the page and ticket alerts.
 type SlothAlerting struct {
-	Name        string            `yaml:"name"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
-	PageAlert   SlothAlert        `yaml:"page_alert"`
-	TicketAlert SlothAlert        `yaml:"ticket_alert"`
+	Name        string            `yaml:"name,omitempty"`
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
+	PageAlert   SlothAlert        `yaml:"page_alert,omitempty"`
+	TicketAlert SlothAlert        `yaml:"ticket_alert,omitempty"`
 }
 
 // SlothAlert is one of the two alerts.
 type SlothAlert struct {
-	Disable     bool              `yaml:"disable"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
+	Disable     bool              `yaml:"disable,omitempty"`
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
 }
 
 // ParseSloth decodes a Sloth prometheus/v1 spec strictly (unknown fields are errors, with their

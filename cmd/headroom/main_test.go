@@ -374,3 +374,19 @@ func TestSLOPeriodsAndBadSpecs(t *testing.T) {
 		}
 	}
 }
+
+func TestSLOInitWritesASpecThatGenerates(t *testing.T) {
+	spec, errOut, code := runCLI(t, "slo", "init", "--preset", "vllm-ttft", "--threshold", "500ms", "--objective", "99", "--selector", `job="vllm"`)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	path := filepath.Join(t.TempDir(), "ttft.yaml")
+	os.WriteFile(path, []byte(spec), 0o644)
+	out, errOut, code := runCLI(t, "slo", "generate", path)
+	if code != 0 || !strings.Contains(out, "vllm:time_to_first_token_seconds_bucket") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, "slo", "init", "--preset", "vllm-ttft", "--threshold", "300ms"); code != 2 || !strings.Contains(errOut, "not a bucket bound") {
+		t.Errorf("a threshold between buckets: exit %d, %s", code, errOut)
+	}
+}

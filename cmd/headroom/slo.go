@@ -81,7 +81,40 @@ examples the output matches Sloth's, rule for rule.
 			return nil
 		},
 	}
-	cmd.AddCommand(gen, validate, newSLOReportCmd(g))
+	var preset, service, selector, threshold string
+	var objective float64
+	initCmd := &cobra.Command{
+		Use:   "init",
+		Short: "Write a working SLO spec for an LLM-serving preset",
+		Long: `init writes a headroom/v1 spec for one SLO from a preset: latency from vLLM's or SGLang's
+histograms (vllm-ttft, vllm-itl, vllm-e2e, sglang-ttft, sglang-e2e) or availability from the
+scrape target's up gauge. A latency threshold must be a bucket bound of the histogram (for vLLM's
+the bounds are checked), since an SLI between bounds would be an interpolation.
+
+  headroom slo init --preset vllm-ttft --threshold 500ms --objective 99 --selector 'job="vllm"' > ttft.yaml
+  headroom slo generate ttft.yaml > rules.yml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if preset == "" {
+				return usagef("--preset is required: vllm-ttft, vllm-itl, vllm-e2e, sglang-ttft, sglang-e2e or availability")
+			}
+			if !(objective > 0 && objective < 100) {
+				return usagef("--objective must be a percentage in (0, 100), got %v", objective)
+			}
+			spec, err := slo.InitSpec(preset, service, selector, threshold, objective)
+			if err != nil {
+				return usageError{err}
+			}
+			_, err = cmd.OutOrStdout().Write(spec)
+			return err
+		},
+	}
+	initCmd.Flags().StringVar(&preset, "preset", "", "vllm-ttft, vllm-itl, vllm-e2e, sglang-ttft, sglang-e2e or availability")
+	initCmd.Flags().StringVar(&service, "service", "llm", "service name")
+	initCmd.Flags().StringVar(&selector, "selector", "", `label matchers for the metrics, e.g. job="vllm",model_name="llama"`)
+	initCmd.Flags().StringVar(&threshold, "threshold", "", "latency threshold for latency presets, e.g. 500ms")
+	initCmd.Flags().Float64Var(&objective, "objective", 99, "objective in percent")
+	cmd.AddCommand(gen, validate, initCmd, newSLOReportCmd(g))
 	return cmd
 }
 
@@ -223,7 +256,7 @@ func (r sloReport) WriteTable(w io.Writer) error {
 	return tw.Flush()
 }
 
-// readSpec reads a Sloth prometheus/v1 spec or an OpenSLO v1alpha SLO (recognised by apiVersion),
+// readSpec reads a headroom/v1 spec, a Sloth prometheus/v1 spec or an OpenSLO v1alpha SLO,
 // with the period the spec sets (0 when it sets none).
 func readSpec(path string) (slo.SlothSpec, time.Duration, error) {
 	data, err := os.ReadFile(path)
@@ -232,9 +265,12 @@ func readSpec(path string) (slo.SlothSpec, time.Duration, error) {
 	}
 	var s slo.SlothSpec
 	var period time.Duration
-	if strings.Contains(string(data), "apiVersion: openslo/") {
+	switch text := string(data); {
+	case strings.Contains(text, "apiVersion: openslo/"):
 		s, period, err = slo.ParseOpenSLO(data)
-	} else {
+	case strings.Contains(text, "headroom/v1"):
+		s, period, _, err = slo.ParseSpec(data)
+	default:
 		s, err = slo.ParseSloth(data)
 	}
 	if err != nil {
