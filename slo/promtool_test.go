@@ -71,3 +71,50 @@ func TestPromtoolAcceptsTheRulesAndTheirAlertsFireOnTime(t *testing.T) {
 		t.Errorf("promtool test rules on headroom's output: %v\n%s", err, out)
 	}
 }
+
+// The improved rules under Prometheus's own evaluator: no NaN before any traffic, and the period
+// SLI weighted by traffic, where Sloth's average of 5-minute ratios is NaN.
+func TestImprovedRulesAvoidNaNAndWeighByTraffic(t *testing.T) {
+	tool := promtool(t)
+	dir := t.TempDir()
+	data, err := os.ReadFile("testdata/sloth/getting-started.spec.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := ParseSloth(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeGenerated(t, dir, "improved.rules.yml", GenerateSloth(spec, Options{Improved: true, MinEvents: 100, For: map[string]string{"page": "1m"}}))
+	test := `rule_files: [improved.rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      # no traffic for 30 minutes, then 600 good and 200 bad requests a minute
+      - series: 'http_request_duration_seconds_count{job="myservice",code="200"}'
+        values: '0x30 600+600x60'
+      - series: 'http_request_duration_seconds_count{job="myservice",code="500"}'
+        values: '0x30 200+200x60'
+    promql_expr_test:
+      - expr: slo:sli_error:ratio_rate5m
+        eval_time: 20m
+        exp_samples:
+          - labels: 'slo:sli_error:ratio_rate5m{owner="myteam",repo="myorg/myservice",sloth_id="myservice-requests-availability",sloth_service="myservice",sloth_slo="requests-availability",sloth_window="5m",tier="2"}'
+            value: 0
+      - expr: slo:sli_error:ratio_rate30d
+        eval_time: 80m
+        exp_samples:
+          - labels: 'slo:sli_error:ratio_rate30d{owner="myteam",repo="myorg/myservice",sloth_id="myservice-requests-availability",sloth_service="myservice",sloth_slo="requests-availability",sloth_window="30d",tier="2"}'
+            value: 0.25
+`
+	os.WriteFile(filepath.Join(dir, "improved.test.yml"), []byte(test), 0o644)
+	cmd := exec.Command(tool, "test", "rules", "improved.test.yml")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
+		t.Errorf("promtool test rules on the improved rules: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(tool, "check", "rules", filepath.Join(dir, "improved.rules.yml")).CombinedOutput(); err != nil {
+		t.Errorf("promtool check rules: %v\n%s", err, out)
+	}
+}

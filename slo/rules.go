@@ -32,6 +32,13 @@ type Options struct {
 	Period       time.Duration     // the SLO period; 30 days when zero
 	ExtraLabels  map[string]string // added to every rule (Sloth's --extra-labels)
 	SlothVersion string            // the sloth_version of the info metric ("headroom" when empty)
+	// Improved departs from Sloth where its users hit its bugs: for events SLIs the ratios divide
+	// by a total clamped above zero (no NaN without traffic, sloth#133), the period SLI is weighted
+	// by traffic (the period's errors over its requests, not an average of 5-minute ratios,
+	// sloth#332), and MinEvents gates the alerts. Without it the output is Sloth's, rule for rule.
+	Improved  bool
+	MinEvents float64           // with Improved: alert only when the fast pair's long window (1 h) held this many requests
+	For       map[string]string // alert for: clause by severity ("page", "ticket"), e.g. "2m"
 }
 
 // GenerateSloth turns a Sloth spec into the rules Sloth generates for it: per SLO, a group of SLI
@@ -53,15 +60,28 @@ func GenerateSloth(s SlothSpec, opt Options) RuleFile {
 			"sloth_id": id, "sloth_service": s.Service, "sloth_slo": o.Name})
 		sel := fmt.Sprintf(`sloth_id="%s", sloth_service="%s", sloth_slo="%s"`, id, s.Service, o.Name)
 
+		improved := opt.Improved && o.SLI.Events != nil
 		sli := RuleGroup{Name: "sloth-slo-sli-recordings-" + id}
 		for _, w := range SLIWindows {
+			expr := sliExpr(o.SLI, PromDuration(w))
+			if improved {
+				expr = safeRatio(o.SLI.Events, PromDuration(w))
+			}
 			sli.Rules = append(sli.Rules, Rule{Record: "slo:sli_error:ratio_rate" + PromDuration(w),
-				Expr: sliExpr(o.SLI, PromDuration(w)), Labels: merge(base, map[string]string{"sloth_window": PromDuration(w)})})
+				Expr: expr, Labels: merge(base, map[string]string{"sloth_window": PromDuration(w)})})
 		}
 		p := PromDuration(period)
+		periodExpr := fmt.Sprintf("sum_over_time(slo:sli_error:ratio_rate5m{%s}[%s])\n/ ignoring (sloth_window)\ncount_over_time(slo:sli_error:ratio_rate5m{%s}[%s])\n", sel, p, sel, p)
+		if improved {
+			// The period's errors over its requests, from 5-minute rates recorded alongside.
+			for _, kind := range []struct{ name, query string }{{"error", o.SLI.Events.ErrorQuery}, {"total", o.SLI.Events.TotalQuery}} {
+				sli.Rules = append(sli.Rules, Rule{Record: "slo:sli_" + kind.name + ":rate5m",
+					Expr: strings.ReplaceAll(kind.query, "{{.window}}", "5m"), Labels: merge(base, map[string]string{"sloth_window": "5m"})})
+			}
+			periodExpr = fmt.Sprintf("sum_over_time(slo:sli_error:rate5m{%s}[%s])\n/ ignoring (sloth_window)\nclamp_min(sum_over_time(slo:sli_total:rate5m{%s}[%s]), 1e-12)\n", sel, p, sel, p)
+		}
 		sli.Rules = append(sli.Rules, Rule{Record: "slo:sli_error:ratio_rate" + p,
-			Expr:   fmt.Sprintf("sum_over_time(slo:sli_error:ratio_rate5m{%s}[%s])\n/ ignoring (sloth_window)\ncount_over_time(slo:sli_error:ratio_rate5m{%s}[%s])\n", sel, p, sel, p),
-			Labels: merge(base, map[string]string{"sloth_window": p})})
+			Expr: periodExpr, Labels: merge(base, map[string]string{"sloth_window": p})})
 
 		objective := formatFloat(o.Objective / 100)
 		meta := RuleGroup{Name: "sloth-slo-meta-recordings-" + id, Rules: []Rule{
@@ -95,7 +115,12 @@ func GenerateSloth(s SlothSpec, opt Options) RuleFile {
 				"summary": "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over expected.",
 				"title":   "(" + sev.name + ") {{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is too fast.",
 			}, a.Annotations, sev.cfg.Annotations)
-			alerts.Rules = append(alerts.Rules, Rule{Alert: a.Name, Expr: alertExpr(sel, budget, sev.fast, sev.slow),
+			expr := alertExpr(sel, budget, sev.fast, sev.slow)
+			if improved && opt.MinEvents > 0 {
+				expr = "(\n" + expr + ")\nand on(sloth_id, sloth_slo, sloth_service)\n" + fmt.Sprintf(
+					"(avg_over_time(slo:sli_total:rate5m{%s}[%s]) * %s >= %s)\n", sel, PromDuration(sev.fast.Long), formatFloat(sev.fast.Long.Seconds()), formatFloat(opt.MinEvents))
+			}
+			alerts.Rules = append(alerts.Rules, Rule{Alert: a.Name, Expr: expr, For: opt.For[sev.name],
 				Labels: merge(a.Labels, sev.cfg.Labels, map[string]string{"sloth_severity": sev.name}), Annotations: annotations})
 		}
 		f.Groups = append(f.Groups, alerts)
@@ -109,6 +134,13 @@ func sliExpr(s SlothSLI, window string) string {
 		return "(" + fill(s.Raw.ErrorRatioQuery) + ")"
 	}
 	return "(" + fill(s.Events.ErrorQuery) + ")\n/\n(" + fill(s.Events.TotalQuery) + ")\n"
+}
+
+// safeRatio is an events SLI's error ratio with the total clamped above zero: 0, not NaN, when a
+// window saw no requests.
+func safeRatio(e *EventsSLI, window string) string {
+	fill := func(q string) string { return strings.ReplaceAll(q, "{{.window}}", window) }
+	return "(" + fill(e.ErrorQuery) + ")\n/\nclamp_min(" + fill(e.TotalQuery) + ", 1e-12)\n"
 }
 
 func burnExpr(sli, sel string) string {

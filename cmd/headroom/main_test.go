@@ -330,7 +330,7 @@ func TestSimulateDrawsItsPlot(t *testing.T) {
 }
 
 func TestSLOGenerateMatchesSlothForItsExample(t *testing.T) {
-	out, errOut, code := runCLI(t, "slo", "generate", "../../slo/testdata/sloth/getting-started.spec.yml", "--extra-labels", "cmd=examplesgen.sh")
+	out, errOut, code := runCLI(t, "slo", "generate", "../../slo/testdata/sloth/getting-started.spec.yml", "--extra-labels", "cmd=examplesgen.sh", "--sloth-compatible")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

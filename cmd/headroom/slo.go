@@ -17,8 +17,10 @@ import (
 
 func newSLOCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "slo", Short: "SLO specs, error budgets and Prometheus rules (in progress)"}
-	var periodFlag string
+	var periodFlag, forPage, forTicket string
 	var extra []string
+	var compatible bool
+	var minEvents float64
 	gen := &cobra.Command{
 		Use:   "generate SPEC",
 		Short: "Generate Prometheus recording rules and burn-rate alerts from an SLO spec",
@@ -26,8 +28,11 @@ func newSLOCmd(g *globals) *cobra.Command {
 (ratio metrics, Occurrences; its time window sets the period): per SLO, the error ratio over
 5m, 30m, 1h, 2h, 6h, 1d, 3d and the period; objective, budget, period, burn rates and remaining
 budget; and the page (1h/5m at 14.4, 6h/30m at 6) and ticket (1d/2h at 3, 3d/6h at 1) alerts of the
-SRE workbook, their factors derived for other periods. Names and labels are Sloth's: for Sloth's own
-examples the output matches Sloth's, rule for rule.
+SRE workbook, their factors derived for other periods. Names and labels are Sloth's, so dashboards
+built for Sloth keep working. By default headroom fixes what Sloth's users report for events SLIs:
+ratios are 0, not NaN, without traffic; the period SLI is the period's errors over its requests,
+not an average of 5-minute ratios; --min-events (or the spec's min_events) keeps a quiet hour from
+paging on one failure. --sloth-compatible writes Sloth's output exactly (tested on its examples).
 
   headroom slo generate spec.yaml > rules.yml
   headroom slo generate spec.yaml --default-slo-period 28d --extra-labels team=llm`,
@@ -57,12 +62,30 @@ examples the output matches Sloth's, rule for rule.
 				}
 				labels[k] = v
 			}
-			rules := slo.GenerateSloth(spec, slo.Options{Period: period, ExtraLabels: labels})
+			if specMin, err := specMinEvents(args[0]); err == nil && minEvents == 0 {
+				minEvents = specMin
+			}
+			fors := map[string]string{}
+			for sev, d := range map[string]string{"page": forPage, "ticket": forTicket} {
+				if d == "" {
+					continue
+				}
+				if _, err := time.ParseDuration(d); err != nil {
+					return usagef("--for-%s %q: want a duration such as 2m", sev, d)
+				}
+				fors[sev] = d
+			}
+			rules := slo.GenerateSloth(spec, slo.Options{Period: period, ExtraLabels: labels, Improved: !compatible,
+				MinEvents: minEvents, For: fors})
 			return writeRules(cmd.OutOrStdout(), rules)
 		},
 	}
 	gen.Flags().StringVar(&periodFlag, "default-slo-period", "30d", "the SLO period: 30d, 4w, 28d, 720h")
 	gen.Flags().StringArrayVar(&extra, "extra-labels", nil, "key=value added to every rule; repeat for several")
+	gen.Flags().BoolVar(&compatible, "sloth-compatible", false, "write exactly what Sloth writes (its NaN without traffic and its unweighted period SLI included)")
+	gen.Flags().Float64Var(&minEvents, "min-events", 0, "alert only when the last hour held this many requests (default: the spec's min_events)")
+	gen.Flags().StringVar(&forPage, "for-page", "", "for: clause of the page alert, e.g. 2m")
+	gen.Flags().StringVar(&forTicket, "for-ticket", "", "for: clause of the ticket alert, e.g. 15m")
 	validate := &cobra.Command{
 		Use:   "validate SPEC",
 		Short: "Check an SLO spec and say what is wrong with it",
@@ -312,4 +335,14 @@ func parsePeriod(s string) (time.Duration, error) {
 		return 0, usagef("--default-slo-period %q: want a positive period such as 30d, 4w or 720h", s)
 	}
 	return d, nil
+}
+
+// specMinEvents reads a headroom/v1 spec's min_events (0 for other formats).
+func specMinEvents(path string) (float64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(data), "headroom/v1") {
+		return 0, err
+	}
+	_, _, n, err := slo.ParseSpec(data)
+	return n, err
 }
