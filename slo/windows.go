@@ -45,3 +45,29 @@ func PromDuration(d time.Duration) string {
 
 // formatFloat writes a number the way Sloth does (Go's shortest representation).
 func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// Span is when a burn-window pair starts and stops alerting for a burst of errors: the error
+// ratio steps from 0 to burn × budget at time 0 and back to 0 at Duration, with steady traffic and
+// a clean history before. The ratio over a window W at time t is burn × budget × (the part of the
+// burst inside [t−W, t]) / W, so the pair fires once its long window holds Long × Factor / burn of
+// the burst and resolves once its short window holds less than Short × Factor / burn. Fires is
+// false when the burst is too weak or too short for either window.
+type Span struct {
+	Fires         bool
+	Fire, Resolve time.Duration
+}
+
+// Span returns the workbook's firing span of the pair for a burst of the given burn rate and
+// duration (before scrape and evaluation delays and any `for:` clause).
+func (w BurnWindow) Span(burn float64, duration time.Duration) Span {
+	if burn <= w.Factor {
+		return Span{}
+	}
+	share := w.Factor / burn // the part of a window the burst must fill
+	longNeed := time.Duration(float64(w.Long) * share)
+	shortNeed := time.Duration(float64(w.Short) * share)
+	if longNeed >= duration || shortNeed >= duration {
+		return Span{}
+	}
+	return Span{Fires: true, Fire: longNeed, Resolve: duration + w.Short - shortNeed}
+}
