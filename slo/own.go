@@ -160,8 +160,13 @@ func latencyQuery(histogram, selector, threshold string, buckets []float64) (str
 	return "1 - (" + bucket + " / " + count + ")", nil
 }
 
-// ParsePeriod reads an SLO period: a whole number of days (30d) or weeks (4w), or a Go duration.
+// ParsePeriod reads an SLO period: a whole number of days (30d) or weeks (4w), or a Go duration
+// of at least an hour. The two ways to write a month wrongly get their own errors: `M` is no unit
+// here, and `m` is minutes, which no SLO period is.
 func ParsePeriod(s string) (time.Duration, error) {
+	if strings.HasSuffix(s, "M") {
+		return 0, fmt.Errorf("period %q: M (months) is not a duration unit; write days, such as 30d", s)
+	}
 	var d time.Duration
 	var err error
 	switch {
@@ -175,6 +180,9 @@ func ParsePeriod(s string) (time.Duration, error) {
 		d = time.Duration(n) * unit
 	default:
 		d, err = time.ParseDuration(s)
+	}
+	if err == nil && d > 0 && d < time.Hour {
+		return 0, fmt.Errorf("period %q is %v: m means minutes; for 30 days write 30d", s, d)
 	}
 	if err != nil || d <= 0 || d%time.Minute != 0 {
 		return 0, fmt.Errorf("period %q: want a positive period such as 30d, 4w or 720h", s)

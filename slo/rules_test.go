@@ -117,3 +117,33 @@ func TestSlothSpecsAreDecodedStrictly(t *testing.T) {
 		}
 	}
 }
+
+func TestPeriodsAreReadAndMonthMistakesExplained(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    time.Duration
+		errPart string
+	}{
+		{"30d", 30 * 24 * time.Hour, ""},
+		{"4w", 28 * 24 * time.Hour, ""},
+		{"720h", 720 * time.Hour, ""},
+		{"1M", 0, "months"},
+		{"30m", 0, "minutes"},
+		{"0d", 0, "positive"},
+		{"-7d", 0, "positive"},
+		{"thirty", 0, "positive"},
+		{"90s", 0, "minutes"},
+		{"1h30s", 0, "positive"},
+	} {
+		got, err := ParsePeriod(tc.in)
+		if tc.errPart == "" {
+			if err != nil || got != tc.want {
+				t.Errorf("ParsePeriod(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.errPart) {
+			t.Errorf("ParsePeriod(%q) error = %v, want one mentioning %q", tc.in, err, tc.errPart)
+		}
+	}
+}
