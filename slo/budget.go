@@ -278,10 +278,17 @@ func ParseSamples(data []byte) ([]Sample, error) {
 			if err != nil {
 				return nil, err
 			}
+			if v > s.Total {
+				return nil, fmt.Errorf("line %d: %s %g exceeds total %g", n+2, badKey, v, s.Total)
+			}
 			s.Bad = v
 			if badKey == "good" {
 				s.Bad = s.Total - v
 			}
+		}
+		// Windows slide over the rows in order, so time must move forward.
+		if len(out) > 0 && !s.Time.After(out[len(out)-1].Time) {
+			return nil, fmt.Errorf("line %d: time %s is not after the previous row's", n+2, s.Time.Format(time.RFC3339))
 		}
 		out = append(out, s)
 	}

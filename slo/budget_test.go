@@ -129,3 +129,21 @@ func TestBudgetRefusesBadData(t *testing.T) {
 		t.Error("an objective of 1 must be refused")
 	}
 }
+
+func TestSampleFilesWithImpossibleRowsAreRefusedWithTheirLine(t *testing.T) {
+	for _, tc := range []struct{ name, csv, errPart string }{
+		{"more errors than requests", "timestamp,total,bad\n1700000000,10,11\n", "line 2: bad 11 exceeds total 10"},
+		{"more good than requests", "timestamp,total,good\n1700000000,10,9\n1700000060,10,12\n", "line 3: good 12 exceeds total 10"},
+		{"time going back", "timestamp,total,bad\n1700000060,10,1\n1700000000,10,1\n", "line 3: time"},
+		{"NaN counts", "timestamp,total,errors\n1700000000,NaN,0\n", "line 2, total"},
+		{"a negative count", "timestamp,total,bad\n1700000000,10,-1\n", "line 2, bad"},
+		{"no data rows", "timestamp,total,bad\n", "at least one row"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseSamples([]byte(tc.csv))
+			if err == nil || !strings.Contains(err.Error(), tc.errPart) {
+				t.Errorf("error %v, want one containing %q", err, tc.errPart)
+			}
+		})
+	}
+}
