@@ -24,7 +24,8 @@ func newSLOCmd(g *globals) *cobra.Command {
 	gen := &cobra.Command{
 		Use:   "generate SPEC",
 		Short: "Generate Prometheus recording rules and burn-rate alerts from an SLO spec",
-		Long: `generate writes the Prometheus rules of a Sloth prometheus/v1 spec or an OpenSLO v1alpha SLO
+		Long: `generate writes the Prometheus rules of a headroom/v1 spec (see slo init), a Sloth prometheus/v1
+spec or an OpenSLO v1alpha SLO
 (ratio metrics, Occurrences; its time window sets the period): per SLO, the error ratio over
 5m, 30m, 1h, 2h, 6h, 1d, 3d and the period; objective, budget, period, burn rates and remaining
 budget; and the page (1h/5m at 14.4, 6h/30m at 6) and ticket (1d/2h at 3, 3d/6h at 1) alerts of the
@@ -175,7 +176,7 @@ availability gauge.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.spec, "spec", "", "SLO spec (Sloth prometheus/v1 or OpenSLO v1alpha) (required)")
+	fl.StringVar(&f.spec, "spec", "", "SLO spec (headroom/v1, Sloth prometheus/v1 or OpenSLO v1alpha) (required)")
 	fl.StringVar(&f.data, "data", "", "CSV of events per interval (required)")
 	fl.StringVar(&f.name, "slo", "", "which SLO of the spec (default: the first)")
 	fl.StringVar(&f.period, "default-slo-period", "30d", "the SLO period unless the spec sets one")
