@@ -2,7 +2,6 @@ package slo
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 )
@@ -11,14 +10,7 @@ import (
 // in under a second.
 
 func thousandSLOs(b *testing.B) SlothSpec {
-	data, err := os.ReadFile("testdata/sloth/getting-started.spec.yml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	one, err := ParseSloth(data)
-	if err != nil {
-		b.Fatal(err)
-	}
+	one := gettingStarted(b)
 	spec := one
 	spec.SLOs = nil
 	for i := 0; i < 1000; i++ {

@@ -218,14 +218,7 @@ func pageDetection(g, e, budget float64, warmup time.Duration) time.Duration {
 // time plus scrape and evaluation delays after it, and the budget series read what the spec says.
 func TestRealPrometheusFiresThePageAlertOnAnErrorStep(t *testing.T) {
 	dir := t.TempDir()
-	data, err := os.ReadFile("testdata/sloth/getting-started.spec.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := ParseSloth(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := gettingStarted(t)
 	rules := writeGenerated(t, dir, "rules.yml", GenerateSloth(spec, Options{Improved: true}))
 
 	service := &fakeService{start: time.Now(), goodPerSecond: 100, errorPerSecond: 10}

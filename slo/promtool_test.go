@@ -20,6 +20,21 @@ func promtool(t *testing.T) string {
 	return path
 }
 
+// gettingStarted is Sloth's getting-started spec: one 99.9% availability SLO of myservice's
+// http_request_duration_seconds_count, the spec most rule tests run.
+func gettingStarted(t testing.TB) SlothSpec {
+	t.Helper()
+	data, err := os.ReadFile("testdata/sloth/getting-started.spec.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := ParseSloth(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
 func writeGenerated(t *testing.T, dir, name string, f RuleFile) string {
 	t.Helper()
 	data, err := yaml.Marshal(f)
@@ -77,14 +92,7 @@ func TestPromtoolAcceptsTheRulesAndTheirAlertsFireOnTime(t *testing.T) {
 func TestImprovedRulesAvoidNaNAndWeighByTraffic(t *testing.T) {
 	tool := promtool(t)
 	dir := t.TempDir()
-	data, err := os.ReadFile("testdata/sloth/getting-started.spec.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := ParseSloth(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := gettingStarted(t)
 	writeGenerated(t, dir, "improved.rules.yml", GenerateSloth(spec, Options{Improved: true, MinEvents: 100, For: map[string]string{"page": "1m"}}))
 	test := `rule_files: [improved.rules.yml]
 evaluation_interval: 1m

@@ -92,14 +92,7 @@ func workbookTest(t *testing.T, rules string, budget, burn float64, duration tim
 // for a burst that only pages and one that only opens a ticket, on Sloth's rules and headroom's.
 func TestAlertsFireAndResolveAtWorkbookTimesUnderPromtool(t *testing.T) {
 	tool := promtool(t)
-	data, err := os.ReadFile("testdata/sloth/getting-started.spec.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := ParseSloth(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec := gettingStarted(t)
 	for _, burst := range []struct {
 		name         string
 		burn         float64
