@@ -291,11 +291,15 @@ func TestRealPrometheusFiresThePageAlertOnAnErrorStep(t *testing.T) {
 	// scrape at the window's edges) and the burn rate is that ratio over the budget. The two are
 	// recorded by different rule groups a moment apart, and the extrapolation shifts the ratio a
 	// little as the window fills with frozen samples, hence 1% between them.
+	// The errors run on for a few seconds first, so the frozen ratio sits well above the page
+	// threshold rather than at the edge it had just crossed.
+	time.Sleep(3 * time.Second)
 	truth := service.stop()
 	time.Sleep(4 * time.Second)
 	ratio, ok, err := api.scalar("slo:sli_error:ratio_rate5m" + sel)
-	if err != nil || !ok || !approxEqual(ratio, truth, 0.05) {
-		t.Errorf("5m error ratio %g (ok=%v err=%v), want the service's %g within 5%%", ratio, ok, err, truth)
+	// Half a one-second scrape of extrapolation over some 10 s of data moves it by up to 5%.
+	if err != nil || !ok || !approxEqual(ratio, truth, 0.10) {
+		t.Errorf("5m error ratio %g (ok=%v err=%v), want the service's %g within 10%%", ratio, ok, err, truth)
 	}
 	burn, ok, err := api.scalar("slo:current_burn_rate:ratio" + sel)
 	if err != nil || !ok || !approxEqual(burn, ratio/0.001, 0.01) {
