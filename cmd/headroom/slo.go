@@ -313,27 +313,11 @@ func writeRules(w io.Writer, f slo.RuleFile) error {
 	return enc.Close()
 }
 
-// parsePeriod reads an SLO period: a whole number of days (30d) or weeks (4w), or a Go duration.
+// parsePeriod reads --default-slo-period with the spec's own rules, as a usage error.
 func parsePeriod(s string) (time.Duration, error) {
-	var d time.Duration
-	var err error
-	switch {
-	case strings.HasSuffix(s, "d") || strings.HasSuffix(s, "w"):
-		unit := 24 * time.Hour
-		if strings.HasSuffix(s, "w") {
-			unit *= 7
-		}
-		var n int
-		if _, err = fmt.Sscanf(s[:len(s)-1], "%d", &n); err == nil && fmt.Sprint(n) == s[:len(s)-1] {
-			d = time.Duration(n) * unit
-		} else {
-			err = fmt.Errorf("not a whole number")
-		}
-	default:
-		d, err = time.ParseDuration(s)
-	}
-	if err != nil || d <= 0 || d%time.Minute != 0 {
-		return 0, usagef("--default-slo-period %q: want a positive period such as 30d, 4w or 720h", s)
+	d, err := slo.ParsePeriod(s)
+	if err != nil {
+		return 0, usagef("--default-slo-period: %v", err)
 	}
 	return d, nil
 }
