@@ -47,10 +47,10 @@ func FuzzParseSloth(f *testing.F) {
 func FuzzParseOpenSLO(f *testing.F) {
 	addSpecSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if s, period, err := ParseOpenSLO(data); err == nil {
-			checkSpec(t, s)
-			if period < 0 {
-				t.Fatalf("negative period %v", period)
+		if l, err := ParseOpenSLO(data); err == nil {
+			checkSpec(t, l.Spec)
+			if l.Period < 0 {
+				t.Fatalf("negative period %v", l.Period)
 			}
 		}
 	})
@@ -65,10 +65,10 @@ func FuzzParseSpec(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if s, period, minEvents, err := ParseSpec(data); err == nil {
-			checkSpec(t, s)
-			if period < 0 || minEvents < 0 {
-				t.Fatalf("period %v, min events %g", period, minEvents)
+		if l, err := ParseSpec(data); err == nil {
+			checkSpec(t, l.Spec)
+			if l.Period < 0 || l.MinEvents < 0 {
+				t.Fatalf("period %v, min events %g", l.Period, l.MinEvents)
 			}
 		}
 	})

@@ -1,21 +1,21 @@
 package slo
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/prometheus/common/model"
 )
 
 // Spec is headroom's own SLO format (version headroom/v1): Sloth's prometheus/v1 with a period, a
-// minimum-events gate and two more SLI kinds, latency from a histogram and availability from a
-// gauge, so a Sloth spec becomes a headroom spec by changing its version.
+// minimum-events gate, per-label SLOs (group_by) and three more SLI kinds (latency from a
+// histogram, availability from a gauge, timeslices), so a Sloth spec becomes a headroom spec by
+// changing its version.
 type Spec struct {
 	Version   string            `yaml:"version"`
 	Service   string            `yaml:"service"`
@@ -31,11 +31,14 @@ type OwnSLO struct {
 	Objective   float64           `yaml:"objective"`
 	Description string            `yaml:"description,omitempty"`
 	Labels      map[string]string `yaml:"labels,omitempty"`
-	SLI         OwnSLI            `yaml:"sli"`
-	Alerting    SlothAlerting     `yaml:"alerting"`
+	// GroupBy makes a per-label SLO: one error ratio, burn rate and alert per value of these
+	// labels (e.g. [model_name]); every aggregation in the SLI's queries keeps them.
+	GroupBy  []string      `yaml:"group_by,omitempty,flow"`
+	SLI      OwnSLI        `yaml:"sli"`
+	Alerting SlothAlerting `yaml:"alerting"`
 }
 
-// OwnSLI is one of Sloth's kinds (events, raw) or latency or availability.
+// OwnSLI is one of Sloth's kinds (events, raw) or latency, availability or timeslice.
 type OwnSLI struct {
 	Events *EventsSLI `yaml:"events,omitempty"`
 	Raw    *RawSLI    `yaml:"raw,omitempty"`
@@ -43,6 +46,8 @@ type OwnSLI struct {
 	Latency *LatencySLI `yaml:"latency,omitempty"`
 	// Availability: the share of time a 0/1 gauge was 0.
 	Availability *AvailabilitySLI `yaml:"availability,omitempty"`
+	// Timeslice: the share of time slices in which a query kept to a threshold.
+	Timeslice *OwnTimeslice `yaml:"timeslice,omitempty"`
 }
 
 // LatencySLI is the share of requests slower than Threshold, from a Prometheus histogram.
@@ -58,70 +63,183 @@ type AvailabilitySLI struct {
 	Gauge string `yaml:"gauge"` // e.g. up{job="vllm"}
 }
 
+// OwnTimeslice is a timeslice SLI: a slice is good when Query, over the slice, compares to
+// Threshold by Op; the SLI is the share of good slices. "p95 latency ≤ 500 ms in 95% of hours"
+// is slice 1h, a histogram_quantile query, op lte, threshold 0.5, objective 95.
+type OwnTimeslice struct {
+	Slice     string  `yaml:"slice"`     // e.g. 1h
+	Query     string  `yaml:"query"`     // PromQL with {{.window}} where the slice goes
+	Op        string  `yaml:"op"`        // lte, lt, gte or gt: how a good slice compares
+	Threshold float64 `yaml:"threshold"` // in the query's unit
+}
+
+// Loaded is a spec of any supported format in the form rules and budgets are made from.
+type Loaded struct {
+	Spec      SlothSpec
+	Period    time.Duration // 0 when the spec sets none (the caller's default applies)
+	MinEvents float64       // headroom/v1's min_events
+	Calendar  *Calendar     // set when the period is a calendar window (OpenSLO)
+}
+
+// Load reads a spec in any format headroom takes: headroom/v1, Sloth's prometheus/v1, OpenSLO
+// v1alpha or v1, telling them apart by their version lines.
+func Load(data []byte) (Loaded, error) {
+	text := string(data)
+	switch {
+	case strings.Contains(text, "openslo/v1alpha"):
+		return ParseOpenSLO(data)
+	case strings.Contains(text, "openslo/v1"):
+		return ParseOpenSLOv1(data)
+	case strings.Contains(text, "headroom/v1"):
+		return ParseSpec(data)
+	}
+	s, err := ParseSloth(data)
+	return Loaded{Spec: s}, err
+}
+
 // ParseSpec reads a headroom/v1 spec strictly and returns it as the Sloth spec the rules come
 // from, with its period (0 when unset) and minimum-events gate.
-func ParseSpec(data []byte) (SlothSpec, time.Duration, float64, error) {
+func ParseSpec(data []byte) (Loaded, error) {
 	var s Spec
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
-		if errors.Is(err, io.EOF) {
-			return SlothSpec{}, 0, 0, errors.New("the spec is empty")
-		}
-		return SlothSpec{}, 0, 0, fmt.Errorf("decode headroom spec: %w", err)
+	doc, err := decodeStrict(data, &s, "headroom spec")
+	if err != nil {
+		return Loaded{}, err
 	}
 	if s.Version != "headroom/v1" {
-		return SlothSpec{}, 0, 0, fmt.Errorf("version %q: want headroom/v1", s.Version)
+		return Loaded{}, doc.at(fmt.Errorf("%q: want headroom/v1", s.Version), "version")
 	}
+	var errs []error
 	var period time.Duration
 	if s.Period != "" {
 		p, err := ParsePeriod(s.Period)
 		if err != nil {
-			return SlothSpec{}, 0, 0, err
+			errs = append(errs, doc.at(err, "period"))
 		}
 		period = p
 	}
 	if s.MinEvents < 0 {
-		return SlothSpec{}, 0, 0, fmt.Errorf("min_events must be ≥ 0, got %v", s.MinEvents)
+		errs = append(errs, doc.at(fmt.Errorf("must be ≥ 0, got %v", s.MinEvents), "min_events"))
 	}
 	out := SlothSpec{Version: "prometheus/v1", Service: s.Service, Labels: s.Labels}
 	for i, o := range s.SLOs {
-		so := SlothSLO{Name: o.Name, Objective: o.Objective, Description: o.Description, Labels: o.Labels, Alerting: o.Alerting}
-		kinds := 0
-		if o.SLI.Events != nil {
-			kinds++
-			so.SLI.Events = o.SLI.Events
-		}
-		if o.SLI.Raw != nil {
-			kinds++
-			so.SLI.Raw = o.SLI.Raw
-		}
-		if l := o.SLI.Latency; l != nil {
-			kinds++
-			q, err := latencyQuery(l.Histogram, l.Selector, l.Threshold, l.Buckets)
-			if err != nil {
-				return SlothSpec{}, 0, 0, fmt.Errorf("slos[%d] (%s): %w", i, o.Name, err)
-			}
-			so.SLI.Raw = &RawSLI{ErrorRatioQuery: q}
-		}
-		if a := o.SLI.Availability; a != nil {
-			kinds++
-			if a.Gauge == "" {
-				return SlothSpec{}, 0, 0, fmt.Errorf("slos[%d] (%s): availability needs a gauge", i, o.Name)
-			}
-			so.SLI.Raw = &RawSLI{ErrorRatioQuery: "1 - avg_over_time(" + a.Gauge + "[{{.window}}])"}
-		}
-		if kinds != 1 {
-			return SlothSpec{}, 0, 0, fmt.Errorf("slos[%d] (%s): want exactly one SLI kind (events, raw, latency or availability), got %d", i, o.Name, kinds)
+		so, err := ownSLO(o)
+		if err != nil {
+			errs = append(errs, doc.at(err.err, append([]any{"slos", i}, err.path...)...))
 		}
 		out.SLOs = append(out.SLOs, so)
 	}
-	// Reuse Sloth's checks on the converted spec.
-	enc, _ := yaml.Marshal(out)
-	if _, err := ParseSloth(enc); err != nil {
-		return SlothSpec{}, 0, 0, err
+	errs = append(errs, validateSLOs(out, doc)...)
+	if err := errors.Join(errs...); err != nil {
+		return Loaded{}, err
 	}
-	return out, period, s.MinEvents, nil
+	return Loaded{Spec: out, Period: period, MinEvents: s.MinEvents}, nil
+}
+
+type pathError struct {
+	path []any
+	err  error
+}
+
+// ownSLO turns one headroom SLO into the common form, making the queries of the latency,
+// availability and timeslice kinds and keeping the group_by labels in every aggregation.
+func ownSLO(o OwnSLO) (SlothSLO, *pathError) {
+	so := SlothSLO{Name: o.Name, Objective: o.Objective, Description: o.Description, Labels: o.Labels,
+		Alerting: o.Alerting, GroupBy: o.GroupBy}
+	fail := func(err error, path ...any) (SlothSLO, *pathError) { return so, &pathError{path, err} }
+	kinds := 0
+	for _, set := range []bool{o.SLI.Events != nil, o.SLI.Raw != nil, o.SLI.Latency != nil, o.SLI.Availability != nil, o.SLI.Timeslice != nil} {
+		if set {
+			kinds++
+		}
+	}
+	if kinds != 1 {
+		return fail(fmt.Errorf("want exactly one SLI kind (events, raw, latency, availability or timeslice), got %d", kinds), "sli")
+	}
+	for _, l := range o.GroupBy {
+		if !model.LabelName(l).IsValidLegacy() {
+			return fail(fmt.Errorf("%q is not a label name", l), "group_by")
+		}
+	}
+	so.SLI.Events, so.SLI.Raw = o.SLI.Events, o.SLI.Raw
+	if l := o.SLI.Latency; l != nil {
+		q, err := latencyQuery(l.Histogram, l.Selector, l.Threshold, l.Buckets)
+		if err == nil {
+			err = checkQuery(q)
+		}
+		if err != nil {
+			return fail(err, "sli", "latency")
+		}
+		so.SLI.Raw, so.SLI.origin = &RawSLI{ErrorRatioQuery: q}, "latency"
+	}
+	if a := o.SLI.Availability; a != nil {
+		q := "1 - avg(avg_over_time(" + a.Gauge + "[{{.window}}]))"
+		if a.Gauge == "" {
+			return fail(errors.New("needs a gauge"), "sli", "availability", "gauge")
+		}
+		if err := checkQuery(q); err != nil {
+			return fail(err, "sli", "availability", "gauge")
+		}
+		so.SLI.Raw, so.SLI.origin = &RawSLI{ErrorRatioQuery: q}, "availability"
+	}
+	if t := o.SLI.Timeslice; t != nil {
+		slice, err := time.ParseDuration(t.Slice)
+		if err != nil || slice < time.Minute {
+			return fail(fmt.Errorf("%q: want a duration of at least 1m, such as 1h", t.Slice), "sli", "timeslice", "slice")
+		}
+		if !strings.Contains(t.Query, "{{.window}}") {
+			return fail(errors.New("must take the slice as {{.window}}"), "sli", "timeslice", "query")
+		}
+		if err := checkQuery(t.Query); err != nil {
+			return fail(err, "sli", "timeslice", "query")
+		}
+		good, err := thresholdGood(t.Query, t.Op, t.Threshold)
+		if err != nil {
+			return fail(err, "sli", "timeslice", "op")
+		}
+		so.SLI.Timeslice = &TimesliceSLI{Slice: slice, Good: good}
+	}
+	if len(o.GroupBy) > 0 {
+		if err := so.SLI.group(o.GroupBy); err != nil {
+			return fail(err, "group_by")
+		}
+	}
+	return so, nil
+}
+
+// thresholdGood is a slice-goodness query: 1 when query compares to threshold by op. It is
+// written as 1 minus the bad comparison so that a slice without data (NaN, e.g. a quantile of
+// no requests) counts as good rather than bad.
+func thresholdGood(query, op string, threshold float64) (string, error) {
+	negated := map[string]string{"lte": ">", "lt": ">=", "gte": "<", "gt": "<="}[op]
+	if negated == "" {
+		return "", fmt.Errorf("op %q: want lte, lt, gte or gt", op)
+	}
+	if math.IsNaN(threshold) || math.IsInf(threshold, 0) {
+		return "", fmt.Errorf("threshold %v: want a finite number", threshold)
+	}
+	return "1 - ((" + query + ") " + negated + " bool " + formatFloat(threshold) + ")", nil
+}
+
+// group rewrites the SLI's queries to keep the labels of a per-label SLO.
+func (s *SlothSLI) group(labels []string) error {
+	var qs []*string
+	if s.Events != nil {
+		qs = append(qs, &s.Events.ErrorQuery, &s.Events.TotalQuery)
+	}
+	if s.Raw != nil {
+		qs = append(qs, &s.Raw.ErrorRatioQuery)
+	}
+	if s.Timeslice != nil {
+		qs = append(qs, &s.Timeslice.Good)
+	}
+	for _, q := range qs {
+		g, err := groupQuery(*q, labels)
+		if err != nil {
+			return err
+		}
+		*q = g
+	}
+	return nil
 }
 
 // latencyQuery is the error ratio of a latency SLI: the requests over the threshold, from the

@@ -80,7 +80,7 @@ func InitSpec(preset, service, selector, threshold string, objective float64) ([
 	}
 	out := buf.Bytes()
 	// The written spec must load: the threshold is checked against the buckets here.
-	if _, _, _, err := ParseSpec(out); err != nil {
+	if _, err := ParseSpec(out); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -43,9 +44,22 @@ type Options struct {
 
 // GenerateSloth turns a Sloth spec into the rules Sloth generates for it: per SLO, a group of SLI
 // recording rules over each window and the period, a group of metadata rules, and, unless both
-// are disabled, a group with the page and ticket alerts.
+// are disabled, a group with the page and ticket alerts (or, for OpenSLO alert policies, one
+// alert per burn-rate condition).
 func GenerateSloth(s SlothSpec, opt Options) RuleFile {
-	period := opt.Period
+	var f RuleFile
+	for _, o := range s.SLOs {
+		f.Groups = append(f.Groups, generateSLO(s, o, opt)...)
+	}
+	return f
+}
+
+// generateSLO writes one SLO's groups.
+func generateSLO(s SlothSpec, o SlothSLO, opt Options) []RuleGroup {
+	period := o.Period
+	if period == 0 {
+		period = opt.Period
+	}
 	if period == 0 {
 		period = 30 * 24 * time.Hour
 	}
@@ -53,79 +67,145 @@ func GenerateSloth(s SlothSpec, opt Options) RuleFile {
 	if version == "" {
 		version = "headroom"
 	}
-	var f RuleFile
-	for _, o := range s.SLOs {
-		id := s.Service + "-" + o.Name
-		base := merge(s.Labels, o.Labels, opt.ExtraLabels, map[string]string{
-			"sloth_id": id, "sloth_service": s.Service, "sloth_slo": o.Name})
-		sel := fmt.Sprintf(`sloth_id="%s", sloth_service="%s", sloth_slo="%s"`, id, s.Service, o.Name)
+	service := s.Service
+	if o.Service != "" {
+		service = o.Service
+	}
+	id := service + "-" + o.Name
+	base := merge(s.Labels, o.Labels, opt.ExtraLabels, map[string]string{
+		"sloth_id": id, "sloth_service": service, "sloth_slo": o.Name})
+	sel := fmt.Sprintf(`sloth_id="%s", sloth_service="%s", sloth_slo="%s"`, id, service, o.Name)
+	onLabels := strings.Join(append([]string{"sloth_id", "sloth_slo", "sloth_service"}, o.GroupBy...), ", ")
 
-		improved := opt.Improved && o.SLI.Events != nil
-		sli := RuleGroup{Name: "sloth-slo-sli-recordings-" + id}
-		for _, w := range SLIWindows {
-			expr := sliExpr(o.SLI, PromDuration(w))
-			if improved {
-				expr = safeRatio(o.SLI.Events, PromDuration(w))
-			}
-			sli.Rules = append(sli.Rules, Rule{Record: "slo:sli_error:ratio_rate" + PromDuration(w),
-				Expr: expr, Labels: merge(base, map[string]string{"sloth_window": PromDuration(w)})})
+	improved := opt.Improved && o.SLI.Events != nil
+	sli := RuleGroup{Name: "sloth-slo-sli-recordings-" + id}
+	windowLabels := func(w string) map[string]string { return merge(base, map[string]string{"sloth_window": w}) }
+	if t := o.SLI.Timeslice; t != nil {
+		sli.Rules = append(sli.Rules, Rule{Record: "slo:sli_timeslice_good:ratio",
+			Expr: strings.ReplaceAll(t.Good, "{{.window}}", PromDuration(t.Slice)), Labels: windowLabels(PromDuration(t.Slice))})
+	}
+	windows := append([]time.Duration(nil), SLIWindows...)
+	for _, c := range o.Conditions {
+		if !slices.Contains(windows, c.Lookback) {
+			windows = append(windows, c.Lookback)
 		}
-		p := PromDuration(period)
-		periodExpr := fmt.Sprintf("sum_over_time(slo:sli_error:ratio_rate5m{%s}[%s])\n/ ignoring (sloth_window)\ncount_over_time(slo:sli_error:ratio_rate5m{%s}[%s])\n", sel, p, sel, p)
-		if improved {
-			// The period's errors over its requests, from 5-minute rates recorded alongside.
-			for _, kind := range []struct{ name, query string }{{"error", o.SLI.Events.ErrorQuery}, {"total", o.SLI.Events.TotalQuery}} {
-				sli.Rules = append(sli.Rules, Rule{Record: "slo:sli_" + kind.name + ":rate5m",
-					Expr: strings.ReplaceAll(kind.query, "{{.window}}", "5m"), Labels: merge(base, map[string]string{"sloth_window": "5m"})})
-			}
-			periodExpr = fmt.Sprintf("sum_over_time(slo:sli_error:rate5m{%s}[%s])\n/ ignoring (sloth_window)\nclamp_min(sum_over_time(slo:sli_total:rate5m{%s}[%s]), 1e-12)\n", sel, p, sel, p)
+	}
+	for _, w := range windows {
+		sli.Rules = append(sli.Rules, Rule{Record: "slo:sli_error:ratio_rate" + PromDuration(w),
+			Expr: windowExpr(o.SLI, w, sel, improved), Labels: windowLabels(PromDuration(w))})
+	}
+	p := PromDuration(period)
+	periodExpr := fmt.Sprintf("sum_over_time(slo:sli_error:ratio_rate5m{%s}[%s])\n/ ignoring (sloth_window)\ncount_over_time(slo:sli_error:ratio_rate5m{%s}[%s])\n", sel, p, sel, p)
+	switch {
+	case improved:
+		// The period's errors over its requests, from 5-minute rates recorded alongside.
+		for _, kind := range []struct{ name, query string }{{"error", o.SLI.Events.ErrorQuery}, {"total", o.SLI.Events.TotalQuery}} {
+			sli.Rules = append(sli.Rules, Rule{Record: "slo:sli_" + kind.name + ":rate5m",
+				Expr: strings.ReplaceAll(kind.query, "{{.window}}", "5m"), Labels: windowLabels("5m")})
 		}
-		sli.Rules = append(sli.Rules, Rule{Record: "slo:sli_error:ratio_rate" + p,
-			Expr: periodExpr, Labels: merge(base, map[string]string{"sloth_window": p})})
+		periodExpr = fmt.Sprintf("sum_over_time(slo:sli_error:rate5m{%s}[%s])\n/ ignoring (sloth_window)\nclamp_min(sum_over_time(slo:sli_total:rate5m{%s}[%s]), 1e-12)\n", sel, p, sel, p)
+	case o.SLI.Timeslice != nil:
+		// The share of bad slices: the slice indicator read at each slice boundary (subquery
+		// steps are aligned to multiples of the step), so the period is counted in whole slices.
+		sl := PromDuration(o.SLI.Timeslice.Slice)
+		periodExpr = fmt.Sprintf("1 - avg_over_time(slo:sli_timeslice_good:ratio{%s}[%s:%s])\n", sel, p, sl)
+	}
+	sli.Rules = append(sli.Rules, Rule{Record: "slo:sli_error:ratio_rate" + p, Expr: periodExpr, Labels: windowLabels(p)})
 
-		objective := formatFloat(o.Objective / 100)
-		meta := RuleGroup{Name: "sloth-slo-meta-recordings-" + id, Rules: []Rule{
-			{Record: "slo:objective:ratio", Expr: "vector(" + objective + ")", Labels: base},
-			{Record: "slo:error_budget:ratio", Expr: "vector(1-" + objective + ")", Labels: base},
-			{Record: "slo:time_period:days", Expr: "vector(" + formatFloat(period.Hours()/24) + ")", Labels: base},
-			{Record: "slo:current_burn_rate:ratio", Expr: burnExpr("slo:sli_error:ratio_rate5m", sel), Labels: base},
-			{Record: "slo:period_burn_rate:ratio", Expr: burnExpr("slo:sli_error:ratio_rate"+p, sel), Labels: base},
-			{Record: "slo:period_error_budget_remaining:ratio", Expr: fmt.Sprintf("1 - slo:period_burn_rate:ratio{%s}", sel), Labels: base},
-			{Record: "sloth_slo_info", Expr: "vector(1)", Labels: merge(base, map[string]string{
-				"sloth_mode": modeOf(s), "sloth_objective": formatFloat(o.Objective), "sloth_spec": s.Version, "sloth_version": version})},
-		}}
-		f.Groups = append(f.Groups, sli, meta)
+	objective := formatFloat(o.Objective / 100)
+	meta := RuleGroup{Name: "sloth-slo-meta-recordings-" + id, Rules: []Rule{
+		{Record: "slo:objective:ratio", Expr: "vector(" + objective + ")", Labels: base},
+		{Record: "slo:error_budget:ratio", Expr: "vector(1-" + objective + ")", Labels: base},
+		{Record: "slo:time_period:days", Expr: "vector(" + formatFloat(period.Hours()/24) + ")", Labels: base},
+		{Record: "slo:current_burn_rate:ratio", Expr: burnExpr("slo:sli_error:ratio_rate5m", sel), Labels: base},
+		{Record: "slo:period_burn_rate:ratio", Expr: burnExpr("slo:sli_error:ratio_rate"+p, sel), Labels: base},
+		{Record: "slo:period_error_budget_remaining:ratio", Expr: fmt.Sprintf("1 - slo:period_burn_rate:ratio{%s}", sel), Labels: base},
+		{Record: "sloth_slo_info", Expr: "vector(1)", Labels: merge(base, map[string]string{
+			"sloth_mode": modeOf(s), "sloth_objective": formatFloat(o.Objective), "sloth_spec": s.Version, "sloth_version": version})},
+	}}
+	groups := []RuleGroup{sli, meta}
 
-		a := o.Alerting
-		if a.PageAlert.Disable && a.TicketAlert.Disable {
+	budget := formatFloat((100 - o.Objective) / 100)
+	alerts := RuleGroup{Name: "sloth-slo-alerts-" + id}
+	if len(o.Conditions) > 0 {
+		alerts.Rules = conditionAlerts(o, sel, budget)
+		return append(groups, alerts)
+	}
+	a := o.Alerting
+	if a.PageAlert.Disable && a.TicketAlert.Disable {
+		return groups
+	}
+	pf, ps, tf, ts := AlertWindows(period)
+	for _, sev := range []struct {
+		name       string
+		cfg        SlothAlert
+		fast, slow BurnWindow
+	}{{"page", a.PageAlert, pf, ps}, {"ticket", a.TicketAlert, tf, ts}} {
+		if sev.cfg.Disable {
 			continue
 		}
-		budget := formatFloat((100 - o.Objective) / 100)
-		pf, ps, tf, ts := AlertWindows(period)
-		alerts := RuleGroup{Name: "sloth-slo-alerts-" + id}
-		for _, sev := range []struct {
-			name       string
-			cfg        SlothAlert
-			fast, slow BurnWindow
-		}{{"page", a.PageAlert, pf, ps}, {"ticket", a.TicketAlert, tf, ts}} {
-			if sev.cfg.Disable {
-				continue
-			}
-			annotations := merge(map[string]string{
-				"summary": "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over expected.",
-				"title":   "(" + sev.name + ") {{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is too fast.",
-			}, a.Annotations, sev.cfg.Annotations)
-			expr := alertExpr(sel, budget, sev.fast, sev.slow)
-			if improved && opt.MinEvents > 0 {
-				expr = "(\n" + expr + ")\nand on(sloth_id, sloth_slo, sloth_service)\n" + fmt.Sprintf(
-					"(avg_over_time(slo:sli_total:rate5m{%s}[%s]) * %s >= %s)\n", sel, PromDuration(sev.fast.Long), formatFloat(sev.fast.Long.Seconds()), formatFloat(opt.MinEvents))
-			}
-			alerts.Rules = append(alerts.Rules, Rule{Alert: a.Name, Expr: expr, For: opt.For[sev.name],
-				Labels: merge(a.Labels, sev.cfg.Labels, map[string]string{"sloth_severity": sev.name}), Annotations: annotations})
+		annotations := merge(map[string]string{
+			"summary": "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over expected." + groupNote(o.GroupBy),
+			"title":   "(" + sev.name + ") {{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is too fast.",
+		}, a.Annotations, sev.cfg.Annotations)
+		expr := alertExpr(sel, budget, sev.fast, sev.slow)
+		if improved && opt.MinEvents > 0 {
+			expr = "(\n" + expr + ")\nand on(" + onLabels + ")\n" + fmt.Sprintf(
+				"(avg_over_time(slo:sli_total:rate5m{%s}[%s]) * %s >= %s)\n", sel, PromDuration(sev.fast.Long), formatFloat(sev.fast.Long.Seconds()), formatFloat(opt.MinEvents))
 		}
-		f.Groups = append(f.Groups, alerts)
+		alerts.Rules = append(alerts.Rules, Rule{Alert: a.Name, Expr: expr, For: opt.For[sev.name],
+			Labels: merge(a.Labels, sev.cfg.Labels, map[string]string{"sloth_severity": sev.name}), Annotations: annotations})
 	}
-	return f
+	return append(groups, alerts)
+}
+
+// groupNote names the labels of a per-label SLO in an alert's summary.
+func groupNote(labels []string) string {
+	var parts []string
+	for _, l := range labels {
+		parts = append(parts, l+"={{$labels."+l+"}}")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// conditionAlerts writes an OpenSLO SLO's burn-rate conditions: the burn over the one lookback
+// window compared to the threshold, held for alertAfter; or, for alertWhenNoData, the absence of
+// the SLI over that window.
+func conditionAlerts(o SlothSLO, sel, budget string) []Rule {
+	var out []Rule
+	for _, c := range o.Conditions {
+		series := fmt.Sprintf("slo:sli_error:ratio_rate%s{%s}", PromDuration(c.Lookback), sel)
+		expr := fmt.Sprintf("%s / %s %s %s\n", series, budget, c.Op, formatFloat(c.Threshold))
+		summary := fmt.Sprintf("{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO burn rate over %s is %s %s.", PromDuration(c.Lookback), c.Op, formatFloat(c.Threshold))
+		if c.NoData {
+			expr = "absent(" + series + ")\n"
+			summary = fmt.Sprintf("{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO has no SLI data over %s.", PromDuration(c.Lookback))
+		}
+		r := Rule{Alert: c.Alert, Expr: expr, Labels: map[string]string{"sloth_severity": c.Severity},
+			Annotations: merge(map[string]string{"summary": summary + groupNote(o.GroupBy)}, map[string]string{"description": c.Description})}
+		if c.Description == "" {
+			delete(r.Annotations, "description")
+		}
+		if c.AlertAfter > 0 {
+			r.For = PromDuration(c.AlertAfter)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// windowExpr is the error ratio over one window.
+func windowExpr(s SlothSLI, w time.Duration, sel string, improved bool) string {
+	switch {
+	case s.Timeslice != nil:
+		return fmt.Sprintf("1 - avg_over_time(slo:sli_timeslice_good:ratio{%s}[%s])\n", sel, PromDuration(w))
+	case improved:
+		return safeRatio(s.Events, PromDuration(w))
+	}
+	return sliExpr(s, PromDuration(w))
 }
 
 func sliExpr(s SlothSLI, window string) string {

@@ -68,11 +68,11 @@ func TestOpenSLOOutputMatchesSloth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, period, err := ParseOpenSLO(data)
+	l, err := ParseOpenSLO(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := GenerateSloth(spec, Options{Period: period, SlothVersion: "v0.16.0"})
+	got := GenerateSloth(l.Spec, Options{Period: l.Period, SlothVersion: "v0.16.0"})
 	want := readRules(t, "testdata/sloth/openslo.rules.golden.yml")
 	if !reflect.DeepEqual(got, want) {
 		for g := range want.Groups {

@@ -1,13 +1,10 @@
 package slo
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
+	"time"
 )
 
 // SlothSpec is Sloth's prometheus/v1 spec.
@@ -27,6 +24,30 @@ type SlothSLO struct {
 	Labels      map[string]string `yaml:"labels"`
 	SLI         SlothSLI          `yaml:"sli"`
 	Alerting    SlothAlerting     `yaml:"alerting"`
+	// GroupBy makes this a per-label SLO (headroom/v1's group_by): every aggregation in its
+	// queries keeps these labels, so each of their values has its own ratios, burn and alerts.
+	GroupBy []string `yaml:"-"`
+	// Conditions, when set (from OpenSLO alert policies), replace the page and ticket alerts.
+	Conditions []BurnCondition `yaml:"-"`
+	// Service, Period and Calendar, when set (OpenSLO, where each SLO has its own), override the
+	// spec's service and the period the rules are generated for.
+	Service  string        `yaml:"-"`
+	Period   time.Duration `yaml:"-"`
+	Calendar *Calendar     `yaml:"-"`
+}
+
+// BurnCondition is one burn-rate alert with a single lookback window, as an OpenSLO
+// AlertCondition describes it: fire when the burn rate over Lookback compares to Threshold by Op
+// for AlertAfter.
+type BurnCondition struct {
+	Alert       string        // the alert's name
+	Severity    string        // the sloth_severity label
+	Op          string        // one of >, >=, <, <=
+	Threshold   float64       // a burn rate
+	Lookback    time.Duration // the one window
+	AlertAfter  time.Duration // for: clause; 0 for none
+	Description string
+	NoData      bool // fire when the SLI has no data (OpenSLO's alertWhenNoData) instead
 }
 
 // SlothSLI is an SLI: events (error and total queries) or a raw error-ratio query, with {{.window}}
@@ -34,6 +55,19 @@ type SlothSLO struct {
 type SlothSLI struct {
 	Events *EventsSLI `yaml:"events,omitempty"`
 	Raw    *RawSLI    `yaml:"raw,omitempty"`
+	// Timeslice counts good time slices instead of good events (OpenSLO's Timeslices and
+	// RatioTimeslices; headroom/v1's timeslice kind). Sloth has no such SLI.
+	Timeslice *TimesliceSLI `yaml:"-"`
+	origin    string        // the headroom/v1 SLI kind a generated Raw query came from
+}
+
+// TimesliceSLI is an SLI over time slices: the period is cut into slices of Slice and the SLI is
+// the share of good slices (or, for ratio timeslices, the mean of the slices' good ratios).
+type TimesliceSLI struct {
+	Slice time.Duration
+	// Good is PromQL with {{.window}} where the slice goes: 1 for a good slice and 0 for a bad
+	// one, or the slice's good ratio in [0, 1].
+	Good string
 }
 
 // EventsSLI is an error ratio from two queries: errors over total.
@@ -65,56 +99,65 @@ type SlothAlert struct {
 
 // ParseSloth decodes a Sloth prometheus/v1 spec strictly (unknown fields are errors, with their
 // line) and checks it: a service, named SLOs with objectives in (0, 100), one SLI kind each, and
-// queries that take the {{.window}} range.
+// queries that PromQL's parser accepts and that take the {{.window}} range. Errors about a field
+// are *FieldError with its line.
 func ParseSloth(data []byte) (SlothSpec, error) {
 	var s SlothSpec
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
-		if errors.Is(err, io.EOF) {
-			return s, errors.New("the spec is empty")
-		}
-		return s, fmt.Errorf("decode Sloth spec: %w", err)
+	doc, err := decodeStrict(data, &s, "Sloth spec")
+	if err != nil {
+		return s, err
 	}
 	var errs []error
 	if s.Version != "prometheus/v1" {
-		errs = append(errs, fmt.Errorf("version %q: want prometheus/v1", s.Version))
+		errs = append(errs, doc.at(fmt.Errorf("%q: want prometheus/v1", s.Version), "version"))
 	}
+	return s, errors.Join(append(errs, validateSLOs(s, doc)...)...)
+}
+
+// validateSLOs checks what every format shares once loaded: a service, named SLOs, objectives in
+// (0, 100), exactly one SLI, and PromQL that parses and takes {{.window}}. Paths follow Sloth's
+// layout, which headroom/v1 shares.
+func validateSLOs(s SlothSpec, doc specDoc) []error {
+	var errs []error
 	if strings.TrimSpace(s.Service) == "" {
-		errs = append(errs, errors.New("service is required"))
+		errs = append(errs, doc.at(errors.New("is required"), "service"))
 	}
 	if len(s.SLOs) == 0 {
-		errs = append(errs, errors.New("the spec holds no SLO"))
+		errs = append(errs, doc.at(errors.New("the spec holds no SLO"), "slos"))
 	}
 	seen := map[string]bool{}
 	for i, o := range s.SLOs {
-		where := fmt.Sprintf("slos[%d] (%s)", i, o.Name)
 		if o.Name == "" {
-			errs = append(errs, fmt.Errorf("slos[%d]: name is required", i))
+			errs = append(errs, doc.at(errors.New("is required"), "slos", i, "name"))
 		}
 		if seen[o.Name] {
-			errs = append(errs, fmt.Errorf("%s: the name is used twice", where))
+			errs = append(errs, doc.at(fmt.Errorf("%q is used twice", o.Name), "slos", i, "name"))
 		}
 		seen[o.Name] = true
 		if !(o.Objective > 0 && o.Objective < 100) {
-			errs = append(errs, fmt.Errorf("%s: objective %v is outside (0, 100)", where, o.Objective))
+			errs = append(errs, doc.at(fmt.Errorf("%v is outside (0, 100)", o.Objective), "slos", i, "objective"))
+		}
+		query := func(field, q string, path ...any) {
+			if !strings.Contains(q, "{{.window}}") {
+				errs = append(errs, doc.at(fmt.Errorf("must take its range as {{.window}}"), append([]any{"slos", i, "sli"}, path...)...))
+			} else if err := checkQuery(q); err != nil {
+				errs = append(errs, doc.at(err, append([]any{"slos", i, "sli"}, path...)...))
+			}
 		}
 		switch {
 		case o.SLI.Events != nil && o.SLI.Raw != nil:
-			errs = append(errs, fmt.Errorf("%s: the SLI has both events and raw", where))
+			errs = append(errs, doc.at(errors.New("has both events and raw"), "slos", i, "sli"))
 		case o.SLI.Events != nil:
-			for name, q := range map[string]string{"error_query": o.SLI.Events.ErrorQuery, "total_query": o.SLI.Events.TotalQuery} {
-				if !strings.Contains(q, "{{.window}}") {
-					errs = append(errs, fmt.Errorf("%s: %s must take its range as {{.window}}", where, name))
-				}
-			}
+			query("error_query", o.SLI.Events.ErrorQuery, "events", "error_query")
+			query("total_query", o.SLI.Events.TotalQuery, "events", "total_query")
+		case o.SLI.Raw != nil && o.SLI.origin != "":
+			// Generated by headroom from a latency or availability SLI: checked where it was made.
 		case o.SLI.Raw != nil:
-			if !strings.Contains(o.SLI.Raw.ErrorRatioQuery, "{{.window}}") {
-				errs = append(errs, fmt.Errorf("%s: error_ratio_query must take its range as {{.window}}", where))
-			}
+			query("error_ratio_query", o.SLI.Raw.ErrorRatioQuery, "raw", "error_ratio_query")
+		case o.SLI.Timeslice != nil:
 		default:
-			errs = append(errs, fmt.Errorf("%s: the SLI needs events or raw", where))
+			errs = append(errs, doc.at(errors.New("needs events or raw"), "slos", i, "sli"))
 		}
 	}
-	return s, errors.Join(errs...)
+	return errs
 }

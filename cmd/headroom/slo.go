@@ -44,10 +44,11 @@ paging on one failure. --sloth-compatible writes Sloth's output exactly (tested 
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, specPeriod, err := readSpec(args[0])
+			loaded, err := readSpec(args[0])
 			if err != nil {
 				return err
 			}
+			spec, specPeriod := loaded.Spec, loaded.Period
 			period, err := parsePeriod(periodFlag)
 			if err != nil {
 				return err
@@ -63,8 +64,8 @@ paging on one failure. --sloth-compatible writes Sloth's output exactly (tested 
 				}
 				labels[k] = v
 			}
-			if specMin, err := specMinEvents(args[0]); err == nil && minEvents == 0 {
-				minEvents = specMin
+			if minEvents == 0 {
+				minEvents = loaded.MinEvents
 			}
 			fors := map[string]string{}
 			for sev, d := range map[string]string{"page": forPage, "ticket": forTicket} {
@@ -97,11 +98,11 @@ paging on one failure. --sloth-compatible writes Sloth's output exactly (tested 
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, _, err := readSpec(args[0])
+			loaded, err := readSpec(args[0])
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: service %s, %d SLO(s)\n", args[0], spec.Service, len(spec.SLOs))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: service %s, %d SLO(s)\n", args[0], loaded.Spec.Service, len(loaded.Spec.SLOs))
 			return nil
 		},
 	}
@@ -196,10 +197,11 @@ func runSLOReport(f *sloReportFlags) (sloReport, error) {
 	if f.spec == "" || f.data == "" {
 		return sloReport{}, usagef("--spec and --data are required")
 	}
-	spec, specPeriod, err := readSpec(f.spec)
+	loaded, err := readSpec(f.spec)
 	if err != nil {
 		return sloReport{}, err
 	}
+	spec, specPeriod := loaded.Spec, loaded.Period
 	period, err := parsePeriod(f.period)
 	if err != nil {
 		return sloReport{}, err
@@ -280,27 +282,17 @@ func (r sloReport) WriteTable(w io.Writer) error {
 	return tw.Flush()
 }
 
-// readSpec reads a headroom/v1 spec, a Sloth prometheus/v1 spec or an OpenSLO v1alpha SLO,
-// with the period the spec sets (0 when it sets none).
-func readSpec(path string) (slo.SlothSpec, time.Duration, error) {
+// readSpec reads a spec in any format slo.Load takes, naming the file in errors.
+func readSpec(path string) (slo.Loaded, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return slo.SlothSpec{}, 0, fmt.Errorf("read spec: %w", err)
+		return slo.Loaded{}, fmt.Errorf("read spec: %w", err)
 	}
-	var s slo.SlothSpec
-	var period time.Duration
-	switch text := string(data); {
-	case strings.Contains(text, "apiVersion: openslo/"):
-		s, period, err = slo.ParseOpenSLO(data)
-	case strings.Contains(text, "headroom/v1"):
-		s, period, _, err = slo.ParseSpec(data)
-	default:
-		s, err = slo.ParseSloth(data)
-	}
+	l, err := slo.Load(data)
 	if err != nil {
-		return s, 0, fmt.Errorf("%s: %w", path, err)
+		return l, fmt.Errorf("%s: %w", path, err)
 	}
-	return s, period, nil
+	return l, nil
 }
 
 func writeRules(w io.Writer, f slo.RuleFile) error {
@@ -320,14 +312,4 @@ func parsePeriod(s string) (time.Duration, error) {
 		return 0, usagef("--default-slo-period: %v", err)
 	}
 	return d, nil
-}
-
-// specMinEvents reads a headroom/v1 spec's min_events (0 for other formats).
-func specMinEvents(path string) (float64, error) {
-	data, err := os.ReadFile(path)
-	if err != nil || !strings.Contains(string(data), "headroom/v1") {
-		return 0, err
-	}
-	_, _, n, err := slo.ParseSpec(data)
-	return n, err
 }

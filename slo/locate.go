@@ -1,0 +1,168 @@
+package slo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FieldError is a problem with one field of a spec, at the line the field (or, when it is
+// missing, its nearest enclosing field) starts on, so that an editor can jump to it.
+type FieldError struct {
+	Line  int    // 1-based; 0 when unknown
+	Field string // e.g. slos[0].objective
+	Err   error
+}
+
+func (e *FieldError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("line %d: %s: %v", e.Line, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Field, e.Err)
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// specDoc is a spec's YAML tree, kept beside its decoded form to put line numbers on errors
+// found after decoding.
+type specDoc struct{ root *yaml.Node }
+
+// at returns an error for the field at path, whose elements are mapping keys (string) and
+// sequence indices (int).
+func (d specDoc) at(err error, path ...any) *FieldError {
+	return &FieldError{Line: d.line(path...), Field: fieldName(path), Err: err}
+}
+
+// line finds the line of the deepest node along path that exists.
+func (d specDoc) line(path ...any) int {
+	n := d.root
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, p := range path {
+		var next *yaml.Node
+		switch key := p.(type) {
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == key {
+						next = n.Content[i+1]
+						line = n.Content[i].Line
+					}
+				}
+			}
+		case int:
+			if n.Kind == yaml.SequenceNode && key >= 0 && key < len(n.Content) {
+				next = n.Content[key]
+				line = next.Line
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}
+
+func fieldName(path []any) string {
+	var b bytes.Buffer
+	for _, p := range path {
+		switch v := p.(type) {
+		case int:
+			b.WriteString("[" + strconv.Itoa(v) + "]")
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, v)
+		}
+	}
+	if b.Len() == 0 {
+		return "spec"
+	}
+	return b.String()
+}
+
+// decodeStrict decodes one YAML document into out, refusing unknown fields (yaml's own errors
+// carry their line), and returns the tree for later line lookups.
+func decodeStrict(data []byte, out any, what string) (specDoc, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil {
+		if errors.Is(err, io.EOF) {
+			return specDoc{}, errors.New("the spec is empty")
+		}
+		return specDoc{}, fmt.Errorf("decode %s: %w", what, err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return specDoc{}, fmt.Errorf("decode %s: %w", what, err)
+	}
+	return specDoc{root: &root}, nil
+}
+
+// decodeNodeStrict decodes a YAML node into out, first refusing mapping keys that out's type
+// has no field for (yaml's Node.Decode has no strict mode), with the line of the key.
+func decodeNodeStrict(n *yaml.Node, out any) error {
+	if err := knownFields(n, reflect.TypeOf(out), nil); err != nil {
+		return err
+	}
+	return n.Decode(out)
+}
+
+func knownFields(n *yaml.Node, t reflect.Type, path []any) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name != "" && name != "-" && f.IsExported() {
+				fields[name] = f.Type
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			ft, ok := fields[key]
+			if !ok {
+				return &FieldError{Line: n.Content[i].Line, Field: fieldName(append(path, key)), Err: errors.New("unknown field")}
+			}
+			if err := knownFields(n.Content[i+1], ft, append(path, key)); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := knownFields(c, t.Elem(), append(path, i)); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if err := knownFields(n.Content[i+1], t.Elem(), append(path, n.Content[i].Value)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
