@@ -86,12 +86,12 @@ type (
 		Spec           *v1PolicySpec `yaml:"spec"`
 	}
 	v1PolicySpec struct {
-		Description         string               `yaml:"description"`
-		AlertWhenNoData     bool                 `yaml:"alertWhenNoData"`
-		AlertWhenResolved   bool                 `yaml:"alertWhenResolved"`
-		AlertWhenBreaching  bool                 `yaml:"alertWhenBreaching"`
-		Conditions          []v1ConditionEntry   `yaml:"conditions"`
-		NotificationTargets []map[string]any     `yaml:"notificationTargets"`
+		Description         string             `yaml:"description"`
+		AlertWhenNoData     bool               `yaml:"alertWhenNoData"`
+		AlertWhenResolved   bool               `yaml:"alertWhenResolved"`
+		AlertWhenBreaching  bool               `yaml:"alertWhenBreaching"`
+		Conditions          []v1ConditionEntry `yaml:"conditions"`
+		NotificationTargets []map[string]any   `yaml:"notificationTargets"`
 	}
 	v1ConditionEntry struct {
 		ConditionRef string           `yaml:"conditionRef"`
@@ -515,7 +515,9 @@ func v1Conditions(d v1Doc, entries []v1PolicyEntry, byKind map[string]map[string
 		} else if policy == nil || (e.Kind != "" && e.Kind != "AlertPolicy") {
 			return nil, at(errors.New("want alertPolicyRef or an inline AlertPolicy (kind, metadata, spec)"))
 		}
-		pat := func(err error, path ...any) error { return pdoc.at(err, append(append([]any{}, ppath...), append([]any{"spec"}, path...)...)...) }
+		pat := func(err error, path ...any) error {
+			return pdoc.at(err, append(append([]any{}, ppath...), append([]any{"spec"}, path...)...)...)
+		}
 		if len(policy.Conditions) != 1 {
 			return nil, pat(fmt.Errorf("OpenSLO allows exactly one condition, got %d", len(policy.Conditions)), "conditions")
 		}
@@ -534,7 +536,9 @@ func v1Conditions(d v1Doc, entries []v1PolicyEntry, byKind map[string]map[string
 		} else if cond == nil {
 			return nil, pat(errors.New("want conditionRef or an inline AlertCondition"), "conditions", 0)
 		}
-		cat := func(err error, path ...any) error { return cdoc.at(err, append(append([]any{}, cpath...), append([]any{"spec"}, path...)...)...) }
+		cat := func(err error, path ...any) error {
+			return cdoc.at(err, append(append([]any{}, cpath...), append([]any{"spec"}, path...)...)...)
+		}
 		bc, err := v1Condition(*cond)
 		if err != nil {
 			var fe *FieldError
