@@ -27,6 +27,10 @@ type BudgetOptions struct {
 	Period    time.Duration // 30 days when zero
 	MinEvents float64       // alert only when the long window holds at least this many events (0: always)
 	Policies  []BudgetPolicy
+	// Calendar, when set, aligns the period to the calendar (OpenSLO calendar windows): the SLI
+	// and budget count from the start of the window holding the last sample, and the period is
+	// that window's true length (a 31-day month is 31 days).
+	Calendar *Calendar
 }
 
 // BudgetPolicy is a row of a budget policy: when the share of the period's budget burnt in the last
@@ -113,9 +117,18 @@ func Budget(samples []Sample, opt BudgetOptions) (BudgetReport, error) {
 	}
 	last := n - 1
 	r := BudgetReport{BurnRates: map[string]float64{}}
-	r.Events, r.BadEvents = window(period)
-	if span := samples[last].Time.Sub(samples[0].Time); span < period {
-		r.Notes = append(r.Notes, fmt.Sprintf("the data cover %s of the %s period: the budget is that of the data so far", span.Round(time.Minute), PromDuration(period)))
+	periodKey := PromDuration(period)
+	if c := opt.Calendar; c != nil {
+		from, to := c.WindowAt(samples[last].Time)
+		periodKey, period = PromDuration(c.Nominal()), to.Sub(from)
+		r.Events, r.BadEvents = window(samples[last].Time.Sub(from) + 1)
+		r.Notes = append(r.Notes, fmt.Sprintf("calendar window %s to %s: the SLI counts the window so far",
+			from.Format("2006-01-02 15:04 MST"), to.Format("2006-01-02 15:04 MST")))
+	} else {
+		r.Events, r.BadEvents = window(period)
+		if span := samples[last].Time.Sub(samples[0].Time); span < period {
+			r.Notes = append(r.Notes, fmt.Sprintf("the data cover %s of the %s period: the budget is that of the data so far", span.Round(time.Minute), PromDuration(period)))
+		}
 	}
 	if r.Events > 0 {
 		r.SLI = 1 - r.BadEvents/r.Events
@@ -129,10 +142,11 @@ func Budget(samples []Sample, opt BudgetOptions) (BudgetReport, error) {
 		r.BudgetConsumed = r.BadEvents / r.BudgetEvents
 	}
 	r.BudgetRemaining = 1 - r.BudgetConsumed
-	for _, w := range append(SLIWindows, period) {
+	for _, w := range SLIWindows {
 		t, b := window(w)
 		r.BurnRates[PromDuration(w)] = burn(t, b)
 	}
+	r.BurnRates[periodKey] = burn(r.Events, r.BadEvents)
 	// At burn rate 1 the budget lasts the period; at rate k, the remaining share lasts share·period/k.
 	if k := r.BurnRates["1h"]; k > 0 && r.BudgetRemaining > 0 {
 		hours := r.BudgetRemaining * period.Hours() / k
@@ -207,7 +221,12 @@ func BurnDown(samples []Sample, opt BudgetOptions) []float64 {
 	from := 0
 	for i, s := range samples {
 		total, bad = total+s.Total, bad+s.Bad
-		for samples[from].Time.Before(s.Time.Add(-period)) || samples[from].Time.Equal(s.Time.Add(-period)) {
+		start := s.Time.Add(-period) // samples at or before start have left the period
+		if opt.Calendar != nil {
+			w, _ := opt.Calendar.WindowAt(s.Time)
+			start = w.Add(-1)
+		}
+		for !samples[from].Time.After(start) {
 			total, bad = total-samples[from].Total, bad-samples[from].Bad
 			from++
 		}

@@ -41,15 +41,23 @@ func (c Calendar) add(t time.Time, k int) time.Time {
 	return t.Add(time.Duration(n) * c.Nominal() / time.Duration(c.Count))
 }
 
+// maxWindow bounds SLO windows: ten years, far beyond any SLO, keeps the arithmetic in range.
+const maxWindow = 10 * 365 * 24 * time.Hour
+
 // WindowAt is the calendar window holding t: [from, to).
 func (c Calendar) WindowAt(t time.Time) (from, to time.Time) {
 	t = t.In(c.Start.Location())
-	// Step by estimate, then correct: calendar units have no fixed length.
-	k := int(t.Sub(c.Start) / c.Nominal())
-	for c.add(c.Start, k).After(t) {
+	nominal := c.Nominal()
+	if nominal <= 0 || nominal > maxWindow {
+		return t, t
+	}
+	// Step by estimate, then correct: calendar units have no fixed length, but a month is within
+	// a few days of 30, so a handful of steps each way suffice.
+	k := int(t.Sub(c.Start) / nominal)
+	for i := 0; i < 1000 && c.add(c.Start, k).After(t); i++ {
 		k--
 	}
-	for !c.add(c.Start, k+1).After(t) {
+	for i := 0; i < 1000 && !c.add(c.Start, k+1).After(t); i++ {
 		k++
 	}
 	return c.add(c.Start, k), c.add(c.Start, k+1)
@@ -67,6 +75,9 @@ func parseShorthand(s string) (int, byte, error) {
 	}
 	switch unit {
 	case 'm', 'h', 'd', 'w', 'M', 'Q', 'Y':
+		if d := (Calendar{Count: n, Unit: unit}).Nominal(); n > 100000 || d <= 0 || d > maxWindow {
+			return 0, 0, fmt.Errorf("%q: longer than ten years", s)
+		}
 		return n, unit, nil
 	}
 	return 0, 0, fmt.Errorf("%q: unit %q is not one of m (minutes), h, d, w, M (months), Q, Y", s, unit)

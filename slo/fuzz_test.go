@@ -16,6 +16,14 @@ func addSpecSeeds(f *testing.F) {
 		}
 		f.Add(data)
 	}
+	more, _ := filepath.Glob("testdata/openslo/*.yaml")
+	for _, p := range append(more, "../examples/slo/standard.yaml") {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 	f.Add([]byte("version: prometheus/v1\nservice: x\nslos:\n  - name: a\n    objective: 100\n"))
 	f.Add([]byte("apiVersion: openslo/v1alpha\nkind: SLO\n"))
 }
@@ -69,6 +77,33 @@ func FuzzParseSpec(f *testing.F) {
 			checkSpec(t, l.Spec)
 			if l.Period < 0 || l.MinEvents < 0 {
 				t.Fatalf("period %v, min events %g", l.Period, l.MinEvents)
+			}
+		}
+	})
+}
+
+// FuzzLoad feeds every format through the one entry point: OpenSLO v1 documents and lists,
+// references between objects, and the headroom kinds (timeslice, group_by).
+func FuzzLoad(f *testing.F) {
+	addSpecSeeds(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		l, err := Load(data)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		checkSpec(t, l.Spec)
+		for _, o := range l.Spec.SLOs {
+			if o.Period < 0 || (o.SLI.Timeslice != nil && o.SLI.Timeslice.Slice <= 0) {
+				t.Fatalf("SLO %s: period %v, timeslice %+v", o.Name, o.Period, o.SLI.Timeslice)
+			}
+			if o.Calendar != nil {
+				from, to := o.Calendar.WindowAt(o.Calendar.Start.Add(1e15))
+				if !to.After(from) {
+					t.Fatalf("calendar window [%s, %s)", from, to)
+				}
 			}
 		}
 	})

@@ -132,6 +132,7 @@ func knownFields(n *yaml.Node, t reflect.Type, path []any) error {
 		n = n.Alias
 	}
 	switch {
+	case t == reflect.TypeOf(yaml.Node{}): // decoded later, against its own type
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := map[string]reflect.Type{}
 		for i := 0; i < t.NumField(); i++ {

@@ -229,7 +229,7 @@ func convertV1SLO(d v1Doc, byKind map[string]map[string]v1Doc) ([]SlothSLO, erro
 	}
 	period, cal, err := v1Window(spec.TimeWindow[0])
 	if err != nil {
-		return nil, at(err, "timeWindow", 0)
+		return nil, at(err, "timeWindow", 0, "duration")
 	}
 	if len(spec.Objectives) == 0 {
 		return nil, at(errors.New("want at least one objective"), "objectives")
@@ -246,7 +246,7 @@ func convertV1SLO(d v1Doc, byKind map[string]map[string]v1Doc) ([]SlothSLO, erro
 		objAt := func(err error, field ...any) error { return at(err, append([]any{"objectives", i}, field...)...) }
 		target, err := v1Target(obj)
 		if err != nil {
-			return nil, objAt(err)
+			return nil, objAt(err.err, err.path...)
 		}
 		o := SlothSLO{Name: name, Service: spec.Service, Objective: target * 100, Description: spec.Description,
 			Period: period, Calendar: cal, Conditions: conditions}
@@ -263,6 +263,10 @@ func convertV1SLO(d v1Doc, byKind map[string]map[string]v1Doc) ([]SlothSLO, erro
 			}
 			if errors.As(err, &fe) && fe.Field == "budgetingMethod" {
 				return nil, at(fe.Err, "budgetingMethod")
+			}
+			var pe *pathError
+			if errors.As(err, &pe) {
+				return nil, sliDoc.at(pe.err, append(append([]any{}, sliPath...), pe.path...)...)
 			}
 			return nil, sliDoc.at(err, sliPath...)
 		}
@@ -292,22 +296,22 @@ func v1Indicator(d v1Doc, spec v1SLOSpec, byKind map[string]map[string]v1Doc) (v
 	return v1SLISpec{}, d.doc, nil, d.doc.at(errors.New("needs indicator or indicatorRef"), "spec")
 }
 
-func v1Target(obj v1Objective) (float64, error) {
+func v1Target(obj v1Objective) (float64, *pathError) {
 	switch {
 	case obj.Target != nil && obj.TargetPercent != nil:
-		return 0, errors.New("give target or targetPercent, not both")
+		return 0, &pathError{[]any{"target"}, errors.New("give target or targetPercent, not both")}
 	case obj.Target != nil:
 		if !(*obj.Target > 0 && *obj.Target < 1) {
-			return 0, fmt.Errorf("target %v is outside (0, 1)", *obj.Target)
+			return 0, &pathError{[]any{"target"}, fmt.Errorf("%v is outside (0, 1)", *obj.Target)}
 		}
 		return *obj.Target, nil
 	case obj.TargetPercent != nil:
 		if !(*obj.TargetPercent > 0 && *obj.TargetPercent < 100) {
-			return 0, fmt.Errorf("targetPercent %v is outside (0, 100)", *obj.TargetPercent)
+			return 0, &pathError{[]any{"targetPercent"}, fmt.Errorf("%v is outside (0, 100)", *obj.TargetPercent)}
 		}
 		return *obj.TargetPercent / 100, nil
 	}
-	return 0, errors.New("needs target or targetPercent")
+	return 0, &pathError{nil, errors.New("needs target or targetPercent")}
 }
 
 // v1Window reads the time window: a rolling one must have a fixed length; a calendar one gets
@@ -354,7 +358,7 @@ func v1SLI(o *SlothSLO, sli v1SLISpec, obj v1Objective, method string) error {
 		return &FieldError{Field: "budgetingMethod", Err: fmt.Errorf("%q: want Occurrences, Timeslices or RatioTimeslices", method)}
 	}
 	if (sli.RatioMetric == nil) == (sli.ThresholdMetric == nil) {
-		return errors.New("want exactly one of ratioMetric and thresholdMetric")
+		return &pathError{nil, errors.New("want exactly one of ratioMetric and thresholdMetric")}
 	}
 	slice := time.Minute
 	if method != "Occurrences" {
@@ -374,15 +378,14 @@ func v1SLI(o *SlothSLO, sli v1SLISpec, obj v1Objective, method string) error {
 		if obj.Value == nil || obj.Op == "" {
 			return objErr(errors.New("a thresholdMetric SLI needs op and value"))
 		}
-		q, err := metricQuery(t, "thresholdMetric")
+		q, err := queryAt(t, "thresholdMetric", func(q string) (string, error) {
+			if strings.Contains(q, "{{.window}}") {
+				return "", errors.New("write the query's own range (e.g. [5m]): it is evaluated each minute")
+			}
+			return q, checkQuery(q)
+		})
 		if err != nil {
 			return err
-		}
-		if strings.Contains(q, "{{.window}}") {
-			return errors.New("thresholdMetric: write the query's own range (e.g. [5m]); it is evaluated each minute")
-		}
-		if err := checkQuery(q); err != nil {
-			return fmt.Errorf("thresholdMetric: %w", err)
 		}
 		good, err := thresholdGood(q, obj.Op, *obj.Value)
 		if err != nil {
@@ -428,17 +431,14 @@ func sliceTarget(obj v1Objective) (float64, error) {
 
 // v1ErrorRatio is the error ratio of a ratio metric over {{.window}}; without traffic it is 0.
 func v1ErrorRatio(r *v1RatioMetric) (string, error) {
+	window := func(q string) (string, error) { return overWindow(q, r.Counter) }
 	if r.Raw != nil {
 		if r.Good != nil || r.Bad != nil || r.Total != nil {
-			return "", errors.New("ratioMetric: raw cannot be used with good, bad or total")
+			return "", &pathError{[]any{"ratioMetric", "raw"}, errors.New("cannot be used with good, bad or total")}
 		}
-		q, err := metricQuery(r.Raw, "ratioMetric.raw")
+		q, err := queryAt(r.Raw, "ratioMetric.raw", func(q string) (string, error) { return overWindow(q, false) })
 		if err != nil {
 			return "", err
-		}
-		q, err = overWindow(q, false)
-		if err != nil {
-			return "", fmt.Errorf("ratioMetric.raw: %w", err)
 		}
 		switch r.RawType {
 		case "failure":
@@ -446,52 +446,67 @@ func v1ErrorRatio(r *v1RatioMetric) (string, error) {
 		case "success":
 			return "1 - (" + q + ")", nil
 		}
-		return "", fmt.Errorf("ratioMetric.rawType %q: want success or failure", r.RawType)
+		return "", &pathError{[]any{"ratioMetric", "rawType"}, fmt.Errorf("%q: want success or failure", r.RawType)}
 	}
 	if (r.Good == nil) == (r.Bad == nil) || r.Total == nil {
-		return "", errors.New("ratioMetric: want good or bad, and total")
+		return "", &pathError{[]any{"ratioMetric"}, errors.New("want good or bad, and total")}
 	}
 	if r.RawType != "" {
-		return "", errors.New("ratioMetric: rawType goes only with raw")
+		return "", &pathError{[]any{"ratioMetric", "rawType"}, errors.New("goes only with raw")}
 	}
-	total, err := metricQuery(r.Total, "ratioMetric.total")
-	if err == nil {
-		total, err = overWindow(total, r.Counter)
-	}
+	total, err := queryAt(r.Total, "ratioMetric.total", window)
 	if err != nil {
-		return "", fmt.Errorf("ratioMetric.total: %w", err)
+		return "", err
 	}
 	if r.Bad != nil {
-		bad, err := metricQuery(r.Bad, "ratioMetric.bad")
-		if err == nil {
-			bad, err = overWindow(bad, r.Counter)
-		}
+		bad, err := queryAt(r.Bad, "ratioMetric.bad", window)
 		if err != nil {
-			return "", fmt.Errorf("ratioMetric.bad: %w", err)
+			return "", err
 		}
 		return "(" + bad + ")\n/\nclamp_min(" + total + ", 1e-12)", nil
 	}
-	good, err := metricQuery(r.Good, "ratioMetric.good")
-	if err == nil {
-		good, err = overWindow(good, r.Counter)
-	}
+	good, err := queryAt(r.Good, "ratioMetric.good", window)
 	if err != nil {
-		return "", fmt.Errorf("ratioMetric.good: %w", err)
+		return "", err
 	}
 	return "1 - (\n(" + good + ")\n/\nclamp_min(" + total + ", 1e-12)\n)", nil
 }
 
-// metricQuery takes the PromQL out of a metric source.
+// metricQuery takes the PromQL out of a metric source at field (a dotted path in the SLI spec).
 func metricQuery(m *v1Metric, field string) (string, error) {
 	src := m.MetricSource
+	path := func(more ...any) []any {
+		var p []any
+		for _, f := range strings.Split(field, ".") {
+			p = append(p, f)
+		}
+		return append(append(p, "metricSource"), more...)
+	}
 	if src.Type != "" && !strings.EqualFold(src.Type, "Prometheus") {
-		return "", fmt.Errorf("%s: metric source type %q: headroom reads Prometheus (PromQL) sources", field, src.Type)
+		return "", &pathError{path(("type")), fmt.Errorf("%q: headroom reads Prometheus (PromQL) sources", src.Type)}
 	}
 	q, ok := src.Spec["query"].(string)
 	if !ok || strings.TrimSpace(q) == "" {
-		return "", fmt.Errorf("%s: metricSource.spec.query is required", field)
+		return "", &pathError{path("spec"), errors.New("query is required")}
 	}
 	return strings.TrimSpace(q), nil
+}
+
+// queryAt is metricQuery and then shape (e.g. overWindow), errors located at the query.
+func queryAt(m *v1Metric, field string, shape func(string) (string, error)) (string, error) {
+	q, err := metricQuery(m, field)
+	if err != nil {
+		return "", err
+	}
+	out, err := shape(q)
+	if err != nil {
+		var p []any
+		for _, f := range strings.Split(field, ".") {
+			p = append(p, f)
+		}
+		return "", &pathError{append(p, "metricSource", "spec", "query"), err}
+	}
+	return out, nil
 }
 
 // v1Conditions collects the burn-rate conditions of the SLO's alert policies.

@@ -135,10 +135,13 @@ func ParseSpec(data []byte) (Loaded, error) {
 	return Loaded{Spec: out, Period: period, MinEvents: s.MinEvents}, nil
 }
 
+// pathError is an error about the field at path, below a place its caller knows.
 type pathError struct {
 	path []any
 	err  error
 }
+
+func (e *pathError) Error() string { return fieldName(e.path) + ": " + e.err.Error() }
 
 // ownSLO turns one headroom SLO into the common form, making the queries of the latency,
 // availability and timeslice kinds and keeping the group_by labels in every aggregation.

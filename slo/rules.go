@@ -135,6 +135,9 @@ func generateSLO(s SlothSpec, o SlothSLO, opt Options) []RuleGroup {
 	if a.PageAlert.Disable && a.TicketAlert.Disable {
 		return groups
 	}
+	if a.Name == "" { // Sloth would refuse the spec; a name that says what fired will do
+		a.Name = camel(service) + camel(o.Name) + "BudgetBurn"
+	}
 	pf, ps, tf, ts := AlertWindows(period)
 	for _, sev := range []struct {
 		name       string

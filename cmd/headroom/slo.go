@@ -229,7 +229,11 @@ func runSLOReport(f *sloReportFlags) (sloReport, error) {
 	if err != nil {
 		return sloReport{}, fmt.Errorf("%s: %w", f.data, err)
 	}
-	opt := slo.BudgetOptions{Objective: chosen.Objective / 100, Period: period, MinEvents: f.minEvents, Policies: slo.DefaultBudgetPolicies()}
+	if chosen.Period > 0 { // OpenSLO: each SLO has its own window
+		period = chosen.Period
+	}
+	opt := slo.BudgetOptions{Objective: chosen.Objective / 100, Period: period, MinEvents: f.minEvents,
+		Policies: slo.DefaultBudgetPolicies(), Calendar: chosen.Calendar}
 	r, err := slo.Budget(samples, opt)
 	if err != nil {
 		return sloReport{}, fmt.Errorf("%s: %w", f.data, err)
