@@ -242,6 +242,23 @@ func BurnDown(samples []Sample, opt BudgetOptions) []float64 {
 // are total and bad (or errors) counts per interval, total and good, or a single up column (an
 // availability gauge, 1 when up).
 func ParseSamples(data []byte) ([]Sample, error) {
+	groups, err := ParseGroupedSamples(data, nil)
+	if err != nil {
+		return nil, err
+	}
+	return groups[0].Samples, nil
+}
+
+// SampleGroup is the data of one value of a per-label SLO's labels.
+type SampleGroup struct {
+	Labels  map[string]string
+	Samples []Sample
+}
+
+// ParseGroupedSamples reads SLI data for a per-label SLO: ParseSamples' CSV with a column per
+// label, each row counting for the group its labels name. Groups come in the order they first
+// appear; each group's times must increase.
+func ParseGroupedSamples(data []byte, labels []string) ([]SampleGroup, error) {
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
 	if len(lines) < 2 {
 		return nil, errors.New("want a header and at least one row")
@@ -262,7 +279,13 @@ func ParseSamples(data []byte) ([]Sample, error) {
 	if !(hasTotal && badKey != "") && !hasUp {
 		return nil, fmt.Errorf("header %q: want timestamp,total,bad (or errors, or good), or timestamp,up", lines[0])
 	}
-	var out []Sample
+	for _, l := range labels {
+		if _, ok := col[strings.ToLower(l)]; !ok {
+			return nil, fmt.Errorf("header %q: the SLO is per %s: add a %s column", lines[0], strings.Join(labels, ", "), l)
+		}
+	}
+	var groups []SampleGroup
+	index := map[string]int{}
 	for n, line := range lines[1:] {
 		if strings.TrimSpace(line) == "" {
 			continue
@@ -305,13 +328,41 @@ func ParseSamples(data []byte) ([]Sample, error) {
 				s.Bad = s.Total - v
 			}
 		}
-		// Windows slide over the rows in order, so time must move forward.
-		if len(out) > 0 && !s.Time.After(out[len(out)-1].Time) {
-			return nil, fmt.Errorf("line %d: time %s is not after the previous row's", n+2, s.Time.Format(time.RFC3339))
+		key, values := "", map[string]string{}
+		for _, l := range labels {
+			v := strings.TrimSpace(f[col[strings.ToLower(l)]])
+			key += l + "=" + v + "\x00"
+			values[l] = v
 		}
-		out = append(out, s)
+		g, ok := index[key]
+		if !ok {
+			g = len(groups)
+			index[key] = g
+			groups = append(groups, SampleGroup{Labels: values})
+		}
+		out := &groups[g].Samples
+		// Windows slide over the rows in order, so time must move forward.
+		if len(*out) > 0 && !s.Time.After((*out)[len(*out)-1].Time) {
+			return nil, fmt.Errorf("line %d: time %s is not after the previous row's%s", n+2, s.Time.Format(time.RFC3339), groupNoteText(values))
+		}
+		*out = append(*out, s)
 	}
-	return out, nil
+	if len(groups) == 0 {
+		return nil, errors.New("want at least one row")
+	}
+	return groups, nil
+}
+
+func groupNoteText(labels map[string]string) string {
+	if len(labels) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(labels))
+	for k := range labels {
+		keys = append(keys, k+"="+labels[k])
+	}
+	sort.Strings(keys)
+	return " of " + strings.Join(keys, ",")
 }
 
 // BudgetJob is one SLO's data and options, for Budgets.

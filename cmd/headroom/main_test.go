@@ -78,6 +78,7 @@ func TestCommandsPrintTheirGoldenOutput(t *testing.T) {
 		{"trace-stats.txt", []string{"trace", "stats", "../../workload/testdata/azure-2023-code-300.csv"}},
 		{"trace-stats-mooncake.json", []string{"trace", "stats", "../../workload/testdata/mooncake-200.jsonl", "--window", "10s", "-o", "json"}},
 		{"slo-report.txt", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/getting-started.spec.yml", "--data", "testdata/slo-events.csv"}},
+		{"slo-report-by-model.txt", []string{"slo", "report", "--spec", "../../examples/slo/standard.yaml", "--slo", "error-rate", "--data", "testdata/slo-events-by-model.csv"}},
 		{"backtest-m4.txt", []string{"backtest", "--m4", "../../forecast/testdata/m4-hourly-3-train.csv", "../../forecast/testdata/m4-hourly-3-test.csv", "--methods", "snaive,theta,auto"}},
 		{"demo.txt", []string{"demo"}},
 	}
@@ -172,6 +173,8 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"trace stats no file", []string{"trace", "stats"}, 2, "one trace file"},
 		{"slo report without data", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/base.spec.yaml"}, 2, "--spec and --data"},
 		{"slo report unknown slo", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/base.spec.yaml", "--data", "testdata/slo-events.csv", "--slo", "nope"}, 2, "no such SLO"},
+		{"slo validate names the line", []string{"slo", "validate", "testdata/bad-slo.yaml"}, 1, "bad-slo.yaml: line 8: slos[0].sli.events.error_query: PromQL"},
+		{"slo report per model without the column", []string{"slo", "report", "--spec", "../../examples/slo/standard.yaml", "--slo", "error-rate", "--data", "testdata/slo-events.csv"}, 1, "add a model_name column"},
 		{"slo report bad data", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/base.spec.yaml", "--data", "testdata/metrics.csv"}, 1, "want timestamp,total,bad"},
 		{"simulate without trace", []string{"simulate", "--profile", "../../examples/h100-llama-3-8b.yaml"}, 2, "--trace is required"},
 		{"simulate unknown policy", []string{"simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--policies", "magic"}, 2, "not available"},

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -191,6 +193,14 @@ type sloReport struct {
 	Objective float64 `json:"objective" yaml:"objective"`
 	Period    string  `json:"period" yaml:"period"`
 	slo.BudgetReport
+	// Groups holds a per-label SLO's reports, one per value of its group_by labels; the
+	// top-level figures are then the SLO's over all groups.
+	Groups []sloGroupReport `json:"groups,omitempty" yaml:"groups,omitempty"`
+}
+
+type sloGroupReport struct {
+	Labels map[string]string `json:"labels" yaml:"labels"`
+	slo.BudgetReport
 }
 
 func runSLOReport(f *sloReportFlags) (sloReport, error) {
@@ -225,7 +235,7 @@ func runSLOReport(f *sloReportFlags) (sloReport, error) {
 	if err != nil {
 		return sloReport{}, fmt.Errorf("read data: %w", err)
 	}
-	samples, err := slo.ParseSamples(data)
+	groups, err := slo.ParseGroupedSamples(data, chosen.GroupBy)
 	if err != nil {
 		return sloReport{}, fmt.Errorf("%s: %w", f.data, err)
 	}
@@ -234,56 +244,110 @@ func runSLOReport(f *sloReportFlags) (sloReport, error) {
 	}
 	opt := slo.BudgetOptions{Objective: chosen.Objective / 100, Period: period, MinEvents: f.minEvents,
 		Policies: slo.DefaultBudgetPolicies(), Calendar: chosen.Calendar}
-	r, err := slo.Budget(samples, opt)
-	if err != nil {
+	jobs := []slo.BudgetJob{{Samples: mergeGroups(groups), Options: opt}}
+	for _, g := range groups {
+		if len(chosen.GroupBy) > 0 {
+			jobs = append(jobs, slo.BudgetJob{Samples: g.Samples, Options: opt})
+		}
+	}
+	reports, errs := slo.Budgets(jobs)
+	if err := errors.Join(errs...); err != nil {
 		return sloReport{}, fmt.Errorf("%s: %w", f.data, err)
 	}
+	out := sloReport{SLO: chosen.Name, Objective: opt.Objective, Period: slo.PromDuration(period), BudgetReport: reports[0]}
+	for i, r := range reports[1:] {
+		out.Groups = append(out.Groups, sloGroupReport{Labels: groups[i].Labels, BudgetReport: r})
+	}
 	if f.plot != "" {
-		left := slo.BurnDown(samples, opt)
-		line := plot.Line{Label: "budget left"}
-		for i, s := range samples {
-			line.X, line.Y = append(line.X, s.Time.Sub(samples[0].Time).Minutes()), append(line.Y, left[i])
+		var lines []plot.Line
+		for i, g := range groups {
+			left := slo.BurnDown(g.Samples, opt)
+			line := plot.Line{Label: "budget left"}
+			if len(chosen.GroupBy) > 0 {
+				line.Label = labelText(groups[i].Labels)
+			}
+			for k, s := range g.Samples {
+				line.X, line.Y = append(line.X, s.Time.Sub(g.Samples[0].Time).Minutes()), append(line.Y, left[k])
+			}
+			lines = append(lines, line)
 		}
-		if err := plot.SavePanels(f.plot, spec.Service+" "+chosen.Name+": error budget", []plot.Panel{{YLabel: "share of the budget left", Lines: []plot.Line{line}}}); err != nil {
+		if err := plot.SavePanels(f.plot, spec.Service+" "+chosen.Name+": error budget", []plot.Panel{{YLabel: "share of the budget left", Lines: lines}}); err != nil {
 			return sloReport{}, err
 		}
 	}
-	return sloReport{SLO: chosen.Name, Objective: opt.Objective, Period: slo.PromDuration(period), BudgetReport: r}, nil
+	return out, nil
+}
+
+// mergeGroups adds the groups' samples at each time into one series: the SLO over all groups.
+func mergeGroups(groups []slo.SampleGroup) []slo.Sample {
+	if len(groups) == 1 {
+		return groups[0].Samples
+	}
+	sums := map[int64]slo.Sample{}
+	for _, g := range groups {
+		for _, s := range g.Samples {
+			m := sums[s.Time.UnixNano()]
+			m.Time, m.Total, m.Bad = s.Time, m.Total+s.Total, m.Bad+s.Bad
+			sums[s.Time.UnixNano()] = m
+		}
+	}
+	out := make([]slo.Sample, 0, len(sums))
+	for _, s := range sums {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out
+}
+
+func labelText(labels map[string]string) string {
+	var parts []string
+	for k, v := range labels {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
 }
 
 func (r sloReport) WriteTable(w io.Writer) error {
 	tw := output.NewTable(w)
+	fmt.Fprintf(tw, "SLO\t%s: %.6g over %s\n", r.SLO, r.Objective, r.Period)
+	writeBudget(tw, r.BudgetReport, r.Period, "")
+	for _, g := range r.Groups {
+		fmt.Fprintf(tw, "\t\n%s\t\n", labelText(g.Labels))
+		writeBudget(tw, g.BudgetReport, r.Period, "  ")
+	}
+	return tw.Flush()
+}
+
+func writeBudget(tw io.Writer, r slo.BudgetReport, period, indent string) {
 	verdict := "met"
 	if !r.Compliant {
 		verdict = "NOT MET"
 	}
-	fmt.Fprintf(tw, "SLO\t%s: %.6g over %s\n", r.SLO, r.Objective, r.Period)
-	fmt.Fprintf(tw, "SLI\t%.6f (%s; %.0f events, %.0f bad)\n", r.SLI, verdict, r.Events, r.BadEvents)
-	fmt.Fprintf(tw, "error budget\t%.4g bad events allowed; %s used, %s left\n", r.BudgetEvents, output.Percent(r.BudgetConsumed), output.Percent(r.BudgetRemaining))
+	fmt.Fprintf(tw, "%sSLI\t%.6f (%s; %.0f events, %.0f bad)\n", indent, r.SLI, verdict, r.Events, r.BadEvents)
+	fmt.Fprintf(tw, "%serror budget\t%.4g bad events allowed; %s used, %s left\n", indent, r.BudgetEvents, output.Percent(r.BudgetConsumed), output.Percent(r.BudgetRemaining))
 	if r.ExhaustedIn != nil {
-		fmt.Fprintf(tw, "exhausted in\t%.1f h at the last hour's burn\n", *r.ExhaustedIn)
+		fmt.Fprintf(tw, "%sexhausted in\t%.1f h at the last hour's burn\n", indent, *r.ExhaustedIn)
 	}
-	windows := []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d", r.Period}
 	line := ""
-	for _, k := range windows {
+	for _, k := range []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d", period} {
 		line += fmt.Sprintf("%s %.3g  ", k, r.BurnRates[k])
 	}
-	fmt.Fprintf(tw, "burn rates\t%s\n", strings.TrimSpace(line))
+	fmt.Fprintf(tw, "%sburn rates\t%s\n", indent, strings.TrimSpace(line))
 	for _, p := range r.Policies {
 		if p.Active {
-			fmt.Fprintf(tw, "policy\t%s: %s (burning over %s of the budget an hour)\n", p.Name, p.Action, output.Percent(p.PerHour))
+			fmt.Fprintf(tw, "%spolicy\t%s: %s (burning over %s of the budget an hour)\n", indent, p.Name, p.Action, output.Percent(p.PerHour))
 		}
 	}
 	for _, fr := range r.Firings {
-		fmt.Fprintf(tw, "alert\t%s fired %s to %s\n", fr.Severity, fr.From.UTC().Format("2006-01-02 15:04"), fr.To.UTC().Format("2006-01-02 15:04"))
+		fmt.Fprintf(tw, "%salert\t%s fired %s to %s\n", indent, fr.Severity, fr.From.UTC().Format("2006-01-02 15:04"), fr.To.UTC().Format("2006-01-02 15:04"))
 	}
 	if len(r.Firings) == 0 {
-		fmt.Fprintf(tw, "alerts\tnone would have fired\n")
+		fmt.Fprintf(tw, "%salerts\tnone would have fired\n", indent)
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(tw, "note\t%s\n", n)
+		fmt.Fprintf(tw, "%snote\t%s\n", indent, n)
 	}
-	return tw.Flush()
 }
 
 // readSpec reads a spec in any format slo.Load takes, naming the file in errors.
