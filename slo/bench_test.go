@@ -2,6 +2,7 @@ package slo
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,6 +45,29 @@ func BenchmarkBudget1000SLOs30Days(b *testing.B) {
 	for b.Loop() {
 		if _, errs := Budgets(jobs); errs[0] != nil {
 			b.Fatal(errs[0])
+		}
+	}
+}
+
+// Loading a 1,000-SLO headroom/v1 spec, every query through PromQL's parser and every per-label
+// SLO's aggregations rewritten: what `slo validate` and `slo generate` pay before writing.
+func BenchmarkLoad1000SLOs(b *testing.B) {
+	var spec strings.Builder
+	spec.WriteString("version: headroom/v1\nservice: llm\nslos:\n")
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&spec, `  - name: slo-%d
+    objective: 99.9
+    group_by: [model_name]
+    sli:
+      events:
+        error_query: sum(rate(vllm:request_success_total{job="vllm",finished_reason="abort"}[{{.window}}]))
+        total_query: sum(rate(vllm:request_success_total{job="vllm"}[{{.window}}]))
+`, i)
+	}
+	data := []byte(spec.String())
+	for b.Loop() {
+		if l, err := Load(data); err != nil || len(l.Spec.SLOs) != 1000 {
+			b.Fatal(err)
 		}
 	}
 }

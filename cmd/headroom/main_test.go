@@ -10,12 +10,15 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/headroom-oss/headroom/slo"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -391,5 +394,29 @@ func TestSLOInitWritesASpecThatGenerates(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, "slo", "init", "--preset", "vllm-ttft", "--threshold", "300ms"); code != 2 || !strings.Contains(errOut, "not a bucket bound") {
 		t.Errorf("a threshold between buckets: exit %d, %s", code, errOut)
+	}
+}
+
+// writeRules writes group by group; read back, the file is the rules it was given.
+func TestWrittenRulesReadBackWhole(t *testing.T) {
+	data, err := os.ReadFile("../../examples/slo/standard.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := slo.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slo.GenerateSloth(l.Spec, slo.Options{Period: l.Period, Improved: true})
+	var buf bytes.Buffer
+	if err := writeRules(&buf, want); err != nil {
+		t.Fatal(err)
+	}
+	var got slo.RuleFile
+	if err := yaml.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	if len(want.Groups) < 9 || !reflect.DeepEqual(got, want) {
+		t.Errorf("read back %d groups of %d, or different rules", len(got.Groups), len(want.Groups))
 	}
 }
