@@ -22,7 +22,17 @@ type Spec struct {
 	Period    string            `yaml:"period,omitempty"`     // 30d unless set; d and w suffixes or Go durations
 	MinEvents float64           `yaml:"min_events,omitempty"` // see BudgetOptions.MinEvents (slo report)
 	Labels    map[string]string `yaml:"labels,omitempty"`
-	SLOs      []OwnSLO          `yaml:"slos"`
+	// BudgetPolicy replaces DefaultBudgetPolicies: what to do when the budget burns fast.
+	BudgetPolicy []OwnPolicy `yaml:"budget_policy,omitempty"`
+	SLOs         []OwnSLO    `yaml:"slos"`
+}
+
+// OwnPolicy is a row of a spec's budget policy: when more than PerHour of the period's budget
+// burns in an hour (0.1 = 10%), Action applies.
+type OwnPolicy struct {
+	Name    string  `yaml:"name"`
+	PerHour float64 `yaml:"per_hour"`
+	Action  string  `yaml:"action"`
 }
 
 // OwnSLO is one SLO of a headroom spec.
@@ -76,9 +86,10 @@ type OwnTimeslice struct {
 // Loaded is a spec of any supported format in the form rules and budgets are made from.
 type Loaded struct {
 	Spec      SlothSpec
-	Period    time.Duration // 0 when the spec sets none (the caller's default applies)
-	MinEvents float64       // headroom/v1's min_events
-	Calendar  *Calendar     // set when the period is a calendar window (OpenSLO)
+	Period    time.Duration  // 0 when the spec sets none (the caller's default applies)
+	MinEvents float64        // headroom/v1's min_events
+	Calendar  *Calendar      // set when the period is a calendar window (OpenSLO)
+	Policies  []BudgetPolicy // the spec's budget policy; nil for DefaultBudgetPolicies
 }
 
 // Load reads a spec in any format headroom takes: headroom/v1, Sloth's prometheus/v1, OpenSLO
@@ -120,6 +131,16 @@ func ParseSpec(data []byte) (Loaded, error) {
 	if s.MinEvents < 0 {
 		errs = append(errs, doc.at(fmt.Errorf("must be ≥ 0, got %v", s.MinEvents), "min_events"))
 	}
+	var policies []BudgetPolicy
+	for i, p := range s.BudgetPolicy {
+		switch {
+		case p.Name == "" || p.Action == "":
+			errs = append(errs, doc.at(errors.New("each row needs a name and an action"), "budget_policy", i))
+		case !(p.PerHour > 0) || math.IsInf(p.PerHour, 0):
+			errs = append(errs, doc.at(fmt.Errorf("%v: want the share of the budget burnt in an hour, above 0 (0.1 is 10%%)", p.PerHour), "budget_policy", i, "per_hour"))
+		}
+		policies = append(policies, BudgetPolicy{Name: p.Name, PerHour: p.PerHour, Action: p.Action})
+	}
 	out := SlothSpec{Version: "prometheus/v1", Service: s.Service, Labels: s.Labels}
 	for i, o := range s.SLOs {
 		so, err := ownSLO(o)
@@ -132,7 +153,7 @@ func ParseSpec(data []byte) (Loaded, error) {
 	if err := errors.Join(errs...); err != nil {
 		return Loaded{}, err
 	}
-	return Loaded{Spec: out, Period: period, MinEvents: s.MinEvents}, nil
+	return Loaded{Spec: out, Period: period, MinEvents: s.MinEvents, Policies: policies}, nil
 }
 
 // pathError is an error about the field at path, below a place its caller knows.

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestGroupByKeepsTheLabelsInEveryAggregation(t *testing.T) {
@@ -261,4 +262,46 @@ tests:
             value: 10526
 `
 	runPromtoolTest(t, GenerateSloth(l.Spec, Options{Period: l.Period}), test)
+}
+
+// A spec's budget policy replaces the default table, and a bad row is refused at its line.
+func TestSpecBudgetPolicyIsATable(t *testing.T) {
+	spec := ownSpecForErrors[:strings.Index(ownSpecForErrors, "slos:")] + `budget_policy:
+  - {name: freeze, per_hour: 0.05, action: freeze all releases}
+  - {name: page-the-lead, per_hour: 0.3, action: page the tech lead}
+` + ownSpecForErrors[strings.Index(ownSpecForErrors, "slos:"):]
+	l, err := ParseSpec([]byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Policies) != 2 || l.Policies[0].Name != "freeze" || l.Policies[1].PerHour != 0.3 {
+		t.Fatalf("policies %+v", l.Policies)
+	}
+	// 1,000 requests a minute, 0.5% failing: a burn of 5 on a 99.9% objective over 30 days,
+	// 5/720 ≈ 0.7% of the budget an hour: below both rows.
+	var samples []Sample
+	for i := 0; i < 120; i++ {
+		samples = append(samples, Sample{Time: time.Unix(int64(i*60), 0), Total: 1000, Bad: 5})
+	}
+	r, err := Budget(samples, BudgetOptions{Objective: 0.999, Policies: l.Policies})
+	if err != nil || len(r.Policies) != 2 || r.Policies[0].Active || r.Policies[1].Active {
+		t.Fatalf("%+v, %v", r.Policies, err)
+	}
+	// A burn of 100 (14% of the budget an hour) crosses the first row only; 250 (35%) both.
+	for _, tc := range []struct {
+		bad           float64
+		first, second bool
+	}{{100, true, false}, {250, true, true}} {
+		for i := range samples {
+			samples[i].Bad = tc.bad
+		}
+		r, _ = Budget(samples, BudgetOptions{Objective: 0.999, Policies: l.Policies})
+		if r.Policies[0].Active != tc.first || r.Policies[1].Active != tc.second {
+			t.Errorf("%g bad a minute: %+v", tc.bad, r.Policies)
+		}
+	}
+	bad := strings.Replace(spec, "per_hour: 0.3", "per_hour: 0", 1)
+	if _, err := ParseSpec([]byte(bad)); err == nil || !strings.Contains(err.Error(), "line 6: budget_policy[1].per_hour") {
+		t.Errorf("err = %v, want it at line 6", err)
+	}
 }

@@ -165,8 +165,9 @@ func newSLOReportCmd(g *globals) *cobra.Command {
 		Long: `report reads an SLO's events and tells whether the SLO is met and how fast its budget burns: the
 SLI over the period weighted by traffic (not an average of 5-minute ratios), the budget allowed,
 consumed and left, the burn rate over 5m … 3d and the period, the hours left at the last hour's
-burn, the budget policies that apply, and when the page and ticket alerts would have fired. Windows
-without traffic burn nothing: no NaN. --min-events silences alerts on windows with too few requests.
+burn, the budget policies that apply (the spec's budget_policy, or burning over 10%, 20%, 50% of the
+budget an hour: halt deployments, review required, monitor closely), and when the page and ticket
+alerts would have fired. Windows without traffic burn nothing: no NaN. --min-events silences alerts on windows with too few requests.
 
 The data are a CSV: timestamp,total,bad (or errors, or good) per interval, or timestamp,up for an
 availability gauge (or a timeslice SLO: one row per slice, up 1 when the slice was good). A
@@ -251,8 +252,15 @@ func runSLOReport(f *sloReportFlags) (sloReport, error) {
 	if chosen.Period > 0 { // OpenSLO: each SLO has its own window
 		period = chosen.Period
 	}
+	policies := loaded.Policies
+	if policies == nil {
+		policies = slo.DefaultBudgetPolicies()
+	}
+	if f.minEvents == 0 {
+		f.minEvents = loaded.MinEvents
+	}
 	opt := slo.BudgetOptions{Objective: chosen.Objective / 100, Period: period, MinEvents: f.minEvents,
-		Policies: slo.DefaultBudgetPolicies(), Calendar: chosen.Calendar}
+		Policies: policies, Calendar: chosen.Calendar}
 	jobs := []slo.BudgetJob{{Samples: mergeGroups(groups), Options: opt}}
 	for _, g := range groups {
 		if len(chosen.GroupBy) > 0 {
