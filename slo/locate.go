@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -21,8 +20,11 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string {
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0 && e.Field != "":
 		return fmt.Sprintf("line %d: %s: %v", e.Line, e.Field, e.Err)
+	case e.Line > 0:
+		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
 	}
 	return fmt.Sprintf("%s: %v", e.Field, e.Err)
 }
@@ -94,20 +96,18 @@ func fieldName(path []any) string {
 	return b.String()
 }
 
-// decodeStrict decodes one YAML document into out, refusing unknown fields (yaml's own errors
-// carry their line), and returns the tree for later line lookups.
+// decodeStrict decodes one YAML document into out, refusing unknown fields, and returns the tree
+// for later line lookups. Its errors are *FieldError with the line.
 func decodeStrict(data []byte, out any, what string) (specDoc, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
-		if errors.Is(err, io.EOF) {
-			return specDoc{}, errors.New("the spec is empty")
-		}
-		return specDoc{}, fmt.Errorf("decode %s: %w", what, err)
-	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return specDoc{}, fmt.Errorf("decode %s: %w", what, err)
+	}
+	if root.Kind == 0 || len(root.Content) == 0 {
+		return specDoc{}, errors.New("the spec is empty")
+	}
+	if err := decodeNodeStrict(&root, out); err != nil {
+		return specDoc{}, err
 	}
 	return specDoc{root: &root}, nil
 }
@@ -118,7 +118,20 @@ func decodeNodeStrict(n *yaml.Node, out any) error {
 	if err := knownFields(n, reflect.TypeOf(out), nil); err != nil {
 		return err
 	}
-	return n.Decode(out)
+	if err := n.Decode(out); err != nil {
+		// yaml's type errors read "line N: cannot unmarshal ...": keep the line as a field error's.
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			var line int
+			var msg string
+			if _, scanErr := fmt.Sscanf(te.Errors[0], "line %d:", &line); scanErr == nil {
+				_, msg, _ = strings.Cut(te.Errors[0], ": ")
+				return &FieldError{Line: line, Err: errors.New(msg)}
+			}
+		}
+		return err
+	}
+	return nil
 }
 
 func knownFields(n *yaml.Node, t reflect.Type, path []any) error {

@@ -130,10 +130,7 @@ func TestOpenSLOv1ErrorsNameTheLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name, from, to, want string
-		line                 int
-	}{
+	checkLineErrors(t, string(base), []lineCase{
 		{"rolling months", "duration: 28d", "duration: 1M", "no fixed length", 69},
 		{"minutes are not months", "duration: 28d", "duration: 30m", "shorter than an hour", 69},
 		{"unknown field", "  budgetingMethod: Occurrences", "  budgetingMethod: Occurrences\n  bugdet: 1", "unknown field", 68},
@@ -145,11 +142,26 @@ func TestOpenSLOv1ErrorsNameTheLine(t *testing.T) {
 		{"unknown budgeting", "budgetingMethod: Occurrences", "budgetingMethod: Occurences", "Occurrences, Timeslices or RatioTimeslices", 67},
 		{"bad operator", "op: gt", "op: above", `"above"`, 42},
 		{"missing condition", "conditionRef: fast-burn", "conditionRef: fast", `no AlertCondition named "fast"`, 54},
-	} {
+	})
+}
+
+// lineCase edits a spec (the first from becomes to) and expects an error holding want, as a
+// FieldError at line.
+type lineCase struct {
+	name, from, to, want string
+	line                 int
+}
+
+func checkLineErrors(t *testing.T, base string, cases []lineCase) {
+	t.Helper()
+	if _, err := Load([]byte(base)); err != nil {
+		t.Fatalf("the base spec: %v", err)
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in := strings.Replace(string(base), tc.from, tc.to, 1)
-			if in == string(base) {
-				t.Fatalf("%q is not in the file", tc.from)
+			in := strings.Replace(base, tc.from, tc.to, 1)
+			if in == base {
+				t.Fatalf("%q is not in the spec", tc.from)
 			}
 			_, err := Load([]byte(in))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {

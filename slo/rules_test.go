@@ -106,7 +106,7 @@ func TestFactorsFollowThePeriod(t *testing.T) {
 func TestSlothSpecsAreDecodedStrictly(t *testing.T) {
 	for in, want := range map[string]string{
 		"": "empty",
-		"version: prometheus/v1\nservice: s\nslos: []\nextra: 1\n":                                                                      "field extra not found",
+		"version: prometheus/v1\nservice: s\nslos: []\nextra: 1\n":                                                                      "line 4: extra: unknown field",
 		"version: prometheus/v2\nservice: s\nslos:\n- name: a\n  objective: 99\n  sli: {raw: {error_ratio_query: 'x[{{.window}}]'}}\n":  "prometheus/v1",
 		"version: prometheus/v1\nservice: s\nslos:\n- name: a\n  objective: 100\n  sli: {raw: {error_ratio_query: 'x[{{.window}}]'}}\n": "outside (0, 100)",
 		"version: prometheus/v1\nservice: s\nslos:\n- name: a\n  objective: 99\n  sli: {raw: {error_ratio_query: 'x[5m]'}}\n":           "{{.window}}",
