@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/headroom-oss/headroom/internal/yamlspec"
 )
 
 // openSLO is the part of an OpenSLO v1alpha SLO document that maps onto Prometheus rules.
@@ -48,7 +50,7 @@ type openSLOQuery struct {
 // period from the time window; OpenSLO's SLO carries no alerting, so no alert is generated.
 func ParseOpenSLO(data []byte) (Loaded, error) {
 	var o openSLO
-	doc, err := decodeStrict(data, &o, "OpenSLO")
+	doc, err := yamlspec.DecodeStrict(data, &o, "OpenSLO")
 	if err != nil {
 		return Loaded{}, err
 	}
@@ -86,7 +88,7 @@ func ParseOpenSLO(data []byte) (Loaded, error) {
 			raw = "\n  (\n    " + r.Bad.Query + "\n  )\n  /\n  (\n    " + r.Total.Query + "\n  )\n"
 		}
 		if err := checkQuery(raw); err != nil {
-			return Loaded{}, doc.at(err, "spec", "objectives", i, "ratioMetrics")
+			return Loaded{}, doc.At(err, "spec", "objectives", i, "ratioMetrics")
 		}
 		slo := SlothSLO{Name: fmt.Sprintf("%s-%d", o.Metadata.Name, i), Objective: obj.Target * 100, Description: o.Spec.Description}
 		slo.SLI.Raw = &RawSLI{ErrorRatioQuery: raw}

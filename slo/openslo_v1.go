@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/headroom-oss/headroom/internal/yamlspec"
 )
 
 // OpenSLO v1 objects, as much of them as maps onto Prometheus rules. Fields OpenSLO defines but
@@ -134,21 +136,21 @@ func ParseOpenSLOv1(data []byte) (Loaded, error) {
 	for _, d := range docs {
 		o := d.obj
 		if o.APIVersion != "openslo/v1" {
-			return Loaded{}, d.doc.at(fmt.Errorf("%q: want openslo/v1 (openslo/v1alpha files are read whole, not mixed)", o.APIVersion), "apiVersion")
+			return Loaded{}, d.doc.At(fmt.Errorf("%q: want openslo/v1 (openslo/v1alpha files are read whole, not mixed)", o.APIVersion), "apiVersion")
 		}
 		switch o.Kind {
 		case "SLO", "SLI", "AlertPolicy", "AlertCondition", "Service", "DataSource", "AlertNotificationTarget":
 		default:
-			return Loaded{}, d.doc.at(fmt.Errorf("%q: want SLO, SLI, AlertPolicy, AlertCondition, Service, DataSource or AlertNotificationTarget", o.Kind), "kind")
+			return Loaded{}, d.doc.At(fmt.Errorf("%q: want SLO, SLI, AlertPolicy, AlertCondition, Service, DataSource or AlertNotificationTarget", o.Kind), "kind")
 		}
 		if o.Metadata.Name == "" {
-			return Loaded{}, d.doc.at(errors.New("is required"), "metadata", "name")
+			return Loaded{}, d.doc.At(errors.New("is required"), "metadata", "name")
 		}
 		if byKind[o.Kind] == nil {
 			byKind[o.Kind] = map[string]v1Doc{}
 		}
 		if _, dup := byKind[o.Kind][o.Metadata.Name]; dup {
-			return Loaded{}, d.doc.at(fmt.Errorf("%s %q is defined twice", o.Kind, o.Metadata.Name), "metadata", "name")
+			return Loaded{}, d.doc.At(fmt.Errorf("%s %q is defined twice", o.Kind, o.Metadata.Name), "metadata", "name")
 		}
 		byKind[o.Kind][o.Metadata.Name] = d
 		if o.Kind == "SLO" {
@@ -197,10 +199,10 @@ func splitV1(data []byte) ([]v1Doc, error) {
 		}
 		for _, item := range items {
 			var o v1Object
-			if err := decodeNodeStrict(item, &o); err != nil {
+			if err := yamlspec.DecodeNodeStrict(item, &o); err != nil {
 				return nil, fmt.Errorf("decode OpenSLO: %w", err)
 			}
-			out = append(out, v1Doc{obj: o, doc: specDoc{root: item}})
+			out = append(out, v1Doc{obj: o, doc: specDoc{Root: item}})
 		}
 	}
 	if len(out) == 0 {
@@ -212,10 +214,10 @@ func splitV1(data []byte) ([]v1Doc, error) {
 // convertV1SLO turns one OpenSLO SLO into one SLO per objective.
 func convertV1SLO(d v1Doc, byKind map[string]map[string]v1Doc) ([]SlothSLO, error) {
 	var spec v1SLOSpec
-	if err := decodeNodeStrict(&d.obj.Spec, &spec); err != nil {
+	if err := yamlspec.DecodeNodeStrict(&d.obj.Spec, &spec); err != nil {
 		return nil, prefixField(err, "spec")
 	}
-	at := func(err error, path ...any) error { return d.doc.at(err, append([]any{"spec"}, path...)...) }
+	at := func(err error, path ...any) error { return d.doc.At(err, append([]any{"spec"}, path...)...) }
 	name := d.obj.Metadata.Name
 	if spec.Service == "" {
 		return nil, at(errors.New("is required"), "service")
@@ -266,9 +268,9 @@ func convertV1SLO(d v1Doc, byKind map[string]map[string]v1Doc) ([]SlothSLO, erro
 			}
 			var pe *pathError
 			if errors.As(err, &pe) {
-				return nil, sliDoc.at(pe.err, append(append([]any{}, sliPath...), pe.path...)...)
+				return nil, sliDoc.At(pe.err, append(append([]any{}, sliPath...), pe.path...)...)
 			}
-			return nil, sliDoc.at(err, sliPath...)
+			return nil, sliDoc.At(err, sliPath...)
 		}
 		out = append(out, o)
 	}
@@ -279,21 +281,21 @@ func convertV1SLO(d v1Doc, byKind map[string]map[string]v1Doc) ([]SlothSLO, erro
 func v1Indicator(d v1Doc, spec v1SLOSpec, byKind map[string]map[string]v1Doc) (v1SLISpec, specDoc, []any, error) {
 	switch {
 	case spec.Indicator != nil && spec.IndicatorRef != "":
-		return v1SLISpec{}, d.doc, nil, d.doc.at(errors.New("give indicator or indicatorRef, not both"), "spec", "indicator")
+		return v1SLISpec{}, d.doc, nil, d.doc.At(errors.New("give indicator or indicatorRef, not both"), "spec", "indicator")
 	case spec.Indicator != nil:
 		return spec.Indicator.Spec, d.doc, []any{"spec", "indicator", "spec"}, nil
 	case spec.IndicatorRef != "":
 		ref, ok := byKind["SLI"][spec.IndicatorRef]
 		if !ok {
-			return v1SLISpec{}, d.doc, nil, d.doc.at(fmt.Errorf("no SLI named %q in the file", spec.IndicatorRef), "spec", "indicatorRef")
+			return v1SLISpec{}, d.doc, nil, d.doc.At(fmt.Errorf("no SLI named %q in the file", spec.IndicatorRef), "spec", "indicatorRef")
 		}
 		var s v1SLISpec
-		if err := decodeNodeStrict(&ref.obj.Spec, &s); err != nil {
+		if err := yamlspec.DecodeNodeStrict(&ref.obj.Spec, &s); err != nil {
 			return s, ref.doc, nil, prefixField(err, "spec")
 		}
 		return s, ref.doc, []any{"spec"}, nil
 	}
-	return v1SLISpec{}, d.doc, nil, d.doc.at(errors.New("needs indicator or indicatorRef"), "spec")
+	return v1SLISpec{}, d.doc, nil, d.doc.At(errors.New("needs indicator or indicatorRef"), "spec")
 }
 
 func v1Target(obj v1Objective) (float64, *pathError) {
@@ -514,7 +516,7 @@ func v1Conditions(d v1Doc, entries []v1PolicyEntry, byKind map[string]map[string
 	var out []BurnCondition
 	for i, e := range entries {
 		at := func(err error, path ...any) error {
-			return d.doc.at(err, append([]any{"spec", "alertPolicies", i}, path...)...)
+			return d.doc.At(err, append([]any{"spec", "alertPolicies", i}, path...)...)
 		}
 		policy, pdoc, ppath := e.Spec, d.doc, []any{"spec", "alertPolicies", i}
 		if e.AlertPolicyRef != "" {
@@ -523,7 +525,7 @@ func v1Conditions(d v1Doc, entries []v1PolicyEntry, byKind map[string]map[string
 				return nil, at(fmt.Errorf("no AlertPolicy named %q in the file", e.AlertPolicyRef), "alertPolicyRef")
 			}
 			var s v1PolicySpec
-			if err := decodeNodeStrict(&ref.obj.Spec, &s); err != nil {
+			if err := yamlspec.DecodeNodeStrict(&ref.obj.Spec, &s); err != nil {
 				return nil, prefixField(err, "spec")
 			}
 			policy, pdoc, ppath = &s, ref.doc, nil
@@ -531,7 +533,7 @@ func v1Conditions(d v1Doc, entries []v1PolicyEntry, byKind map[string]map[string
 			return nil, at(errors.New("want alertPolicyRef or an inline AlertPolicy (kind, metadata, spec)"))
 		}
 		pat := func(err error, path ...any) error {
-			return pdoc.at(err, append(append([]any{}, ppath...), append([]any{"spec"}, path...)...)...)
+			return pdoc.At(err, append(append([]any{}, ppath...), append([]any{"spec"}, path...)...)...)
 		}
 		if len(policy.Conditions) != 1 {
 			return nil, pat(fmt.Errorf("OpenSLO allows exactly one condition, got %d", len(policy.Conditions)), "conditions")
@@ -544,7 +546,7 @@ func v1Conditions(d v1Doc, entries []v1PolicyEntry, byKind map[string]map[string
 				return nil, pat(fmt.Errorf("no AlertCondition named %q in the file", c.ConditionRef), "conditions", 0, "conditionRef")
 			}
 			var s v1ConditionSpec
-			if err := decodeNodeStrict(&ref.obj.Spec, &s); err != nil {
+			if err := yamlspec.DecodeNodeStrict(&ref.obj.Spec, &s); err != nil {
 				return nil, prefixField(err, "spec")
 			}
 			cond, cdoc, cpath, condName = &s, ref.doc, nil, ref.obj.Metadata.Name
@@ -552,7 +554,7 @@ func v1Conditions(d v1Doc, entries []v1PolicyEntry, byKind map[string]map[string
 			return nil, pat(errors.New("want conditionRef or an inline AlertCondition"), "conditions", 0)
 		}
 		cat := func(err error, path ...any) error {
-			return cdoc.at(err, append(append([]any{}, cpath...), append([]any{"spec"}, path...)...)...)
+			return cdoc.At(err, append(append([]any{}, cpath...), append([]any{"spec"}, path...)...)...)
 		}
 		bc, err := v1Condition(*cond)
 		if err != nil {

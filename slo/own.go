@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/headroom-oss/headroom/internal/yamlspec"
 )
 
 // Spec is headroom's own SLO format (version headroom/v1): Sloth's prometheus/v1 with a period, a
@@ -112,32 +114,32 @@ func Load(data []byte) (Loaded, error) {
 // from, with its period (0 when unset) and minimum-events gate.
 func ParseSpec(data []byte) (Loaded, error) {
 	var s Spec
-	doc, err := decodeStrict(data, &s, "headroom spec")
+	doc, err := yamlspec.DecodeStrict(data, &s, "headroom spec")
 	if err != nil {
 		return Loaded{}, err
 	}
 	if s.Version != "headroom/v1" {
-		return Loaded{}, doc.at(fmt.Errorf("%q: want headroom/v1", s.Version), "version")
+		return Loaded{}, doc.At(fmt.Errorf("%q: want headroom/v1", s.Version), "version")
 	}
 	var errs []error
 	var period time.Duration
 	if s.Period != "" {
 		p, err := ParsePeriod(s.Period)
 		if err != nil {
-			errs = append(errs, doc.at(err, "period"))
+			errs = append(errs, doc.At(err, "period"))
 		}
 		period = p
 	}
 	if s.MinEvents < 0 {
-		errs = append(errs, doc.at(fmt.Errorf("must be ≥ 0, got %v", s.MinEvents), "min_events"))
+		errs = append(errs, doc.At(fmt.Errorf("must be ≥ 0, got %v", s.MinEvents), "min_events"))
 	}
 	var policies []BudgetPolicy
 	for i, p := range s.BudgetPolicy {
 		switch {
 		case p.Name == "" || p.Action == "":
-			errs = append(errs, doc.at(errors.New("each row needs a name and an action"), "budget_policy", i))
+			errs = append(errs, doc.At(errors.New("each row needs a name and an action"), "budget_policy", i))
 		case !(p.PerHour > 0) || math.IsInf(p.PerHour, 0):
-			errs = append(errs, doc.at(fmt.Errorf("%v: want the share of the budget burnt in an hour, above 0 (0.1 is 10%%)", p.PerHour), "budget_policy", i, "per_hour"))
+			errs = append(errs, doc.At(fmt.Errorf("%v: want the share of the budget burnt in an hour, above 0 (0.1 is 10%%)", p.PerHour), "budget_policy", i, "per_hour"))
 		}
 		policies = append(policies, BudgetPolicy{Name: p.Name, PerHour: p.PerHour, Action: p.Action})
 	}
@@ -145,7 +147,7 @@ func ParseSpec(data []byte) (Loaded, error) {
 	for i, o := range s.SLOs {
 		so, err := ownSLO(o)
 		if err != nil {
-			errs = append(errs, doc.at(err.err, append([]any{"slos", i}, err.path...)...))
+			errs = append(errs, doc.At(err.err, append([]any{"slos", i}, err.path...)...))
 		}
 		out.SLOs = append(out.SLOs, so)
 	}
@@ -162,7 +164,7 @@ type pathError struct {
 	err  error
 }
 
-func (e *pathError) Error() string { return fieldName(e.path) + ": " + e.err.Error() }
+func (e *pathError) Error() string { return yamlspec.FieldName(e.path) + ": " + e.err.Error() }
 
 // ownSLO turns one headroom SLO into the common form, making the queries of the latency,
 // availability and timeslice kinds and keeping the group_by labels in every aggregation.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/headroom-oss/headroom/internal/yamlspec"
 )
 
 // SlothSpec is Sloth's prometheus/v1 spec.
@@ -103,13 +105,13 @@ type SlothAlert struct {
 // are *FieldError with its line.
 func ParseSloth(data []byte) (SlothSpec, error) {
 	var s SlothSpec
-	doc, err := decodeStrict(data, &s, "Sloth spec")
+	doc, err := yamlspec.DecodeStrict(data, &s, "Sloth spec")
 	if err != nil {
 		return s, err
 	}
 	var errs []error
 	if s.Version != "prometheus/v1" {
-		errs = append(errs, doc.at(fmt.Errorf("%q: want prometheus/v1", s.Version), "version"))
+		errs = append(errs, doc.At(fmt.Errorf("%q: want prometheus/v1", s.Version), "version"))
 	}
 	return s, errors.Join(append(errs, validateSLOs(s, doc)...)...)
 }
@@ -120,33 +122,33 @@ func ParseSloth(data []byte) (SlothSpec, error) {
 func validateSLOs(s SlothSpec, doc specDoc) []error {
 	var errs []error
 	if strings.TrimSpace(s.Service) == "" {
-		errs = append(errs, doc.at(errors.New("is required"), "service"))
+		errs = append(errs, doc.At(errors.New("is required"), "service"))
 	}
 	if len(s.SLOs) == 0 {
-		errs = append(errs, doc.at(errors.New("the spec holds no SLO"), "slos"))
+		errs = append(errs, doc.At(errors.New("the spec holds no SLO"), "slos"))
 	}
 	seen := map[string]bool{}
 	for i, o := range s.SLOs {
 		if o.Name == "" {
-			errs = append(errs, doc.at(errors.New("is required"), "slos", i, "name"))
+			errs = append(errs, doc.At(errors.New("is required"), "slos", i, "name"))
 		}
 		if seen[o.Name] {
-			errs = append(errs, doc.at(fmt.Errorf("%q is used twice", o.Name), "slos", i, "name"))
+			errs = append(errs, doc.At(fmt.Errorf("%q is used twice", o.Name), "slos", i, "name"))
 		}
 		seen[o.Name] = true
 		if !(o.Objective > 0 && o.Objective < 100) {
-			errs = append(errs, doc.at(fmt.Errorf("%v is outside (0, 100)", o.Objective), "slos", i, "objective"))
+			errs = append(errs, doc.At(fmt.Errorf("%v is outside (0, 100)", o.Objective), "slos", i, "objective"))
 		}
 		query := func(field, q string, path ...any) {
 			if !strings.Contains(q, "{{.window}}") {
-				errs = append(errs, doc.at(fmt.Errorf("must take its range as {{.window}}"), append([]any{"slos", i, "sli"}, path...)...))
+				errs = append(errs, doc.At(fmt.Errorf("must take its range as {{.window}}"), append([]any{"slos", i, "sli"}, path...)...))
 			} else if err := checkQuery(q); err != nil {
-				errs = append(errs, doc.at(err, append([]any{"slos", i, "sli"}, path...)...))
+				errs = append(errs, doc.At(err, append([]any{"slos", i, "sli"}, path...)...))
 			}
 		}
 		switch {
 		case o.SLI.Events != nil && o.SLI.Raw != nil:
-			errs = append(errs, doc.at(errors.New("has both events and raw"), "slos", i, "sli"))
+			errs = append(errs, doc.At(errors.New("has both events and raw"), "slos", i, "sli"))
 		case o.SLI.Events != nil:
 			query("error_query", o.SLI.Events.ErrorQuery, "events", "error_query")
 			query("total_query", o.SLI.Events.TotalQuery, "events", "total_query")
@@ -156,7 +158,7 @@ func validateSLOs(s SlothSpec, doc specDoc) []error {
 			query("error_ratio_query", o.SLI.Raw.ErrorRatioQuery, "raw", "error_ratio_query")
 		case o.SLI.Timeslice != nil:
 		default:
-			errs = append(errs, doc.at(errors.New("needs events or raw"), "slos", i, "sli"))
+			errs = append(errs, doc.At(errors.New("needs events or raw"), "slos", i, "sli"))
 		}
 	}
 	return errs

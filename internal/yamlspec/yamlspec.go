@@ -1,4 +1,7 @@
-package slo
+// Package yamlspec decodes YAML specs strictly (every mapping key must name a field) and puts the
+// line of the offending field on every error, including errors found after decoding, so that a
+// user can jump to the line. The slo and cost packages read their files through it.
+package yamlspec
 
 import (
 	"bytes"
@@ -31,19 +34,19 @@ func (e *FieldError) Error() string {
 
 func (e *FieldError) Unwrap() error { return e.Err }
 
-// specDoc is a spec's YAML tree, kept beside its decoded form to put line numbers on errors
+// Doc is a spec's YAML tree, kept beside its decoded form to put line numbers on errors
 // found after decoding.
-type specDoc struct{ root *yaml.Node }
+type Doc struct{ Root *yaml.Node }
 
-// at returns an error for the field at path, whose elements are mapping keys (string) and
+// At returns an error for the field at path, whose elements are mapping keys (string) and
 // sequence indices (int).
-func (d specDoc) at(err error, path ...any) *FieldError {
-	return &FieldError{Line: d.line(path...), Field: fieldName(path), Err: err}
+func (d Doc) At(err error, path ...any) *FieldError {
+	return &FieldError{Line: d.Line(path...), Field: FieldName(path), Err: err}
 }
 
-// line finds the line of the deepest node along path that exists.
-func (d specDoc) line(path ...any) int {
-	n := d.root
+// Line finds the line of the deepest node along path that exists.
+func (d Doc) Line(path ...any) int {
+	n := d.Root
 	if n == nil {
 		return 0
 	}
@@ -77,7 +80,8 @@ func (d specDoc) line(path ...any) int {
 	return line
 }
 
-func fieldName(path []any) string {
+// FieldName writes a path as a field name: slos[0].objective.
+func FieldName(path []any) string {
 	var b bytes.Buffer
 	for _, p := range path {
 		switch v := p.(type) {
@@ -96,25 +100,25 @@ func fieldName(path []any) string {
 	return b.String()
 }
 
-// decodeStrict decodes one YAML document into out, refusing unknown fields, and returns the tree
+// DecodeStrict decodes one YAML document into out, refusing unknown fields, and returns the tree
 // for later line lookups. Its errors are *FieldError with the line.
-func decodeStrict(data []byte, out any, what string) (specDoc, error) {
+func DecodeStrict(data []byte, out any, what string) (Doc, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return specDoc{}, fmt.Errorf("decode %s: %w", what, err)
+		return Doc{}, fmt.Errorf("decode %s: %w", what, err)
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
-		return specDoc{}, errors.New("the spec is empty")
+		return Doc{}, errors.New("the spec is empty")
 	}
-	if err := decodeNodeStrict(&root, out); err != nil {
-		return specDoc{}, err
+	if err := DecodeNodeStrict(&root, out); err != nil {
+		return Doc{}, err
 	}
-	return specDoc{root: &root}, nil
+	return Doc{Root: &root}, nil
 }
 
-// decodeNodeStrict decodes a YAML node into out, first refusing mapping keys that out's type
+// DecodeNodeStrict decodes a YAML node into out, first refusing mapping keys that out's type
 // has no field for (yaml's Node.Decode has no strict mode), with the line of the key.
-func decodeNodeStrict(n *yaml.Node, out any) error {
+func DecodeNodeStrict(n *yaml.Node, out any) error {
 	if err := knownFields(n, reflect.TypeOf(out), nil); err != nil {
 		return err
 	}
@@ -159,7 +163,7 @@ func knownFields(n *yaml.Node, t reflect.Type, path []any) error {
 			key := n.Content[i].Value
 			ft, ok := fields[key]
 			if !ok {
-				return &FieldError{Line: n.Content[i].Line, Field: fieldName(append(path, key)), Err: errors.New("unknown field")}
+				return &FieldError{Line: n.Content[i].Line, Field: FieldName(append(path, key)), Err: errors.New("unknown field")}
 			}
 			if err := knownFields(n.Content[i+1], ft, append(path, key)); err != nil {
 				return err

@@ -1,0 +1,9 @@
+package slo
+
+import "github.com/headroom-oss/headroom/internal/yamlspec"
+
+// FieldError is a problem with one field of a spec, at its line (see yamlspec.FieldError).
+type FieldError = yamlspec.FieldError
+
+// specDoc is a spec's YAML tree, kept to put line numbers on errors found after decoding.
+type specDoc = yamlspec.Doc
