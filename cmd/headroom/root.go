@@ -51,14 +51,17 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Use:   "headroom",
 		Short: "Capacity, scaling, cost and SLO answers for LLM and RAG inference fleets",
 		Long: `headroom turns performance engineering into answers an operator can act on: how many replicas
-(GPUs) a load needs under a latency SLO, what a fleet's metrics say about its bottleneck, and (in
-later releases) how to scale, what it costs and how fast the error budget burns.
+(GPUs) a load needs under a latency SLO, what a fleet's metrics say about its bottleneck, how to
+scale it, what it costs and where to save without breaking the SLO, and how fast the error budget
+burns.
 
 Start with:
   headroom demo                                   a capacity plan and an analysis on built-in data
   headroom plan --rate 40 --service-time 120ms --slo p95=500ms
   headroom plan --rate 100 --llm-profile examples/h100-llama-3-8b.yaml --slo ttft=500ms,itl=24ms
-  headroom analyze metrics.csv --servers 4`,
+  headroom analyze metrics.csv --servers 4
+  headroom cost optimize examples/fleet.yaml       savings, each checked against the SLO
+  headroom slo generate examples/slo/standard.yaml`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -67,6 +70,6 @@ Start with:
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
-	root.AddCommand(newVersionCmd(g), newPlanCmd(g), newAnalyzeCmd(g), newForecastCmd(g), newBacktestCmd(g), newTraceCmd(g), newSimulateCmd(g), newSLOCmd(g), newDemoCmd(g))
+	root.AddCommand(newVersionCmd(g), newPlanCmd(g), newAnalyzeCmd(g), newForecastCmd(g), newBacktestCmd(g), newTraceCmd(g), newSimulateCmd(g), newSLOCmd(g), newCostCmd(g), newDemoCmd(g))
 	return root
 }
