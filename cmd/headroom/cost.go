@@ -371,22 +371,30 @@ func (c costCatalog) WriteTable(w io.Writer) error {
 			if pr.p == nil {
 				continue
 			}
-			fmt.Fprintf(tw, "%s\t%d × %s\t%s\t%s\t%s\t%s\n", in.Name, in.Accelerators, in.Accelerator, pr.name, money(pr.p.Amount, c.Currency), pr.p.AsOf, sourceText(*pr.p))
+			fmt.Fprintf(tw, "%s\t%d × %s\t%s\t%s\t%s\t%s\n", in.Name, in.Accelerators, in.Accelerator, pr.name, priceText(pr.p.Amount, c.Currency), pr.p.AsOf, sourceText(*pr.p))
 		}
 	}
 	if len(c.Items) > 0 {
 		fmt.Fprintf(tw, "\nITEM\tUNIT\tPRICE\t\tAS OF\tSOURCE\n")
 		for _, it := range c.Items {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\t%s\t%s\n", it.Name, it.Unit, money(it.Price.Amount, c.Currency), it.Price.AsOf, sourceText(it.Price))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t%s\t%s\n", it.Name, it.Unit, priceText(it.Price.Amount, c.Currency), it.Price.AsOf, sourceText(it.Price))
 		}
 	}
 	if len(c.APIs) > 0 {
 		fmt.Fprintf(tw, "\nAPI\tPER 1M INPUT\tPER 1M OUTPUT\t\tAS OF\tSOURCE\n")
 		for _, a := range c.APIs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\t%s\t%s\n", a.Name, money(a.Input.Amount, c.Currency), money(a.Output.Amount, c.Currency), a.Input.AsOf, sourceText(a.Input))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t%s\t%s\n", a.Name, priceText(a.Input.Amount, c.Currency), priceText(a.Output.Amount, c.Currency), a.Input.AsOf, sourceText(a.Input))
 		}
 	}
 	return tw.Flush()
+}
+
+// priceText writes a catalogue price as published: 1.006, 98.32, 0.15.
+func priceText(v float64, currency string) string {
+	if v >= 1000 {
+		return money(v, currency)
+	}
+	return fmt.Sprintf("%g %s", v, currency)
 }
 
 func sourceText(p cost.Price) string {

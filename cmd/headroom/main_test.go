@@ -82,6 +82,10 @@ func TestCommandsPrintTheirGoldenOutput(t *testing.T) {
 		{"trace-stats-mooncake.json", []string{"trace", "stats", "../../workload/testdata/mooncake-200.jsonl", "--window", "10s", "-o", "json"}},
 		{"slo-report.txt", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/getting-started.spec.yml", "--data", "testdata/slo-events.csv"}},
 		{"slo-report-by-model.txt", []string{"slo", "report", "--spec", "../../examples/slo/standard.yaml", "--slo", "error-rate", "--data", "testdata/slo-events-by-model.csv"}},
+		{"cost-report.txt", []string{"cost", "report", "../../examples/fleet.yaml"}},
+		{"cost-optimize.txt", []string{"cost", "optimize", "../../examples/fleet.yaml"}},
+		{"cost-optimize-trace.txt", []string{"cost", "optimize", "../../examples/fleet.yaml", "--trace", "../../workload/testdata/mooncake-200.jsonl", "--service", "chat", "--slo", "ttft_p95=2s,itl=30ms"}},
+		{"cost-catalog.txt", []string{"cost", "catalog"}},
 		{"backtest-m4.txt", []string{"backtest", "--m4", "../../forecast/testdata/m4-hourly-3-train.csv", "../../forecast/testdata/m4-hourly-3-test.csv", "--methods", "snaive,theta,auto"}},
 		{"demo.txt", []string{"demo"}},
 	}
@@ -93,6 +97,50 @@ func TestCommandsPrintTheirGoldenOutput(t *testing.T) {
 			}
 			golden(t, tc.golden, out)
 		})
+	}
+}
+
+// The cost commands' JSON keys are an interface (issue 6): they stay.
+func TestCostJSONKeepsItsInterfaceKeys(t *testing.T) {
+	out, errOut, code := runCLI(t, "cost", "report", "../../examples/fleet.yaml", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"monthly_total", "cost_per_1k_queries", "cost_per_million_tokens", "breakdown"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("report lacks %q", k)
+		}
+	}
+	tokens, _ := rep["cost_per_million_tokens"].(map[string]any)
+	if _, ok := tokens["input"]; !ok || tokens["output"] == nil {
+		t.Errorf("cost_per_million_tokens = %v", rep["cost_per_million_tokens"])
+	}
+	if b, _ := rep["breakdown"].(map[string]any); b["compute"] == nil {
+		t.Errorf("breakdown = %v", rep["breakdown"])
+	}
+	out, errOut, code = runCLI(t, "cost", "optimize", "../../examples/fleet.yaml", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var plan struct {
+		Opportunities []map[string]any `json:"opportunities"`
+	}
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Opportunities) == 0 {
+		t.Fatal("no opportunities in the example")
+	}
+	for _, o := range plan.Opportunities {
+		for _, k := range []string{"kind", "monthly_saving", "slo_ok", "risk", "predicted"} {
+			if _, ok := o[k]; !ok {
+				t.Errorf("opportunity %v lacks %q", o["kind"], k)
+			}
+		}
 	}
 }
 
@@ -178,6 +226,12 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"slo report unknown slo", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/base.spec.yaml", "--data", "testdata/slo-events.csv", "--slo", "nope"}, 2, "no such SLO"},
 		{"slo validate names the line", []string{"slo", "validate", "testdata/bad-slo.yaml"}, 1, "bad-slo.yaml: line 8: slos[0].sli.events.error_query: PromQL"},
 		{"slo report per model without the column", []string{"slo", "report", "--spec", "../../examples/slo/standard.yaml", "--slo", "error-rate", "--data", "testdata/slo-events.csv"}, 1, "add a model_name column"},
+		{"cost without a fleet", []string{"cost", "report"}, 2, "one fleet file"},
+		{"cost fleet missing", []string{"cost", "report", "nope.yaml"}, 1, "read fleet"},
+		{"cost fleet bad share", []string{"cost", "report", "--catalog", "../../examples/fleet-prices.yaml", "testdata/bad-fleet.yaml"}, 1, "bad-fleet.yaml: line 7: services[0].utilization: 1.5: want a share in (0, 1]"},
+		{"cost bad slo", []string{"cost", "optimize", "../../examples/fleet.yaml", "--slo", "ttft=fast"}, 2, "--slo"},
+		{"cost unknown service", []string{"cost", "optimize", "../../examples/fleet.yaml", "--trace", "../../workload/testdata/mooncake-200.jsonl", "--service", "nope"}, 2, "no such service"},
+		{"cost catalogue in another currency", []string{"cost", "catalog", "--catalog", "../../cost/testdata/eur-catalog.yaml"}, 1, "currencies differ"},
 		{"slo report bad data", []string{"slo", "report", "--spec", "../../slo/testdata/sloth/base.spec.yaml", "--data", "testdata/metrics.csv"}, 1, "want timestamp,total,bad"},
 		{"simulate without trace", []string{"simulate", "--profile", "../../examples/h100-llama-3-8b.yaml"}, 2, "--trace is required"},
 		{"simulate unknown policy", []string{"simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--policies", "magic"}, 2, "not available"},
