@@ -46,6 +46,9 @@ type UnitItem struct {
 	Name  string `yaml:"name" json:"name"`
 	Unit  string `yaml:"unit" json:"unit"` // gb_month, gb, month, gpu_month, kwh
 	Price Price  `yaml:"price" json:"price"`
+	// Category places a per-month item in the breakdown: software_licences (the default),
+	// maintenance (support contracts) or personnel (an engineer's monthly cost).
+	Category string `yaml:"category,omitempty" json:"category,omitempty"`
 }
 
 // APIPrice is a hosted model's token prices, for build-versus-buy.
@@ -160,6 +163,15 @@ func ParseCatalog(data []byte) (Catalog, error) {
 		name(it.Name, "items", i)
 		if units[it.Unit] == "" {
 			errs = append(errs, doc.At(fmt.Errorf("%q: want gb_month, gb, month, gpu_month or kwh", it.Unit), "items", i, "unit"))
+		}
+		switch it.Category {
+		case "", CatLicences:
+		case CatMaintenance, CatPersonnel:
+			if it.Unit != "month" {
+				errs = append(errs, doc.At(fmt.Errorf("%s is priced per month", it.Category), "items", i, "category"))
+			}
+		default:
+			errs = append(errs, doc.At(fmt.Errorf("%q: want software_licences, maintenance or personnel", it.Category), "items", i, "category"))
 		}
 		price(&c.Items[i].Price, "items", i, "price")
 	}

@@ -76,6 +76,8 @@ func TestCatalogRefusesBadPricesAtTheirLine(t *testing.T) {
 		{"no accelerator", "accelerators: 2", "accelerators: 0", "at least one accelerator", 6},
 		{"bad unit", "unit: gb_month", "unit: gb_year", "gb_month, gb, month", 10},
 		{"duplicate name", "name: disk", "name: gpu-box", "used twice", 9},
+		{"personnel by the GB", "unit: gb_month\n", "unit: gb_month\n    category: personnel\n", "priced per month", 11},
+		{"unknown category", "unit: gb_month\n", "unit: gb_month\n    category: snacks\n", "software_licences, maintenance or personnel", 11},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := strings.Replace(goodCatalog, tc.from, tc.to, 1)

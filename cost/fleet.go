@@ -8,6 +8,7 @@ import (
 
 	"github.com/headroom-oss/headroom/internal/yamlspec"
 	"github.com/headroom-oss/headroom/queueing"
+	"github.com/headroom-oss/headroom/workload"
 )
 
 // HoursPerMonth is 8,760 / 12: a month of an always-on instance.
@@ -48,6 +49,9 @@ type Service struct {
 	Models map[string]queueing.LLMProfile `yaml:"-"`
 	// Targets are SLO parsed (or given by the caller).
 	Targets []queueing.Target `yaml:"-"`
+	// Trace, when set, is replayed through every configuration a recommendation rests on, and
+	// the SLO must hold in the replay too (see TrafficFromTrace for the traffic it implies).
+	Trace *workload.Trace `yaml:"-"`
 }
 
 // Traffic is a service's load: volume and request shape, and its peak.
@@ -81,11 +85,13 @@ type Usage struct {
 	Amount float64 `yaml:"amount"` // GB for storage, GB a month for network, count for licences
 }
 
-// Opex holds the monthly costs that are not per service.
+// Opex holds the monthly costs that are not per service: amounts, or catalogue items priced per
+// month (support contracts, licences, engineers) by count.
 type Opex struct {
 	Personnel   float64 `yaml:"personnel,omitempty"`
 	Maintenance float64 `yaml:"maintenance,omitempty"` // support contracts included
 	Licences    float64 `yaml:"software_licences,omitempty"`
+	Items       []Usage `yaml:"items,omitempty"`
 }
 
 // Capex holds one-off costs, amortised over the horizon in the monthly figures.
@@ -128,6 +134,16 @@ func ParseFleet(data []byte, cat Catalog) (Fleet, error) {
 	money(f.Capex.InitialDevelopment, "capex", "initial_development")
 	money(f.Capex.Deployment, "capex", "deployment")
 	money(f.Capex.Licences, "capex", "software_licences")
+	for j, u := range f.Opex.Items {
+		it, ok := cat.Item(u.Item)
+		switch {
+		case !ok:
+			add(fmt.Errorf("%q is not in the catalogue's items", u.Item), "opex", "items", j, "item")
+		case it.Unit != "month":
+			add(fmt.Errorf("%s is priced per %s: fleet-wide items are priced per month", it.Name, it.Unit), "opex", "items", j, "item")
+		}
+		money(u.Amount, "opex", "items", j, "amount")
+	}
 	for _, a := range f.CompareAPIs {
 		if _, ok := cat.API(a); !ok {
 			add(fmt.Errorf("%q is not in the catalogue's apis", a), "compare_apis")

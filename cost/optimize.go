@@ -49,6 +49,10 @@ type Predicted struct {
 	ITLMeanMs   float64  `json:"itl_mean_ms" yaml:"itl_mean_ms"`
 	E2EP95Ms    float64  `json:"e2e_p95_ms" yaml:"e2e_p95_ms"`
 	Checks      []string `json:"checks" yaml:"checks"` // each SLO target and its predicted value
+	// Attainment is the model's share of requests within each latency limit, by metric.
+	Attainment map[string]float64 `json:"attainment,omitempty" yaml:"attainment,omitempty"`
+	// Simulated is the replay of the service's trace (--trace) through the configuration.
+	Simulated *Simulated `json:"simulated,omitempty" yaml:"simulated,omitempty"`
 }
 
 // Opportunity is one way to save, with what the model predicts once it is taken.
@@ -199,6 +203,7 @@ func (o optimizer) check(in Instance, p queueing.LLMProfile, rate float64, repli
 	pred.TTFTP95Ms = m.Quantile(queueing.MetricTTFT, 0.95) * 1000
 	pred.ITLMeanMs = m.ITL.Mean * 1000
 	pred.E2EP95Ms = m.Quantile(queueing.MetricE2E, 0.95) * 1000
+	pred.Attainment = attainment(m, o.s.Targets)
 	ok, failing := true, ""
 	for _, c := range sz.Checks {
 		verdict := "met"
@@ -232,14 +237,27 @@ func (o optimizer) minReplicas(p queueing.LLMProfile, rate float64) (int, error)
 	return sz.Replicas, nil
 }
 
-// verified fills an opportunity's SLO verdict from a check, keeping the configuration checked.
+// verified fills an opportunity's SLO verdict from a check, keeping the configuration checked,
+// and, when the service has a trace, from a replay of it through the configuration as well.
 func (o optimizer) verified(op *Opportunity, in Instance, p queueing.LLMProfile, rate float64, replicas int) {
+	o.verifiedSim(op, in, p, rate, replicas, simSpec{profile: p})
+}
+
+func (o optimizer) verifiedSim(op *Opportunity, in Instance, p queueing.LLMProfile, rate float64, replicas int, spec simSpec) {
 	pred, ok, reason := o.check(in, p, rate, replicas)
 	op.Predicted, op.SLOOK = pred, ok
 	if !ok {
 		op.Reason = "the model predicts the SLO would break: " + reason
 	}
 	op.checked = append(op.checked, checkedConfig{p, rate, replicas, o.s.Targets})
+	if o.s.Trace == nil || !ok {
+		return
+	}
+	simulated, ok, reason := simulate(*o.s.Trace, spec, replicas, o.s.Targets)
+	pred.Simulated = simulated
+	if !ok {
+		op.SLOOK, op.Reason = false, "the replay of the trace breaks the SLO: "+reason
+	}
 }
 
 func noProfile(op Opportunity, in Instance) Opportunity {
@@ -480,7 +498,9 @@ func (o optimizer) caching(p queueing.LLMProfile, hasProfile bool) (Opportunity,
 	cached := p
 	cached.InTokens = p.InTokens * (1 - c.PrefixHitRatio)
 	rate := s.Traffic.PeakRPS * (1 - c.SemanticHitRatio)
-	return o.resized(op, p, cached, rate, []string{
+	// A replay caches the trace's own prompt blocks, whatever ratio was assumed.
+	replay := simSpec{profile: p, prefix: c.PrefixHitRatio > 0, drop: c.SemanticHitRatio}
+	return o.resized(op, p, cached, rate, replay, []string{
 		fmt.Sprintf("enable prefix caching in the engine (vLLM --enable-prefix-caching); %.0f%% of prompt tokens are expected to hit", 100*c.PrefixHitRatio),
 	})
 }
@@ -492,14 +512,15 @@ func (o optimizer) model(p queueing.LLMProfile, hasProfile bool, m ModelOption) 
 	if !hasProfile {
 		return noProfile(op, o.in), true
 	}
-	return o.resized(op, p, scaleProfile(p, 1/m.ThroughputFactor), o.s.Traffic.PeakRPS, []string{
+	faster := scaleProfile(p, 1/m.ThroughputFactor)
+	return o.resized(op, p, faster, o.s.Traffic.PeakRPS, simSpec{profile: faster}, []string{
 		"quality: " + m.Quality + " (run your evaluation set before and after)",
 	})
 }
 
 // resized prices an opportunity that changes the replica (its profile) or the load: the saving
 // is the SLO-sized fleet before less the SLO-sized fleet after, both at the service's pricing.
-func (o optimizer) resized(op Opportunity, before, after queueing.LLMProfile, rate float64, steps []string) (Opportunity, bool) {
+func (o optimizer) resized(op Opportunity, before, after queueing.LLMProfile, rate float64, replay simSpec, steps []string) (Opportunity, bool) {
 	s, in := o.s, o.in
 	needBefore, err1 := o.minReplicas(before, s.Traffic.PeakRPS)
 	needAfter, err2 := o.minReplicas(after, rate)
@@ -510,7 +531,7 @@ func (o optimizer) resized(op Opportunity, before, after queueing.LLMProfile, ra
 	nb, na := instancesFor(s, in, needBefore), instancesFor(s, in, needAfter)
 	op.base = computeMonthly(s, in, nb, s.Pricing, o.cat)
 	op.MonthlySaving = op.base - computeMonthly(s, in, na, s.Pricing, o.cat)
-	o.verified(&op, in, after, rate, replicasOn(s, in, na))
+	o.verifiedSim(&op, in, after, rate, replicasOn(s, in, na), replay)
 	op.Steps = append(steps, fmt.Sprintf("the SLO then needs %d %s instances instead of %d", na, in.Name, nb))
 	return op, true
 }

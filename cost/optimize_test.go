@@ -9,6 +9,7 @@ import (
 
 	"github.com/headroom-oss/headroom/internal/config"
 	"github.com/headroom-oss/headroom/queueing"
+	"github.com/headroom-oss/headroom/workload"
 )
 
 // h100 is the replica profile measured on an H100 (examples/h100-llama-3-8b.yaml).
@@ -235,4 +236,35 @@ func TestRecommendationsNeverBreakTheSLO(t *testing.T) {
 	if recommended < 100 {
 		t.Errorf("only %d recommendations over 150 fleets: the property was hardly exercised", recommended)
 	}
+}
+
+// With a trace, the replay has the last word: a burst the hourly peak hides passes the model's
+// check but breaks the SLO in the simulator, and the saving is not recommended.
+func TestATraceReplayCanRejectWhatTheModelAccepts(t *testing.T) {
+	var tr workload.Trace
+	for i := 0; i < 3000; i++ { // 3,000 requests in the first 3 seconds, then one an hour later
+		tr.Requests = append(tr.Requests, workload.Request{Arrival: float64(i) / 1000, InputTokens: 256, OutputTokens: 128})
+	}
+	tr.Requests = append(tr.Requests, workload.Request{Arrival: 7200, InputTokens: 256, OutputTokens: 128})
+	tt, err := TrafficFromTrace(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, cat := rentedService(t, 10, 0.05, 1, "ttft_p95=500ms,itl=24ms")
+	s := &f.Services[0]
+	s.Traffic, s.Trace = tt.Traffic, &tr
+	plan, err := Optimize(f, cat, DefaultThresholds())
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, ok := find(plan, KindRightsizing)
+	if !ok || op.Recommended || !strings.Contains(op.Reason, "replay of the trace breaks the SLO") ||
+		op.Predicted == nil || op.Predicted.Simulated == nil || op.Predicted.Simulated.TTFTP95Ms < 500 {
+		t.Fatalf("rightsizing on a burst: %s", brief(op))
+	}
+	// The model alone would have taken it: its check passed.
+	if len(op.checked) == 0 {
+		t.Fatal("no model check recorded")
+	}
+	reverify(t, Opportunity{Kind: op.Kind, Service: op.Service, checked: op.checked})
 }

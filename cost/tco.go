@@ -166,6 +166,15 @@ func TCO(f Fleet, cat Catalog) (Report, error) {
 		}
 		r.Services = append(r.Services, sc)
 	}
+	for _, u := range f.Opex.Items {
+		if it, ok := cat.Item(u.Item); ok {
+			category := it.Category
+			if category == "" {
+				category = CatLicences
+			}
+			r.Breakdown[category] += u.Amount * it.Price.Amount
+		}
+	}
 	r.Breakdown[CatPersonnel] += f.Opex.Personnel
 	r.Breakdown[CatMaintenance] += f.Opex.Maintenance
 	r.Breakdown[CatLicences] += f.Opex.Licences

@@ -46,10 +46,11 @@ func TestTCOByHand(t *testing.T) {
 	// a: 2 instances × 10/h × 730 h = 14,600; 100 GB × 0.1 = 10; 1,000 GB × 0.05 = 50;
 	//    1 licence per GPU × 8 GPUs × 20 = 160. Own costs 14,820.
 	// b: energy 5 kW × 730 h × 0.1 = 365; hardware 100,000 × (1 − 0.2) / 48 = 1,666.67. Own 2,031.67.
-	// Fleet: personnel 1,000, maintenance 200, development 3,600/36 = 100, deployment 1,800/36 = 50.
+	// Fleet: personnel 1,000 + half an SRE at 12,000 = 7,000; maintenance 200 + support 300 = 500;
+	// development 3,600/36 = 100, deployment 1,800/36 = 50.
 	hardware := 100000 * 0.8 / 48
 	want := map[string]float64{CatCompute: 14600 + 365, CatHardware: hardware, CatStorage: 10, CatNetwork: 50,
-		CatLicences: 160, CatPersonnel: 1000, CatMaintenance: 200, CatInitialDevelopment: 100, CatDeployment: 50}
+		CatLicences: 160, CatPersonnel: 7000, CatMaintenance: 500, CatInitialDevelopment: 100, CatDeployment: 50}
 	total := 0.0
 	for k, v := range want {
 		near(t, "breakdown "+k, r.Breakdown[k], v)

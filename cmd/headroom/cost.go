@@ -70,6 +70,10 @@ SLO with the batch replica model at its peak rate, before recommending it:
   caching       a prefix or semantic cache at the given (or the trace's) hit ratio
   model_optimization  quantisation or a smaller model, as a throughput factor
 
+With --trace, the trace's rate, request shape and prefix reuse become the service's traffic, and
+every configuration a recommendation rests on is also replayed through the simulator on the trace:
+the SLO must hold there too (predicted.simulated has the replay's figures).
+
 An opportunity the model says breaks the SLO, or that cannot be checked (no replica profile for
 the instance), is listed as not recommended with the reason, as is one under its threshold
 (scheduling 10%, caching 5%, model optimisation 15% of the service's compute).
@@ -253,6 +257,7 @@ func applyTrace(f *cost.Fleet, path, service string) (string, error) {
 	}
 	s := &f.Services[idx]
 	s.Traffic = tt.Traffic
+	s.Trace = &t
 	for k, p := range s.Models {
 		p.InTokens, p.OutTokens = tt.Traffic.InputTokens, tt.Traffic.OutputTokens
 		s.Models[k] = p
@@ -345,6 +350,10 @@ func (p costPlan) WriteTable(w io.Writer) error {
 			pr := o.Predicted
 			fmt.Fprintf(tw, "\t\t\t\t\tpredicted: %d × %s, %d replicas at %.0f%% utilisation; p95 TTFT %.0f ms, ITL %.1f ms, p95 e2e %.0f ms\n",
 				pr.Instances, pr.Instance, pr.Replicas, 100*pr.Utilization, pr.TTFTP95Ms, pr.ITLMeanMs, pr.E2EP95Ms)
+			if sm := pr.Simulated; sm != nil {
+				fmt.Fprintf(tw, "\t\t\t\t\treplayed: %d requests of the trace, %.1f%% within every limit; p95 TTFT %.0f ms, ITL %.1f ms, p95 e2e %.0f ms\n",
+					sm.Requests, 100*sm.Attainment, sm.TTFTP95Ms, sm.ITLMeanMs, sm.E2EP95Ms)
+			}
 			for _, s := range o.Steps {
 				fmt.Fprintf(tw, "\t\t\t\t\t- %s\n", s)
 			}
