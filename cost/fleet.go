@@ -38,6 +38,7 @@ type Service struct {
 	SLO            string            `yaml:"slo,omitempty"`                 // targets as plan takes them: ttft_p95=500ms,itl=24ms
 	Profiles       map[string]string `yaml:"profiles,omitempty"`            // instance name → LLM replica profile file
 	SpotTolerant   float64           `yaml:"spot_tolerant_share,omitempty"` // share of the load that tolerates preemption
+	Deferrable     float64           `yaml:"deferrable_share,omitempty"`    // share of the load that can wait for quiet hours (batch work)
 	Cache          Cache             `yaml:"cache,omitempty"`
 	ModelOptions   []ModelOption     `yaml:"model_options,omitempty"`
 	Storage        []Usage           `yaml:"storage,omitempty"`  // catalogue items in gb_month
@@ -189,6 +190,7 @@ func ParseFleet(data []byte, cat Catalog) (Fleet, error) {
 		}
 		share(s.Utilization, true, "utilization")
 		share(s.SpotTolerant, false, "spot_tolerant_share")
+		share(s.Deferrable, false, "deferrable_share")
 		share(s.Cache.PrefixHitRatio, false, "cache", "prefix_hit_ratio")
 		share(s.Cache.SemanticHitRatio, false, "cache", "semantic_hit_ratio")
 		t := s.Traffic

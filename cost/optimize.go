@@ -16,6 +16,7 @@ const (
 	KindAccelerator  = "accelerator"
 	KindSpot         = "spot"
 	KindOffPeak      = "off_peak"
+	KindBatchWindow  = "batch_window"
 	KindCaching      = "caching"
 	KindModel        = "model_optimization"
 	riskLow, riskMid = "low", "medium"
@@ -172,6 +173,9 @@ func (o optimizer) run() ([]Opportunity, []string) {
 		add(op, o.th.Scheduling)
 	}
 	if op, ok := o.offPeak(p, hasProfile, current); ok {
+		add(op, o.th.Scheduling)
+	}
+	if op, ok := o.batchWindow(p, hasProfile); ok {
 		add(op, o.th.Scheduling)
 	}
 	if op, ok := o.caching(p, hasProfile); ok {
@@ -426,7 +430,7 @@ func (o optimizer) offPeak(p queueing.LLMProfile, hasProfile bool, current float
 	peakShare := maxOf(prof)
 	hourly := make([]int, 24)
 	price, _ := in.HourlyPrice(s.Pricing)
-	cost, zeroHours := 0.0, 0
+	instanceHours, zeroHours := 0, 0
 	op.SLOOK = true
 	var worst *Predicted
 	for h, share := range prof {
@@ -448,8 +452,10 @@ func (o optimizer) offPeak(p queueing.LLMProfile, hasProfile bool, current float
 		if share == peakShare {
 			worst = pred
 		}
-		cost += float64(hourly[h]) * price * HoursPerMonth / 24
+		instanceHours += hourly[h]
 	}
+	// Whole instance-hours first: a schedule equal to the constant fleet saves exactly nothing.
+	cost := float64(instanceHours) * price * HoursPerMonth / 24
 	op.Predicted = worst
 	// Against a constant fleet sized for the peak, so that the saving adds to rightsizing's.
 	peakNeed, _ := o.minReplicas(p, s.Traffic.PeakRPS)
@@ -463,6 +469,72 @@ func (o optimizer) offPeak(p queueing.LLMProfile, hasProfile bool, current float
 	op.Steps = []string{"scale on this schedule (UTC hour: instances): " + schedule(hourly),
 		"start each step up one cold-start time early (headroom simulate measures it on a trace)"}
 	return op, true
+}
+
+// batchWindow moves the deferrable share of the load into the quiet hours (water-filling the
+// daily profile), so the fleet is sized for a flatter peak. Deferred requests wait for hours:
+// this is for work without a latency SLO of its own.
+func (o optimizer) batchWindow(p queueing.LLMProfile, hasProfile bool) (Opportunity, bool) {
+	s, in := o.s, o.in
+	prof := s.Traffic.HourlyProfile
+	if s.Deferrable == 0 || len(prof) != 24 || s.Traffic.PeakRPS <= 0 {
+		return Opportunity{}, false
+	}
+	op := Opportunity{Kind: KindBatchWindow, Risk: riskMid,
+		Title: fmt.Sprintf("%s: run the deferrable %.0f%% of the load in the quiet hours", s.Name, 100*s.Deferrable)}
+	if !hasProfile {
+		return noProfile(op, in), true
+	}
+	peakShare := maxOf(prof)
+	fixed := make([]float64, 24)
+	deferred := 0.0
+	for h, share := range prof {
+		rate := s.Traffic.PeakRPS * share / peakShare
+		fixed[h] = rate * (1 - s.Deferrable)
+		deferred += rate * s.Deferrable
+	}
+	level := waterLevel(fixed, deferred)
+	flatPeak := math.Max(maxOf(fixed), level)
+	needBefore, err1 := o.minReplicas(p, s.Traffic.PeakRPS)
+	needAfter, err2 := o.minReplicas(p, flatPeak)
+	if err := errors.Join(err1, err2); err != nil {
+		op.Reason = "no replica count meets the SLO: " + err.Error()
+		return op, true
+	}
+	nb, na := instancesFor(s, in, needBefore), instancesFor(s, in, needAfter)
+	op.base = computeMonthly(s, in, nb, s.Pricing, o.cat)
+	op.MonthlySaving = op.base - computeMonthly(s, in, na, s.Pricing, o.cat)
+	o.verified(&op, in, p, flatPeak, replicasOn(s, in, na))
+	var quiet []int
+	for h := range fixed {
+		if level > fixed[h] {
+			quiet = append(quiet, h)
+		}
+	}
+	op.Steps = []string{
+		fmt.Sprintf("queue the deferrable requests and release them in the hours where the rest of the load is below %.4g req/s (UTC hours %v)", level, quiet),
+		fmt.Sprintf("the peak falls from %.4g to %.4g req/s: %d %s instances instead of %d", s.Traffic.PeakRPS, flatPeak, na, in.Name, nb),
+	}
+	return op, true
+}
+
+// waterLevel is the rate L at which the hours below it absorb the volume: Σ max(0, L − base[h])
+// = volume.
+func waterLevel(base []float64, volume float64) float64 {
+	lo, hi := 0.0, maxOf(base)+volume
+	for i := 0; i < 100; i++ {
+		mid := (lo + hi) / 2
+		fill := 0.0
+		for _, b := range base {
+			fill += math.Max(0, mid-b)
+		}
+		if fill < volume {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return hi
 }
 
 // schedule writes hourly counts as ranges: "00-06: 1, 07-18: 3, 19-23: 2".

@@ -213,6 +213,9 @@ func TestRecommendationsNeverBreakTheSLO(t *testing.T) {
 			s.SpotTolerant = rng.Float64()
 		}
 		if rng.IntN(2) == 0 {
+			s.Deferrable = rng.Float64()
+		}
+		if rng.IntN(2) == 0 {
 			s.Traffic.HourlyProfile = make([]float64, 24)
 			for h := range s.Traffic.HourlyProfile {
 				s.Traffic.HourlyProfile[h] = rng.Float64()

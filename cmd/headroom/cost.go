@@ -67,6 +67,7 @@ SLO with the batch replica model at its peak rate, before recommending it:
                 SLO-sized fleet costs least
   spot          the preemption-tolerant share on spot prices (risk: what losing it at peak does)
   off_peak      replicas that follow the daily profile, down to zero in idle hours
+  batch_window  the deferrable share of the load moved into the quiet hours: a flatter peak
   caching       a prefix or semantic cache at the given (or the trace's) hit ratio
   model_optimization  quantisation or a smaller model, as a throughput factor
 
