@@ -39,14 +39,7 @@ func FuzzParseFleet(f *testing.F) {
 			f.Add(data)
 		}
 	}
-	cd, err := os.ReadFile("testdata/hand-catalog.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	cat, err := ParseCatalog(cd)
-	if err != nil {
-		f.Fatal(err)
-	}
+	cat := handCatalog(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fl, err := ParseFleet(data, cat)
 		if err != nil {

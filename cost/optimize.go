@@ -495,27 +495,20 @@ func (o optimizer) batchWindow(p queueing.LLMProfile, hasProfile bool) (Opportun
 	}
 	level := waterLevel(fixed, deferred)
 	flatPeak := math.Max(maxOf(fixed), level)
-	needBefore, err1 := o.minReplicas(p, s.Traffic.PeakRPS)
-	needAfter, err2 := o.minReplicas(p, flatPeak)
-	if err := errors.Join(err1, err2); err != nil {
-		op.Reason = "no replica count meets the SLO: " + err.Error()
-		return op, true
-	}
-	nb, na := instancesFor(s, in, needBefore), instancesFor(s, in, needAfter)
-	op.base = computeMonthly(s, in, nb, s.Pricing, o.cat)
-	op.MonthlySaving = op.base - computeMonthly(s, in, na, s.Pricing, o.cat)
-	o.verified(&op, in, p, flatPeak, replicasOn(s, in, na))
 	var quiet []int
 	for h := range fixed {
 		if level > fixed[h] {
 			quiet = append(quiet, h)
 		}
 	}
-	op.Steps = []string{
-		fmt.Sprintf("queue the deferrable requests and release them in the hours where the rest of the load is below %.4g req/s (UTC hours %v)", level, quiet),
-		fmt.Sprintf("the peak falls from %.4g to %.4g req/s: %d %s instances instead of %d", s.Traffic.PeakRPS, flatPeak, na, in.Name, nb),
+	hours := fmt.Sprintf("UTC hours %v", quiet)
+	if len(quiet) == 24 {
+		hours = "every hour: the day flattens"
 	}
-	return op, true
+	return o.resized(op, p, p, flatPeak, simSpec{profile: p}, []string{
+		fmt.Sprintf("queue the deferrable requests and release them while the rest of the load is below %.4g req/s (%s)", level, hours),
+		fmt.Sprintf("the peak falls from %.4g to %.4g req/s", s.Traffic.PeakRPS, flatPeak),
+	})
 }
 
 // waterLevel is the rate L at which the hours below it absorb the volume: Σ max(0, L − base[h])

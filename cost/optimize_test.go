@@ -69,14 +69,7 @@ func reverify(t *testing.T, op Opportunity) {
 
 // A fleet of one service on the hand catalogue's rented instances, with the H100 profile.
 func rentedService(t testing.TB, instances int, util, peak float64, slo string) (Fleet, Catalog) {
-	cd, err := os.ReadFile("testdata/hand-catalog.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := ParseCatalog(cd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := handCatalog(t)
 	s := Service{Name: "chat", Instance: "rented", Pricing: "on_demand", Instances: instances, GPUsPerReplica: 1,
 		Utilization: util, Traffic: Traffic{QueriesPerMonth: peak * 0.5 * HoursPerMonth * 3600, PeakRPS: peak, InputTokens: 256, OutputTokens: 128},
 		Models: map[string]queueing.LLMProfile{"rented": h100(t)}, Targets: targets(t, slo)}

@@ -8,7 +8,8 @@ import (
 	"github.com/headroom-oss/headroom/queueing"
 )
 
-func handFleet(t *testing.T) (Fleet, Catalog) {
+// handCatalog has round prices for tests (testdata/hand-catalog.yaml).
+func handCatalog(t testing.TB) Catalog {
 	t.Helper()
 	cd, err := os.ReadFile("testdata/hand-catalog.yaml")
 	if err != nil {
@@ -18,6 +19,12 @@ func handFleet(t *testing.T) (Fleet, Catalog) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cat
+}
+
+func handFleet(t *testing.T) (Fleet, Catalog) {
+	t.Helper()
+	cat := handCatalog(t)
 	fd, err := os.ReadFile("testdata/hand-fleet.yaml")
 	if err != nil {
 		t.Fatal(err)

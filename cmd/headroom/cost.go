@@ -39,11 +39,7 @@ build-versus-buy against the APIs the fleet names.
   headroom cost report examples/fleet.yaml -o json`,
 		Args: oneFile("cost report"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			f, cat, err := loadFleet(args[0], catalogPath)
+			format, f, cat, err := fleetCommand(g, args[0], catalogPath)
 			if err != nil {
 				return err
 			}
@@ -84,11 +80,7 @@ the instance), is listed as not recommended with the reason, as is one under its
   headroom cost optimize examples/fleet.yaml --trace workload/testdata/mooncake-200.jsonl --service chat`,
 		Args: oneFile("cost optimize"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			f, cat, err := loadFleet(args[0], catalogPath)
+			format, f, cat, err := fleetCommand(g, args[0], catalogPath)
 			if err != nil {
 				return err
 			}
@@ -158,6 +150,16 @@ func oneFile(name string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// fleetCommand is what report and optimize start with: the output format and the fleet.
+func fleetCommand(g *globals, path, catalogPath string) (output.Format, cost.Fleet, cost.Catalog, error) {
+	format, err := g.format()
+	if err != nil {
+		return "", cost.Fleet{}, cost.Catalog{}, err
+	}
+	f, cat, err := loadFleet(path, catalogPath)
+	return format, f, cat, err
 }
 
 // loadCatalog is the default catalogue with a user's overlaid.
