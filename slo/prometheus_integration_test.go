@@ -4,17 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/headroom-oss/headroom/internal/promtest"
 )
 
 // fakeService is the synthetic service a real Prometheus scrapes: request counters that grow with
@@ -132,25 +130,9 @@ func (p promAPI) firing(name string) (map[string]bool, error) {
 	return out, nil
 }
 
-func freeLoopbackPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// startPrometheus runs a real prometheus process on loopback that scrapes target every second and
-// evaluates rulesFile every second; it stops when the test ends.
 func startPrometheus(t *testing.T, dir, rulesFile, target string) promAPI {
 	t.Helper()
-	binary, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Fatal("prometheus not found: install Debian's prometheus package (.ci/run does)")
-	}
-	config := fmt.Sprintf(`global:
+	return promAPI{base: promtest.Start(t, fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
 rule_files: [%q]
@@ -158,49 +140,7 @@ scrape_configs:
   - job_name: myservice
     static_configs:
       - targets: [%q]
-`, rulesFile, target)
-	configPath := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(configPath, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	listen := freeLoopbackPort(t)
-	cmd := exec.Command(binary,
-		"--config.file="+configPath,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+listen,
-		"--log.level=warn")
-	logFile, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start prometheus: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		logFile.Close()
-		if t.Failed() {
-			log, _ := os.ReadFile(logFile.Name())
-			t.Logf("prometheus log:\n%s", log)
-		}
-	})
-	api := promAPI{base: "http://" + listen}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(api.base + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return api
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus on %s not ready after 30s: %v", listen, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+`, rulesFile, target))}
 }
 
 // pageDetection is the workbook's detection time for the page alert when a service that served
