@@ -24,7 +24,7 @@ func fleetSeries(end time.Time) []metrics.Sample {
 	start := end.Add(-30 * time.Minute).Truncate(time.Second)
 	bounds := []string{"0.1", "0.25", "0.5", "1", "+Inf"}
 	shares := []float64{0.3, 0.6, 0.85, 0.97, 1}
-	for i := 0; start.Add(time.Duration(i)*15*time.Second).Before(end); i++ {
+	for i := 0; start.Add(time.Duration(i) * 15 * time.Second).Before(end); i++ {
 		at := start.Add(time.Duration(i) * 15 * time.Second)
 		sec := float64(i * 15)
 		for _, m := range []struct {
