@@ -4,17 +4,21 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/headroom-oss/headroom/queueing"
 )
 
+// profileName matches the example profiles' names: a GPU, then the model (h100-llama-3-8b.yaml).
+var profileName = regexp.MustCompile(`^[a-z]+[0-9]+-`)
+
 func TestExampleProfilesLoadAndValidate(t *testing.T) {
 	all, _ := filepath.Glob("../../examples/*.yaml")
 	var paths []string
 	for _, p := range all {
-		if !strings.HasPrefix(filepath.Base(p), "fleet") { // the cost examples live beside the profiles
+		if profileName.MatchString(filepath.Base(p)) { // the cost and serve examples live beside the profiles
 			paths = append(paths, p)
 		}
 	}

@@ -123,6 +123,10 @@ func DecodeNodeStrict(n *yaml.Node, out any) error {
 		return err
 	}
 	if err := n.Decode(out); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			return fe
+		}
 		// yaml's type errors read "line N: cannot unmarshal ...": keep the line as a field error's.
 		var te *yaml.TypeError
 		if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -133,9 +137,34 @@ func DecodeNodeStrict(n *yaml.Node, out any) error {
 				return &FieldError{Line: line, Err: errors.New(msg)}
 			}
 		}
-		return err
+		// A type's own unmarshaler failed (a config that validates itself): the nearest line we
+		// know is the document's.
+		return &FieldError{Line: n.Line, Err: err}
 	}
 	return nil
+}
+
+var (
+	unmarshalerType         = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	obsoleteUnmarshalerType = reflect.TypeOf((*interface{ UnmarshalYAML(func(any) error) error })(nil)).Elem()
+)
+
+// structFields lists a struct's YAML keys, those of its ",inline" fields included.
+func structFields(t reflect.Type, into map[string]reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case strings.Contains(opts, "inline") && ft.Kind() == reflect.Struct:
+			structFields(ft, into)
+		case name != "" && name != "-" && f.IsExported():
+			into[name] = f.Type
+		}
+	}
 }
 
 func knownFields(n *yaml.Node, t reflect.Type, path []any) error {
@@ -150,15 +179,12 @@ func knownFields(n *yaml.Node, t reflect.Type, path []any) error {
 	}
 	switch {
 	case t == reflect.TypeOf(yaml.Node{}): // decoded later, against its own type
+	case t.Kind() != reflect.Struct && (reflect.PointerTo(t).Implements(unmarshalerType) || reflect.PointerTo(t).Implements(obsoleteUnmarshalerType)):
+		// A scalar that reads itself reports its own errors; a struct that does (prometheus/common's
+		// configs) decodes into its own fields, so its keys are still checked.
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := map[string]reflect.Type{}
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if name != "" && name != "-" && f.IsExported() {
-				fields[name] = f.Type
-			}
-		}
+		structFields(t, fields)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key := n.Content[i].Value
 			ft, ok := fields[key]
