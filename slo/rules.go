@@ -260,3 +260,18 @@ func modeOf(s SlothSpec) string {
 	}
 	return "cli-gen-prom"
 }
+
+// ErrorRatioQuery is an SLO's error ratio over a window as one standalone PromQL query (no
+// recording rules needed): what headroom's own loop asks of a Prometheus or its embedded store.
+// A timeslice SLI is read at slice boundaries, as its period rule reads it.
+func ErrorRatioQuery(o SlothSLO, w time.Duration) string {
+	switch {
+	case o.SLI.Timeslice != nil:
+		slice := PromDuration(o.SLI.Timeslice.Slice)
+		good := strings.ReplaceAll(o.SLI.Timeslice.Good, "{{.window}}", slice)
+		return fmt.Sprintf("1 - avg_over_time((%s)[%s:%s])", good, PromDuration(w), slice)
+	case o.SLI.Events != nil:
+		return safeRatio(o.SLI.Events, PromDuration(w))
+	}
+	return sliExpr(o.SLI, PromDuration(w))
+}

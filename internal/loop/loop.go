@@ -1,0 +1,423 @@
+// Package loop is headroom's control loop: every interval, for each service, it reads load,
+// latency and saturation from the metrics source, forecasts the arrival rate, lets the service's
+// autoscaling policy decide the replicas (with its reason), predicts the latency at that count with
+// the replica model, keeps the SLO books and the cost, and records the decision. Acting on the
+// decision (the Kubernetes actuator) or only recommending it is the caller's choice.
+package loop
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/headroom-oss/headroom/autoscale"
+	"github.com/headroom-oss/headroom/forecast"
+	"github.com/headroom-oss/headroom/internal/config"
+	"github.com/headroom-oss/headroom/internal/metrics"
+	"github.com/headroom-oss/headroom/queueing"
+	"github.com/headroom-oss/headroom/slo"
+)
+
+// State is a service as the loop last saw it.
+type State struct {
+	Service     string             `json:"service"`
+	At          time.Time          `json:"at"`
+	Observed    map[string]float64 `json:"observed"`          // by query name: arrival_rate, running, ttft_p95, …
+	Missing     []string           `json:"missing,omitempty"` // queries that returned no series
+	Errors      []string           `json:"errors,omitempty"`  // queries that failed
+	Forecast    *Forecast          `json:"forecast,omitempty"`
+	Replicas    int                `json:"replicas"` // the count the loop held before this decision
+	Desired     int                `json:"desired"`
+	Reason      string             `json:"reason"`
+	Capacity    float64            `json:"capacity_per_replica,omitempty"` // req/s one replica sustains under the SLO
+	Predicted   *Predicted         `json:"predicted,omitempty"`
+	CostPerHour float64            `json:"cost_per_hour,omitempty"`
+	Currency    string             `json:"currency,omitempty"`
+	SLOs        []SLOStatus        `json:"slos,omitempty"`
+}
+
+// Forecast is the arrival rate expected over the next minutes (a replica's cold start plus one
+// interval), by the forecasting package's automatic choice.
+type Forecast struct {
+	Method  string    `json:"method"`
+	Minutes int       `json:"minutes"`
+	Mean    []float64 `json:"mean"`
+	Peak    float64   `json:"peak"`
+}
+
+// Predicted is the replica model's latency at the desired replicas and the observed load.
+type Predicted struct {
+	TTFTP95     float64 `json:"ttft_p95_seconds"`
+	ITLMean     float64 `json:"itl_mean_seconds"`
+	E2EP95      float64 `json:"e2e_p95_seconds"`
+	Utilization float64 `json:"utilization"`
+	MeetsSLO    bool    `json:"meets_slo"`
+}
+
+// SLOStatus is one SLO's books from the metrics: the error ratio and burn rate over its windows,
+// and the budget left over the period.
+type SLOStatus struct {
+	Name            string             `json:"name"`
+	Objective       float64            `json:"objective"`
+	BurnRates       map[string]float64 `json:"burn_rates"`
+	BudgetRemaining *float64           `json:"budget_remaining,omitempty"`
+	Error           string             `json:"error,omitempty"`
+}
+
+// Decision is a recorded change of desired replicas (or its confirmation).
+type Decision struct {
+	Service string    `json:"service"`
+	At      time.Time `json:"at"`
+	From    int       `json:"from"`
+	To      int       `json:"to"`
+	Reason  string    `json:"reason"`
+}
+
+// Service is one service's runtime: its configuration, model and policy.
+type Service struct {
+	Config   config.ServiceConfig
+	Profile  *queueing.LLMProfile
+	Targets  []queueing.Target
+	SLOs     *slo.Loaded
+	Policy   autoscale.Policy
+	capacity float64
+	replicas int
+}
+
+// NewService builds a service's policy from its configuration: predictive (the forecast sized with
+// the replica model, llm-d's saturation policy as its reactive net), hpa and pid on pod
+// utilisation of the batch slots, kpa on in-flight requests, or saturation.
+func NewService(c config.ServiceConfig, profile *queueing.LLMProfile, spec *slo.Loaded, interval time.Duration) (*Service, error) {
+	s := &Service{Config: c, Profile: profile, SLOs: spec, replicas: max(c.Autoscaling.Min, 1)}
+	if c.SLO != "" {
+		t, err := queueing.ParseTargets(c.SLO, queueing.ForLLM)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: %w", c.Name, err)
+		}
+		s.Targets = t
+	}
+	a := c.Autoscaling
+	if profile != nil {
+		sz, err := queueing.SizeLLM(queueing.Batch{}, *profile, 1, s.Targets)
+		if err != nil {
+			return nil, fmt.Errorf("service %s: the SLO cannot be met by any number of replicas: %w", c.Name, err)
+		}
+		s.capacity = sz.MaxRatePerReplica
+	}
+	target := a.Target
+	switch a.Policy {
+	case "hpa":
+		s.Policy = autoscale.NewHPA(autoscale.DefaultHPAConfig(orDefault(target, 0.7), a.Min, a.Max))
+	case "pid":
+		s.Policy = autoscale.NewPID(autoscale.DefaultPIDConfig(orDefault(target, 0.7), a.Min, a.Max))
+	case "kpa":
+		cfg := autoscale.DefaultKPAConfig(a.Min, a.Max)
+		if target > 0 {
+			cfg.TargetPerPod = target
+		}
+		s.Policy = autoscale.NewKPA(cfg)
+	case "saturation":
+		s.Policy = autoscale.NewSaturation(autoscale.DefaultSaturationConfig(a.Min, a.Max))
+	default:
+		if profile == nil {
+			return nil, fmt.Errorf("service %s: the predictive policy needs a replica profile", c.Name)
+		}
+		s.Policy = &autoscale.Predictive{CapacityPerReplica: s.capacity, ColdStart: a.ColdStart.Std(), Interval: interval,
+			Reactive: autoscale.NewSaturation(autoscale.DefaultSaturationConfig(a.Min, a.Max)), Min: a.Min, Max: a.Max}
+	}
+	return s, nil
+}
+
+func orDefault(v, d float64) float64 {
+	if v > 0 {
+		return v
+	}
+	return d
+}
+
+// Loop runs the services against a source.
+type Loop struct {
+	src       metrics.Source
+	services  []*Service
+	now       func() time.Time
+	interval  time.Duration
+	keep      int // decisions kept per service
+	mu        sync.Mutex
+	states    map[string]State
+	decisions map[string][]Decision
+	// OnDecision, when set, is called with every state after a step (the actuator, the ledger, the
+	// /metrics gauges).
+	OnDecision func(State)
+}
+
+// New makes a loop; now is its clock (time.Now in the service, a fake in tests).
+func New(src metrics.Source, services []*Service, interval time.Duration, now func() time.Time) *Loop {
+	if now == nil {
+		now = time.Now
+	}
+	return &Loop{src: src, services: services, now: now, interval: interval, keep: 1000,
+		states: map[string]State{}, decisions: map[string][]Decision{}}
+}
+
+// Run steps every interval until the context ends.
+func (l *Loop) Run(ctx context.Context) {
+	tick := time.NewTicker(l.interval)
+	defer tick.Stop()
+	for {
+		l.Step(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// Step runs every service once and returns their states.
+func (l *Loop) Step(ctx context.Context) []State {
+	now := l.now()
+	out := make([]State, 0, len(l.services))
+	for _, s := range l.services {
+		st := l.stepService(ctx, s, now)
+		l.mu.Lock()
+		l.states[st.Service] = st
+		d := Decision{Service: st.Service, At: now, From: st.Replicas, To: st.Desired, Reason: st.Reason}
+		hist := append(l.decisions[st.Service], d)
+		if len(hist) > l.keep {
+			hist = hist[len(hist)-l.keep:]
+		}
+		l.decisions[st.Service] = hist
+		l.mu.Unlock()
+		if l.OnDecision != nil {
+			l.OnDecision(st)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// States returns the last state of every service, by name.
+func (l *Loop) States() []State {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]State, 0, len(l.states))
+	for _, s := range l.states {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Service < out[j].Service })
+	return out
+}
+
+// Decisions returns a service's recorded decisions, oldest first.
+func (l *Loop) Decisions(service string) []Decision {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Decision(nil), l.decisions[service]...)
+}
+
+// SetReplicas tells the loop the count actually running (what the actuator read from the scale
+// subresource), so the next decision starts from it.
+func (l *Loop) SetReplicas(service string, n int) {
+	for _, s := range l.services {
+		if s.Config.Name == service {
+			s.replicas = n
+		}
+	}
+}
+
+func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State {
+	st := State{Service: s.Config.Name, At: now, Observed: map[string]float64{}, Replicas: s.replicas, Capacity: s.capacity}
+	for _, kv := range s.Config.Queries.Each() {
+		name, q := kv[0], kv[1]
+		if q == "" || len(name) > 4 && name[:4] == "pod_" {
+			continue
+		}
+		res, err := l.src.Query(ctx, q, now)
+		switch {
+		case err != nil:
+			st.Errors = append(st.Errors, fmt.Sprintf("%s: %v", name, err))
+		case len(res) == 0 || math.IsNaN(res[0].V):
+			st.Missing = append(st.Missing, name)
+		default:
+			v := 0.0
+			for _, r := range res {
+				v += r.V
+			}
+			st.Observed[name] = v
+		}
+	}
+	obs := autoscale.Observation{Now: now, Replicas: s.replicas, Pods: l.pods(ctx, s, now)}
+	obs.Arrivals, st.Forecast = l.arrivals(ctx, s, now)
+	if c, ok := st.Observed["running"]; ok {
+		obs.Concurrency = []float64{c + st.Observed["waiting"]}
+	}
+	if len(st.Errors) > 0 && len(st.Observed) == 0 {
+		// Nothing read: hold, as HPA does when its metrics are missing.
+		st.Desired, st.Reason = s.replicas, "metrics unavailable: holding"
+	} else {
+		d := s.Policy.Decide(obs)
+		st.Desired, st.Reason = d.Replicas, d.Reason
+	}
+	if s.Profile != nil {
+		if rate, ok := st.Observed["arrival_rate"]; ok && rate > 0 && st.Desired > 0 {
+			if sz, err := queueing.EvaluateLLM(queueing.Batch{}, *s.Profile, rate, st.Desired, s.Targets); err == nil {
+				p := sz.Prediction
+				meets := true
+				for _, c := range sz.Checks {
+					meets = meets && c.Met
+				}
+				st.Predicted = &Predicted{TTFTP95: p.Quantile(queueing.MetricTTFT, 0.95), ITLMean: p.ITL.Mean,
+					E2EP95: p.Quantile(queueing.MetricE2E, 0.95), Utilization: p.Utilization, MeetsSLO: meets}
+			}
+		}
+	}
+	if pr := s.Config.Pricing; pr != nil {
+		st.CostPerHour, st.Currency = float64(st.Desired)*pr.HourlyPerReplica, pr.Currency
+	}
+	if s.SLOs != nil {
+		st.SLOs = l.sloBooks(ctx, s, now)
+	}
+	s.replicas = st.Desired
+	return st
+}
+
+// pods reads the per-pod gauges the reactive policies look at.
+func (l *Loop) pods(ctx context.Context, s *Service, now time.Time) []autoscale.PodSample {
+	q := s.Config.Queries
+	if q.PodRunning == "" {
+		return nil
+	}
+	byPod := map[string]*autoscale.PodSample{}
+	read := func(query string, set func(*autoscale.PodSample, float64)) {
+		if query == "" {
+			return
+		}
+		res, err := l.src.Query(ctx, query, now)
+		if err != nil {
+			return
+		}
+		for _, r := range res {
+			key := r.Labels["pod"] + "/" + r.Labels["instance"]
+			p, ok := byPod[key]
+			if !ok {
+				p = &autoscale.PodSample{Ready: true}
+				byPod[key] = p
+			}
+			set(p, r.V)
+		}
+	}
+	slots := 1.0
+	if s.Profile != nil && s.Profile.MaxBatch > 0 {
+		slots = float64(s.Profile.MaxBatch)
+	}
+	read(q.PodRunning, func(p *autoscale.PodSample, v float64) { p.HasValue, p.Value = true, p.Value+v/slots })
+	read(q.PodWaiting, func(p *autoscale.PodSample, v float64) { p.Waiting = v; p.Value += v / slots })
+	read(q.PodKVUsage, func(p *autoscale.PodSample, v float64) { p.KVUse = v })
+	keys := make([]string, 0, len(byPod))
+	for k := range byPod {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]autoscale.PodSample, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, *byPod[k])
+	}
+	return out
+}
+
+// arrivals reads the last three hours of the arrival rate at one-minute resolution, spread to the
+// per-second counts the predictive policy reads, and forecasts the next minutes.
+func (l *Loop) arrivals(ctx context.Context, s *Service, now time.Time) ([]float64, *Forecast) {
+	q := s.Config.Queries.ArrivalRate
+	if q == "" {
+		return nil, nil
+	}
+	series, err := l.src.QueryRange(ctx, q, metrics.Range{Start: now.Add(-3 * time.Hour), End: now, Step: time.Minute})
+	if err != nil || len(series) == 0 {
+		return nil, nil
+	}
+	// Sum the series (a query may keep labels) on the minute grid; minutes without data are gaps
+	// and read as 0 requests.
+	byMinute := map[int64]float64{}
+	for _, ser := range series {
+		for _, p := range ser.Points {
+			if !math.IsNaN(p.V) {
+				byMinute[p.T.Unix()/60] += p.V
+			}
+		}
+	}
+	first := now.Add(-3*time.Hour).Unix() / 60
+	var rates []float64
+	started := false
+	for m := first; m <= now.Unix()/60; m++ {
+		v, ok := byMinute[m]
+		if !ok && !started {
+			continue
+		}
+		started = true
+		rates = append(rates, v)
+	}
+	if len(rates) == 0 {
+		return nil, nil
+	}
+	perSecond := make([]float64, 0, 60*len(rates))
+	for _, r := range rates {
+		for i := 0; i < 60; i++ {
+			perSecond = append(perSecond, r)
+		}
+	}
+	h := int(math.Ceil((s.Config.Autoscaling.ColdStart.Std() + l.interval).Minutes())) + 1
+	if len(rates) < 10 {
+		return perSecond, nil
+	}
+	fc, err := forecast.Auto(rates, h, nil)
+	if err != nil {
+		return perSecond, nil
+	}
+	f := &Forecast{Method: fc.Method(), Minutes: h, Mean: fc.Forecast}
+	for _, v := range fc.Forecast {
+		f.Peak = math.Max(f.Peak, v)
+	}
+	return perSecond, f
+}
+
+// sloBooks evaluates each SLO's error ratio over its alert windows and period.
+func (l *Loop) sloBooks(ctx context.Context, s *Service, now time.Time) []SLOStatus {
+	var out []SLOStatus
+	for _, o := range s.SLOs.Spec.SLOs {
+		period := o.Period
+		if period == 0 {
+			period = s.SLOs.Period
+		}
+		if period == 0 {
+			period = 30 * 24 * time.Hour
+		}
+		budget := 1 - o.Objective/100
+		st := SLOStatus{Name: o.Name, Objective: o.Objective / 100, BurnRates: map[string]float64{}}
+		for _, w := range append(append([]time.Duration(nil), slo.SLIWindows...), period) {
+			q := slo.ErrorRatioQuery(o, w)
+			res, err := l.src.Query(ctx, q, now)
+			if err != nil {
+				st.Error = err.Error()
+				break
+			}
+			if len(res) == 0 || math.IsNaN(res[0].V) {
+				continue // no traffic in the window: nothing burnt
+			}
+			ratio := 0.0
+			for _, r := range res {
+				ratio = math.Max(ratio, r.V) // per-label SLOs: the worst group
+			}
+			st.BurnRates[slo.PromDuration(w)] = ratio / budget
+			if w == period {
+				left := 1 - ratio/budget
+				st.BudgetRemaining = &left
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
