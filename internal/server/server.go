@@ -1,0 +1,444 @@
+// Package server is `headroom serve`'s HTTP face: a Prometheus-compatible query API over the
+// metrics source (so Grafana can use headroom as a data source), the remote-write receiver,
+// headroom's own series on /metrics (for KEDA, an HPA on external metrics, or any Prometheus), and
+// a JSON API with each service's state, decisions and a what-if. It is read-only: the only calls
+// that change anything need the bearer token.
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/headroom-oss/headroom/internal/loop"
+	"github.com/headroom-oss/headroom/internal/metrics"
+	"github.com/headroom-oss/headroom/internal/metrics/scrape"
+	"github.com/headroom-oss/headroom/queueing"
+)
+
+// maxBody bounds a JSON request body.
+const maxBody = 1 << 20
+
+// Options wire the server to the rest of the service.
+type Options struct {
+	Source   metrics.Source
+	Loop     *loop.Loop
+	Services map[string]*loop.Service // for the what-if
+	Scraper  *scrape.Scraper           // nil without scraping
+	Receiver http.Handler              // the remote-write receiver; nil when off
+	Token    string                    // bearer token for mutating calls; empty: none allowed
+	Now      func() time.Time
+}
+
+// Server is the HTTP API.
+type Server struct {
+	opt     Options
+	mux     *http.ServeMux
+	reg     *prometheus.Registry
+	desired *prometheus.GaugeVec
+	current *prometheus.GaugeVec
+	load    *prometheus.GaugeVec
+	peak    *prometheus.GaugeVec
+	ttft    *prometheus.GaugeVec
+	cost    *prometheus.GaugeVec
+	budget  *prometheus.GaugeVec
+	burn    *prometheus.GaugeVec
+	steps   *prometheus.CounterVec
+}
+
+// New builds the server and its routes.
+func New(opt Options) *Server {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	s := &Server{opt: opt, mux: http.NewServeMux(), reg: prometheus.NewRegistry()}
+	g := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+		s.reg.MustRegister(v)
+		return v
+	}
+	s.desired = g("headroom_desired_replicas", "Replicas headroom recommends for the service.", "service")
+	s.current = g("headroom_current_replicas", "Replicas the service ran when headroom decided.", "service")
+	s.load = g("headroom_arrival_rate", "Requests a second the service receives.", "service")
+	s.peak = g("headroom_forecast_peak_arrival_rate", "Peak requests a second forecast over the next cold start and interval.", "service")
+	s.ttft = g("headroom_predicted_ttft_p95_seconds", "p95 time to first token the replica model predicts at the recommended replicas.", "service")
+	s.cost = g("headroom_cost_per_hour", "What the recommended replicas cost an hour.", "service", "currency")
+	s.budget = g("headroom_error_budget_remaining", "Share of the SLO's error budget left over its period.", "service", "slo")
+	s.burn = g("headroom_burn_rate", "Error-budget burn rate over a window.", "service", "slo", "window")
+	s.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_loop_steps_total", Help: "Decisions taken, by service and outcome."}, []string{"service", "outcome"})
+	s.reg.MustRegister(s.steps, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "headroom is healthy") })
+	s.mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "headroom is ready") })
+	for _, m := range []string{"GET", "POST"} {
+		s.mux.HandleFunc(m+" /api/v1/query", s.query)
+		s.mux.HandleFunc(m+" /api/v1/query_range", s.queryRange)
+	}
+	if opt.Receiver != nil {
+		s.mux.Handle("POST /api/v1/write", opt.Receiver)
+	}
+	s.mux.HandleFunc("GET /api/headroom/v1/services", s.services)
+	s.mux.HandleFunc("GET /api/headroom/v1/services/{name}", s.service)
+	s.mux.HandleFunc("GET /api/headroom/v1/services/{name}/decisions", s.decisions)
+	s.mux.HandleFunc("GET /api/headroom/v1/targets", s.targets)
+	s.mux.HandleFunc("POST /api/headroom/v1/whatif", s.whatIf)
+	s.mux.HandleFunc("POST /api/headroom/v1/services/{name}/replicas", s.requireToken(s.setReplicas))
+	return s
+}
+
+// ServeHTTP serves the routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Observe updates the /metrics gauges from a loop state; the loop calls it after each decision.
+func (s *Server) Observe(st loop.State) {
+	s.desired.WithLabelValues(st.Service).Set(float64(st.Desired))
+	s.current.WithLabelValues(st.Service).Set(float64(st.Replicas))
+	if v, ok := st.Observed["arrival_rate"]; ok {
+		s.load.WithLabelValues(st.Service).Set(v)
+	}
+	if st.Forecast != nil {
+		s.peak.WithLabelValues(st.Service).Set(st.Forecast.Peak)
+	}
+	if st.Predicted != nil {
+		s.ttft.WithLabelValues(st.Service).Set(st.Predicted.TTFTP95)
+	}
+	if st.Currency != "" {
+		s.cost.WithLabelValues(st.Service, st.Currency).Set(st.CostPerHour)
+	}
+	for _, b := range st.SLOs {
+		if b.BudgetRemaining != nil {
+			s.budget.WithLabelValues(st.Service, b.Name).Set(*b.BudgetRemaining)
+		}
+		for w, v := range b.BurnRates {
+			s.burn.WithLabelValues(st.Service, b.Name, w).Set(v)
+		}
+	}
+	outcome := "ok"
+	if len(st.Errors) > 0 {
+		outcome = "metrics_error"
+	}
+	s.steps.WithLabelValues(st.Service, outcome).Inc()
+}
+
+// Handler wraps the server with the limits a service on a network needs.
+func Handler(s *Server) http.Handler {
+	return http.TimeoutHandler(s, 2*time.Minute, "headroom: the request took too long")
+}
+
+// NewHTTPServer is an http.Server for the handler with header and idle timeouts.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 3 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 1 << 20}
+}
+
+// --- Prometheus-compatible query API ---
+
+type promResponse struct {
+	Status    string `json:"status"`
+	Data      any    `json:"data,omitempty"`
+	ErrorType string `json:"errorType,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+func promError(w http.ResponseWriter, status int, kind string, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(promResponse{Status: "error", ErrorType: kind, Error: err.Error()})
+}
+
+// parseTime reads Prometheus's time parameter: Unix seconds (fractions allowed) or RFC 3339.
+func parseTime(s string, def time.Time) (time.Time, error) {
+	if s == "" {
+		return def, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("cannot parse %q to a valid timestamp", s)
+	}
+	return t, nil
+}
+
+// parseStep reads a step: seconds (15, 0.5) or a duration (15s, 1m).
+func parseStep(s string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f > 0 && !math.IsInf(f, 0) {
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("cannot parse %q to a valid duration", s)
+	}
+	return d, nil
+}
+
+func value(t time.Time, v float64) [2]any {
+	return [2]any{float64(t.UnixMilli()) / 1000, strconv.FormatFloat(v, 'f', -1, 64)}
+}
+
+func (s *Server) query(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	q := r.FormValue("query")
+	if q == "" {
+		promError(w, http.StatusBadRequest, "bad_data", errors.New("query is required"))
+		return
+	}
+	at, err := parseTime(r.FormValue("time"), s.opt.Now())
+	if err != nil {
+		promError(w, http.StatusBadRequest, "bad_data", err)
+		return
+	}
+	res, err := s.opt.Source.Query(r.Context(), q, at)
+	if err != nil {
+		promError(w, http.StatusUnprocessableEntity, "execution", err)
+		return
+	}
+	type elem struct {
+		Metric metrics.Labels `json:"metric"`
+		Value  [2]any         `json:"value"`
+	}
+	out := make([]elem, 0, len(res))
+	for _, smp := range res {
+		out = append(out, elem{Metric: smp.Labels, Value: value(smp.T, smp.V)})
+	}
+	writeJSON(w, promResponse{Status: "success", Data: map[string]any{"resultType": "vector", "result": out}})
+}
+
+func (s *Server) queryRange(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	q := r.FormValue("query")
+	start, err1 := parseTime(r.FormValue("start"), time.Time{})
+	end, err2 := parseTime(r.FormValue("end"), time.Time{})
+	step, err3 := parseStep(r.FormValue("step"))
+	if err := errors.Join(err1, err2, err3); err != nil || q == "" || start.IsZero() || end.IsZero() {
+		if err == nil {
+			err = errors.New("query, start, end and step are required")
+		}
+		promError(w, http.StatusBadRequest, "bad_data", err)
+		return
+	}
+	res, err := s.opt.Source.QueryRange(r.Context(), q, metrics.Range{Start: start, End: end, Step: step})
+	if err != nil {
+		promError(w, http.StatusUnprocessableEntity, "execution", err)
+		return
+	}
+	type series struct {
+		Metric metrics.Labels `json:"metric"`
+		Values [][2]any       `json:"values"`
+	}
+	out := make([]series, 0, len(res))
+	for _, ser := range res {
+		vals := make([][2]any, 0, len(ser.Points))
+		for _, p := range ser.Points {
+			vals = append(vals, value(p.T, p.V))
+		}
+		out = append(out, series{Metric: ser.Labels, Values: vals})
+	}
+	writeJSON(w, promResponse{Status: "success", Data: map[string]any{"resultType": "matrix", "result": out}})
+}
+
+// --- headroom's API ---
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func apiError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+func (s *Server) services(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, map[string]any{"services": s.opt.Loop.States()})
+}
+
+func (s *Server) state(name string) (loop.State, bool) {
+	for _, st := range s.opt.Loop.States() {
+		if st.Service == name {
+			return st, true
+		}
+	}
+	return loop.State{}, false
+}
+
+func (s *Server) service(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.state(r.PathValue("name"))
+	if !ok {
+		apiError(w, http.StatusNotFound, fmt.Sprintf("no service %q (or no decision yet)", r.PathValue("name")))
+		return
+	}
+	writeJSON(w, st)
+}
+
+func (s *Server) decisions(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, ok := s.opt.Services[name]; !ok {
+		apiError(w, http.StatusNotFound, fmt.Sprintf("no service %q", name))
+		return
+	}
+	writeJSON(w, map[string]any{"service": name, "decisions": s.opt.Loop.Decisions(name)})
+}
+
+func (s *Server) targets(w http.ResponseWriter, _ *http.Request) {
+	var out []scrape.Health
+	if s.opt.Scraper != nil {
+		out = s.opt.Scraper.Health()
+	}
+	if out == nil {
+		out = []scrape.Health{}
+	}
+	writeJSON(w, map[string]any{"targets": out})
+}
+
+// WhatIf is a what-if question: a service with a change of replicas or load.
+type WhatIf struct {
+	Service    string  `json:"service"`
+	Replicas   int     `json:"replicas,omitempty"`    // default: the current recommendation
+	LoadFactor float64 `json:"load_factor,omitempty"` // × the observed arrival rate; default 1
+	Rate       float64 `json:"rate,omitempty"`        // or an arrival rate, req/s
+}
+
+// WhatIfAnswer is the replica model's prediction for the change.
+type WhatIfAnswer struct {
+	WhatIf
+	Rate        float64            `json:"rate"`
+	Utilization float64            `json:"utilization"`
+	TTFTP95     float64            `json:"ttft_p95_seconds"`
+	ITLMean     float64            `json:"itl_mean_seconds"`
+	E2EP95      float64            `json:"e2e_p95_seconds"`
+	Checks      []queueing.Check   `json:"checks"`
+	MeetsSLO    bool               `json:"meets_slo"`
+	CostPerHour float64            `json:"cost_per_hour,omitempty"`
+	Attainment  map[string]float64 `json:"attainment,omitempty"` // share of requests within each latency limit
+}
+
+func (s *Server) whatIf(w http.ResponseWriter, r *http.Request) {
+	var q WhatIf
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&q); err != nil {
+		apiError(w, http.StatusBadRequest, "what-if: "+err.Error())
+		return
+	}
+	svc, ok := s.opt.Services[q.Service]
+	if !ok {
+		apiError(w, http.StatusNotFound, fmt.Sprintf("what-if: no service %q", q.Service))
+		return
+	}
+	if svc.Profile == nil {
+		apiError(w, http.StatusUnprocessableEntity, "what-if: the service has no replica profile to predict with")
+		return
+	}
+	st, _ := s.state(q.Service)
+	a := WhatIfAnswer{WhatIf: q}
+	if a.Replicas == 0 {
+		a.Replicas = st.Desired
+	}
+	if a.LoadFactor == 0 {
+		a.LoadFactor = 1
+	}
+	a.Rate = q.Rate
+	if a.Rate == 0 {
+		a.Rate = st.Observed["arrival_rate"] * a.LoadFactor
+	}
+	if !(a.Rate > 0) || a.Replicas < 1 || a.LoadFactor < 0 || math.IsInf(a.Rate, 0) {
+		apiError(w, http.StatusBadRequest, "what-if: want replicas ≥ 1 and a positive rate (or a load_factor on an observed rate)")
+		return
+	}
+	sz, err := queueing.EvaluateLLM(queueing.Batch{}, *svc.Profile, a.Rate, a.Replicas, svc.Targets)
+	if err != nil {
+		apiError(w, http.StatusUnprocessableEntity, "what-if: "+err.Error())
+		return
+	}
+	p := sz.Prediction
+	a.Utilization, a.TTFTP95, a.ITLMean, a.E2EP95 = p.Utilization, p.Quantile(queueing.MetricTTFT, 0.95), p.ITL.Mean, p.Quantile(queueing.MetricE2E, 0.95)
+	a.Checks, a.MeetsSLO = sz.Checks, true
+	a.Attainment = map[string]float64{}
+	for _, c := range sz.Checks {
+		a.MeetsSLO = a.MeetsSLO && c.Met
+		if c.Target.IsLatency() {
+			a.Attainment[string(c.Target.Metric)] = cdf(p, c.Target)
+		}
+	}
+	if pr := svc.Config.Pricing; pr != nil {
+		a.CostPerHour = float64(a.Replicas) * pr.HourlyPerReplica
+	}
+	writeJSON(w, a)
+}
+
+// cdf is the model's share of requests within a latency limit (its quantile function inverted).
+func cdf(p queueing.LLMPrediction, t queueing.Target) float64 {
+	lo, hi := 0.0, 1.0
+	for i := 0; i < 40; i++ {
+		mid := (lo + hi) / 2
+		if v := p.Quantile(t.Metric, mid); !math.IsNaN(v) && v <= t.Limit {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// requireToken lets a call through only with the configured bearer token.
+func (s *Server) requireToken(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.opt.Token == "" {
+			apiError(w, http.StatusForbidden, "headroom is read-only: set api.token_file to allow changes")
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opt.Token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="headroom"`)
+			apiError(w, http.StatusUnauthorized, "a valid bearer token is required")
+			return
+		}
+		next(w, r)
+	}
+}
+
+// setReplicas tells the loop how many replicas actually run (after a manual change), so its next
+// decision starts from there.
+func (s *Server) setReplicas(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, ok := s.opt.Services[name]; !ok {
+		apiError(w, http.StatusNotFound, fmt.Sprintf("no service %q", name))
+		return
+	}
+	var body struct {
+		Replicas int `json:"replicas"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || body.Replicas < 0 {
+		apiError(w, http.StatusBadRequest, "want {\"replicas\": n} with n ≥ 0")
+		return
+	}
+	s.opt.Loop.SetReplicas(name, body.Replicas)
+	writeJSON(w, map[string]any{"service": name, "replicas": body.Replicas})
+}
+
+// Shutdown stops an http.Server gracefully within a deadline.
+func Shutdown(srv *http.Server, within time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	return srv.Shutdown(ctx)
+}

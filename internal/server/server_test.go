@@ -1,0 +1,182 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/headroom-oss/headroom/internal/config"
+	"github.com/headroom-oss/headroom/internal/loop"
+	"github.com/headroom-oss/headroom/internal/metrics"
+	"github.com/headroom-oss/headroom/internal/metrics/embedded"
+	"github.com/headroom-oss/headroom/internal/metrics/remote"
+	"github.com/headroom-oss/headroom/internal/metrics/remotewrite"
+)
+
+var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// setup is a server over an embedded store holding an hour of a vLLM fleet at 60 req/s, with
+// one decision taken.
+func setup(t *testing.T, token string) (*httptest.Server, *Server, *embedded.Store) {
+	t.Helper()
+	store, err := embedded.Open(embedded.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	var batch []metrics.Sample
+	for at := now.Add(-time.Hour); !at.After(now); at = at.Add(15 * time.Second) {
+		sec := at.Sub(now.Add(-time.Hour)).Seconds()
+		batch = append(batch, metrics.Sample{Labels: metrics.Labels{"__name__": "vllm:e2e_request_latency_seconds_count", "job": "vllm"}, T: at, V: 60 * sec},
+			metrics.Sample{Labels: metrics.Labels{"__name__": "vllm:num_requests_running", "job": "vllm"}, T: at, V: 30})
+	}
+	if err := store.Append(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	q, _ := metrics.Preset("vllm", `job="vllm"`)
+	pf, err := config.LoadProfile("../../examples/h100-llama-3-8b.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof := pf.Profile()
+	svc, err := loop.NewService(config.ServiceConfig{Name: "chat", Queries: q, SLO: "ttft_p95=500ms,itl=24ms",
+		Autoscaling: config.Autoscaling{Policy: "predictive", Min: 1, Max: 20, ColdStart: config.Duration(time.Minute)},
+		Pricing:     &config.Pricing{HourlyPerReplica: 6.88, Currency: "USD"}}, &prof, nil, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := loop.New(store, []*loop.Service{svc}, 30*time.Second, func() time.Time { return now })
+	s := New(Options{Source: store, Loop: l, Services: map[string]*loop.Service{"chat": svc},
+		Receiver: remotewrite.Handler(store, 0), Token: token, Now: func() time.Time { return now }})
+	l.OnDecision = s.Observe
+	l.Step(context.Background())
+	srv := httptest.NewServer(Handler(s))
+	t.Cleanup(srv.Close)
+	return srv, s, store
+}
+
+// Prometheus's own client reads headroom's query API as it reads a Prometheus: Grafana can too.
+func TestQueryAPIIsPrometheusCompatible(t *testing.T) {
+	srv, _, store := setup(t, "")
+	client, err := remote.New(remote.Options{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	q := `sum(rate(vllm:e2e_request_latency_seconds_count[5m]))`
+	got, err := client.Query(ctx, q, now)
+	if err != nil || len(got) != 1 || math.Abs(got[0].V-60) > 1e-9 {
+		t.Fatalf("instant: %v, %v", got, err)
+	}
+	r := metrics.Range{Start: now.Add(-30 * time.Minute), End: now, Step: time.Minute}
+	series, err := client.QueryRange(ctx, q, r)
+	direct, _ := store.QueryRange(ctx, q, r)
+	if err != nil || len(series) != 1 || len(series[0].Points) != len(direct[0].Points) || len(direct[0].Points) != 31 {
+		t.Fatalf("range: %v, %v", series, err)
+	}
+	if _, err := client.Query(ctx, `rate(x[5m]`, now); err == nil || !strings.Contains(err.Error(), "execution") {
+		t.Errorf("a bad query: %v", err)
+	}
+	// Pushed samples come back through the same API.
+	push := []metrics.Sample{{Labels: metrics.Labels{"__name__": "pushed_total", "job": "edge"}, T: now, V: 42}}
+	if err := remotewrite.Push(ctx, http.DefaultClient, srv.URL+"/api/v1/write", push); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := client.Query(ctx, `pushed_total`, now); err != nil || len(got) != 1 || got[0].V != 42 {
+		t.Errorf("pushed sample: %v, %v", got, err)
+	}
+	resp, _ := http.Get(srv.URL + "/api/v1/query_range?query=up&start=1&end=2&step=0")
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a zero step: %s", resp.Status)
+	}
+	resp.Body.Close()
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestMetricsAndStateSayWhatWasDecided(t *testing.T) {
+	srv, _, _ := setup(t, "")
+	code, body := get(t, srv.URL+"/metrics")
+	if code != 200 || !strings.Contains(body, `headroom_desired_replicas{service="chat"}`) || !strings.Contains(body, `headroom_cost_per_hour{currency="USD",service="chat"}`) {
+		t.Errorf("/metrics: %d\n%s", code, body)
+	}
+	code, body = get(t, srv.URL+"/api/headroom/v1/services/chat")
+	var st loop.State
+	if code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.Desired < 1 || st.Reason == "" || math.Abs(st.Observed["arrival_rate"]-60) > 1e-9 {
+		t.Errorf("state: %d %s", code, body)
+	}
+	if code, _ := get(t, srv.URL+"/api/headroom/v1/services/nope"); code != 404 {
+		t.Errorf("unknown service: %d", code)
+	}
+	if code, body := get(t, srv.URL+"/api/headroom/v1/services/chat/decisions"); code != 200 || !strings.Contains(body, `"reason"`) {
+		t.Errorf("decisions: %d %s", code, body)
+	}
+}
+
+func post(t *testing.T, url, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestWhatIfPredictsAChange(t *testing.T) {
+	srv, _, _ := setup(t, "")
+	code, body := post(t, srv.URL+"/api/headroom/v1/whatif", "", `{"service": "chat", "replicas": 1, "load_factor": 0.25}`)
+	var a WhatIfAnswer
+	if code != 200 || json.Unmarshal([]byte(body), &a) != nil || math.Abs(a.Rate-15) > 1e-9 || !a.MeetsSLO || a.CostPerHour != 6.88 || a.Attainment["ttft"] < 0.95 {
+		t.Fatalf("what-if: %d %s", code, body)
+	}
+	// Four times the load on one replica is past its saturation.
+	if code, body := post(t, srv.URL+"/api/headroom/v1/whatif", "", `{"service": "chat", "replicas": 1, "load_factor": 4}`); code != 422 || !strings.Contains(body, "saturation") {
+		t.Errorf("overload: %d %s", code, body)
+	}
+	for body, want := range map[string]int{
+		`{"service": "chat", "replicas": 1, "colour": "red"}`: 400,
+		`{"service": "nope"}`:                                 404,
+		`not json`:                                            400,
+		`{"service": "chat", "replicas": -2}`:                 400,
+		`{"service": "chat", "rate": ` + strings.Repeat("9", 2<<20) + `}`: 400,
+	} {
+		if code, msg := post(t, srv.URL+"/api/headroom/v1/whatif", "", body); code != want {
+			t.Errorf("%.60s: %d %s, want %d", body, code, msg, want)
+		}
+	}
+}
+
+func TestChangesNeedTheToken(t *testing.T) {
+	srv, _, _ := setup(t, "")
+	if code, _ := post(t, srv.URL+"/api/headroom/v1/services/chat/replicas", "x", `{"replicas": 3}`); code != http.StatusForbidden {
+		t.Errorf("read-only server: %d", code)
+	}
+	srv, _, _ = setup(t, "a-long-enough-secret-token")
+	if code, _ := post(t, srv.URL+"/api/headroom/v1/services/chat/replicas", "wrong", `{"replicas": 3}`); code != http.StatusUnauthorized {
+		t.Errorf("wrong token: %d", code)
+	}
+	if code, body := post(t, srv.URL+"/api/headroom/v1/services/chat/replicas", "a-long-enough-secret-token", `{"replicas": 3}`); code != 200 {
+		t.Errorf("right token: %d %s", code, body)
+	}
+}
