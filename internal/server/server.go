@@ -35,9 +35,9 @@ type Options struct {
 	Source   metrics.Source
 	Loop     *loop.Loop
 	Services map[string]*loop.Service // for the what-if
-	Scraper  *scrape.Scraper           // nil without scraping
-	Receiver http.Handler              // the remote-write receiver; nil when off
-	Token    string                    // bearer token for mutating calls; empty: none allowed
+	Scraper  *scrape.Scraper          // nil without scraping
+	Receiver http.Handler             // the remote-write receiver; nil when off
+	Token    string                   // bearer token for mutating calls; empty: none allowed
 	Now      func() time.Time
 }
 

@@ -156,9 +156,9 @@ func TestWhatIfPredictsAChange(t *testing.T) {
 	}
 	for body, want := range map[string]int{
 		`{"service": "chat", "replicas": 1, "colour": "red"}`: 400,
-		`{"service": "nope"}`:                                 404,
-		`not json`:                                            400,
-		`{"service": "chat", "replicas": -2}`:                 400,
+		`{"service": "nope"}`:                 404,
+		`not json`:                            400,
+		`{"service": "chat", "replicas": -2}`: 400,
 		`{"service": "chat", "rate": ` + strings.Repeat("9", 2<<20) + `}`: 400,
 	} {
 		if code, msg := post(t, srv.URL+"/api/headroom/v1/whatif", "", body); code != want {
