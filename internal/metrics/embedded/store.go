@@ -69,20 +69,53 @@ func Open(opt Options) (*Store, error) {
 // Close flushes and closes the store.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Append adds samples in one transaction: all or none. Each needs a __name__; NaN is allowed
-// (Prometheus's stale marker is a NaN too), infinities are kept as Prometheus keeps them.
+// DroppedError says that some samples were refused by the TSDB (out of order, older than the head
+// allows, or a different value at the same time) while the rest of the batch was kept, as
+// Prometheus keeps the rest of a scrape.
+type DroppedError struct {
+	Dropped int
+	First   error
+}
+
+func (e *DroppedError) Error() string {
+	return fmt.Sprintf("%d sample(s) dropped, the rest kept: %v", e.Dropped, e.First)
+}
+
+func (e *DroppedError) Unwrap() error { return e.First }
+
+// Kept tells callers that the batch was committed despite the error.
+func (e *DroppedError) Kept() bool { return true }
+
+// Append adds samples in one transaction. Every sample needs a __name__, or the batch is refused
+// whole; samples the TSDB refuses one by one (out of order, too old, duplicates) are dropped and
+// reported as a *DroppedError, and the rest are kept.
 func (s *Store) Append(ctx context.Context, samples []metrics.Sample) error {
-	app := s.db.Appender(ctx)
 	for i, smp := range samples {
 		if smp.Labels["__name__"] == "" {
-			return errors.Join(fmt.Errorf("append sample %d: no metric name", i), app.Rollback())
+			return fmt.Errorf("append sample %d: no metric name", i)
 		}
-		if _, err := app.Append(0, labels.FromMap(smp.Labels), smp.T.UnixMilli(), smp.V); err != nil {
+	}
+	app := s.db.Appender(ctx)
+	dropped := &DroppedError{}
+	for _, smp := range samples {
+		_, err := app.Append(0, labels.FromMap(smp.Labels), smp.T.UnixMilli(), smp.V)
+		switch {
+		case err == nil:
+		case errors.Is(err, storage.ErrOutOfOrderSample), errors.Is(err, storage.ErrOutOfBounds),
+			errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
+			if dropped.Dropped == 0 {
+				dropped.First = fmt.Errorf("%s at %s: %w", smp.Labels, smp.T.UTC().Format(time.RFC3339), err)
+			}
+			dropped.Dropped++
+		default:
 			return errors.Join(fmt.Errorf("append %s: %w", smp.Labels, err), app.Rollback())
 		}
 	}
 	if err := app.Commit(); err != nil {
 		return fmt.Errorf("append: %w", err)
+	}
+	if dropped.Dropped > 0 {
+		return dropped
 	}
 	return nil
 }

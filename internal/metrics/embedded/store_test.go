@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"errors"
 	"math"
 	"testing"
 	"time"
@@ -99,6 +100,16 @@ func TestStoreRefusesBadInputWithoutLosingWhatItHas(t *testing.T) {
 	}
 	if got, _ := s.Query(ctx, `kept_total`, t0.Add(time.Minute)); len(got) != 1 {
 		t.Errorf("earlier data lost: %v", got)
+	}
+	// A sample the TSDB refuses (far older than its head) is dropped; the rest of its batch is kept.
+	err = s.Append(ctx, []metrics.Sample{{Labels: metrics.Labels{"__name__": "kept_total"}, T: t0.Add(-72 * time.Hour), V: 0},
+		{Labels: metrics.Labels{"__name__": "fresh"}, T: t0.Add(time.Minute), V: 5}})
+	var dropped *DroppedError
+	if !errors.As(err, &dropped) || dropped.Dropped != 1 {
+		t.Errorf("an out-of-bounds sample: %v", err)
+	}
+	if got, _ := s.Query(ctx, `fresh`, t0.Add(time.Minute)); len(got) != 1 || got[0].V != 5 {
+		t.Errorf("the rest of the batch was lost: %v", got)
 	}
 	for _, q := range []string{`rate(kept_total[5m]`, `kept_total[5m]`} {
 		if _, err := s.Query(ctx, q, t0); err == nil {

@@ -132,7 +132,14 @@ func (s *Scraper) Once(ctx context.Context, t Target) Health {
 	}
 	samples = append(samples, meta("up", up), meta("scrape_duration_seconds", h.Duration.Seconds()), meta("scrape_samples_scraped", float64(h.Samples)))
 	if err := s.app.Append(ctx, samples); err != nil && h.Error == "" {
-		h.Up, h.Error = false, "store: "+err.Error()
+		// A store that kept the scrape but dropped some samples (a stale timestamp in the
+		// exposition, say) leaves the target up, with the reason noted.
+		var partial interface{ Kept() bool }
+		if errors.As(err, &partial) && partial.Kept() {
+			h.Error = "store: " + err.Error()
+		} else {
+			h.Up, h.Error = false, "store: "+err.Error()
+		}
 	}
 	s.mu.Lock()
 	s.health[t.Job+" "+t.URL] = h

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/headroom-oss/headroom/internal/config"
+	"github.com/headroom-oss/headroom/internal/loop"
+	"github.com/headroom-oss/headroom/internal/metrics"
+	"github.com/headroom-oss/headroom/internal/metrics/embedded"
+	"github.com/headroom-oss/headroom/internal/metrics/remote"
+	"github.com/headroom-oss/headroom/internal/metrics/remotewrite"
+	"github.com/headroom-oss/headroom/internal/metrics/scrape"
+	"github.com/headroom-oss/headroom/internal/server"
+	"github.com/headroom-oss/headroom/queueing"
+	"github.com/headroom-oss/headroom/slo"
+)
+
+type serveFlags struct {
+	config, dataDir, prometheusURL, listen string
+}
+
+func newServeCmd(g *globals) *cobra.Command {
+	f := &serveFlags{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Watch services, forecast, decide replicas and keep the SLO books, continuously",
+		Long: `serve runs headroom as a service: every interval, for each service of the configuration, it reads
+load, latency and saturation (from its embedded store, fed by scraping /metrics endpoints and by
+Prometheus remote write, or from any Prometheus-compatible API with --prometheus-url), forecasts the
+arrival rate, lets the service's autoscaling policy decide the replicas (with the reason), predicts
+the latency at that count, and keeps the SLO books and the cost. It recommends: the decisions are on
+/metrics as headroom_desired_replicas{service} (for KEDA's Prometheus scaler or an HPA on external
+metrics) and in the JSON API.
+
+HTTP:
+  /api/v1/query, /api/v1/query_range    Prometheus-compatible, over the same source (Grafana)
+  /api/v1/write                         remote-write receiver (metrics.remote_write_receiver: true)
+  /metrics                              headroom's own series
+  /api/headroom/v1/services[/NAME[/decisions]], /api/headroom/v1/targets, POST /api/headroom/v1/whatif
+
+  headroom config validate examples/headroom.yaml
+  headroom serve --config examples/headroom.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.config == "" {
+				return usagef("--config is required (see examples/headroom.yaml)")
+			}
+			return runServe(cmd.Context(), f, func(addr string) {
+				fmt.Fprintf(cmd.OutOrStdout(), "headroom serving on http://%s\n", addr)
+			})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "configuration file (headroom.yaml)")
+	fl.StringVar(&f.dataDir, "data-dir", "", "the embedded store's directory (overrides data_dir)")
+	fl.StringVar(&f.prometheusURL, "prometheus-url", "", "read series from this Prometheus-compatible API instead of the embedded store")
+	fl.StringVar(&f.listen, "listen", "", "address to serve on (overrides listen)")
+	return cmd
+}
+
+func newConfigCmd(*globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Check headroom serve's configuration"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "validate FILE",
+		Short: "Check a configuration and the files it names; say what is wrong and where",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("config validate takes one file, got %d arguments", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := config.Load(args[0])
+			if err != nil {
+				return err
+			}
+			if _, err := buildServices(l); err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			source := "the embedded store in " + l.DataDir
+			if l.Metrics.PrometheusURL != "" {
+				source = l.Metrics.PrometheusURL
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: %d service(s), metrics from %s\n", args[0], len(l.Services), source)
+			return nil
+		},
+	})
+	return cmd
+}
+
+// buildServices makes each service's runtime: its policy, model and SLO books.
+func buildServices(l config.Loaded) (map[string]*loop.Service, error) {
+	out := map[string]*loop.Service{}
+	for _, sc := range l.Services {
+		var prof *queueing.LLMProfile
+		if p, ok := l.Profiles[sc.Name]; ok {
+			prof = &p
+		}
+		var spec *slo.Loaded
+		if s, ok := l.SLOs[sc.Name]; ok {
+			spec = &s
+		}
+		svc, err := loop.NewService(sc, prof, spec, l.Interval.Std())
+		if err != nil {
+			return nil, err
+		}
+		out[sc.Name] = svc
+	}
+	return out, nil
+}
+
+// runServe runs the service until the context ends; ready is told the address once it listens.
+func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error {
+	l, err := config.Load(f.config)
+	if err != nil {
+		return err
+	}
+	if f.dataDir != "" {
+		l.DataDir = f.dataDir
+	}
+	if f.prometheusURL != "" {
+		if len(l.Metrics.Scrape) > 0 || l.Metrics.RemoteWrite {
+			return usagef("--prometheus-url: the configuration scrapes or receives into the embedded store; drop those, or drop the flag")
+		}
+		l.Metrics.PrometheusURL = f.prometheusURL
+	}
+	if f.listen != "" {
+		l.Listen = f.listen
+	}
+	services, err := buildServices(l)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.config, err)
+	}
+	var source metrics.Source
+	var scraper *scrape.Scraper
+	var receiver http.Handler
+	var targets []scrape.Target
+	if l.Metrics.PrometheusURL != "" {
+		c, err := remote.New(remote.Options{URL: l.Metrics.PrometheusURL, HTTP: l.Metrics.HTTP, Tenant: l.Metrics.Tenant})
+		if err != nil {
+			return err
+		}
+		source = c
+	} else {
+		if l.DataDir == "" {
+			return usagef("the embedded store needs a data directory: data_dir or --data-dir")
+		}
+		quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		store, err := embedded.Open(embedded.Options{Dir: l.DataDir, Retention: l.Metrics.Retention.Std(), Logger: quiet})
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		source = store
+		scraper = scrape.New(store, scrape.Options{})
+		for _, sc := range l.Metrics.Scrape {
+			for _, u := range sc.URLs {
+				t := scrape.Target{Job: sc.Job, URL: u, Labels: sc.Labels, Interval: sc.Interval.Std(), Timeout: sc.Timeout.Std()}
+				if err := t.Validate(); err != nil {
+					return fmt.Errorf("%s: %w", f.config, err)
+				}
+				targets = append(targets, t)
+			}
+		}
+		if l.Metrics.RemoteWrite {
+			receiver = remotewrite.Handler(store, 0)
+		}
+	}
+	list := make([]*loop.Service, 0, len(services))
+	for _, sc := range l.Services {
+		list = append(list, services[sc.Name])
+	}
+	lp := loop.New(source, list, l.Interval.Std(), time.Now)
+	srv := server.New(server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Receiver: receiver, Token: l.Token})
+	lp.OnDecision = func(st loop.State) {
+		srv.Observe(st)
+		slog.Info("decision", "service", st.Service, "from", st.Replicas, "to", st.Desired, "reason", st.Reason)
+	}
+	ln, err := net.Listen("tcp", l.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", l.Listen, err)
+	}
+	httpSrv := server.NewHTTPServer(l.Listen, server.Handler(srv))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- httpSrv.Serve(ln) }()
+	if scraper != nil && len(targets) > 0 {
+		go scraper.Run(ctx, targets)
+	}
+	go lp.Run(ctx)
+	ready(ln.Addr().String())
+	select {
+	case <-ctx.Done():
+	case err := <-done:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	return server.Shutdown(httpSrv, 10*time.Second)
+}
