@@ -8,11 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/headroom-oss/headroom/internal/config"
+	"github.com/headroom-oss/headroom/internal/ledger"
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/embedded"
@@ -175,14 +177,37 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 			receiver = remotewrite.Handler(store, 0)
 		}
 	}
+	var history *ledger.Ledger
+	if l.DataDir != "" {
+		if err := os.MkdirAll(l.DataDir, 0o755); err != nil {
+			return fmt.Errorf("data dir: %w", err)
+		}
+		history, err = ledger.Open(filepath.Join(l.DataDir, "ledger.db"), l.LedgerRetention.Std())
+		if err != nil {
+			return err
+		}
+		defer history.Close()
+	}
 	list := make([]*loop.Service, 0, len(services))
 	for _, sc := range l.Services {
 		list = append(list, services[sc.Name])
 	}
 	lp := loop.New(source, list, l.Interval.Std(), time.Now)
-	srv := server.New(server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Receiver: receiver, Token: l.Token})
+	opts := server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Receiver: receiver, Token: l.Token}
+	if history != nil {
+		opts.History = history
+	}
+	srv := server.New(opts)
 	lp.OnDecision = func(st loop.State) {
 		srv.Observe(st)
+		if history != nil {
+			if err := history.Record(context.Background(), st); err != nil {
+				slog.Warn("ledger", "error", err)
+			}
+			if _, err := history.Prune(context.Background(), st.At); err != nil {
+				slog.Warn("ledger", "error", err)
+			}
+		}
 		slog.Info("decision", "service", st.Service, "from", st.Replicas, "to", st.Desired, "reason", st.Reason)
 	}
 	ln, err := net.Listen("tcp", l.Listen)

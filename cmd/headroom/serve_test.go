@@ -114,6 +114,24 @@ services:
 	if !strings.Contains(b.String(), `headroom_desired_replicas{service="chat"}`) {
 		t.Errorf("/metrics lacks the decision")
 	}
+	// The decisions are in the ledger.
+	resp, err = http.Get(base + "/api/headroom/v1/services/chat/decisions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist struct {
+		Decisions []struct {
+			Reason string `json:"reason"`
+		} `json:"decisions"`
+	}
+	json.NewDecoder(resp.Body).Decode(&hist)
+	resp.Body.Close()
+	if len(hist.Decisions) == 0 || hist.Decisions[0].Reason == "" {
+		t.Errorf("ledger: %+v", hist)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "ledger.db")); err != nil {
+		t.Errorf("no ledger file: %v", err)
+	}
 	cancel()
 	select {
 	case err := <-done:

@@ -22,13 +22,15 @@ import (
 // Config is `headroom serve`'s configuration file (headroom.yaml): where metrics come from, and
 // each service to watch, size, scale and account for.
 type Config struct {
-	Version  string          `yaml:"version"` // headroom/v1
-	Listen   string          `yaml:"listen"`  // 127.0.0.1:8080 when empty
-	DataDir  string          `yaml:"data_dir"`
-	Interval Duration        `yaml:"interval"` // the loop's period; 30s when unset
-	Metrics  MetricsConfig   `yaml:"metrics"`
-	API      APIConfig       `yaml:"api"`
-	Services []ServiceConfig `yaml:"services"`
+	Version  string        `yaml:"version"` // headroom/v1
+	Listen   string        `yaml:"listen"`  // 127.0.0.1:8080 when empty
+	DataDir  string        `yaml:"data_dir"`
+	Interval Duration      `yaml:"interval"` // the loop's period; 30s when unset
+	Metrics  MetricsConfig `yaml:"metrics"`
+	API      APIConfig     `yaml:"api"`
+	// LedgerRetention is how long decisions stay in the ledger (data_dir/ledger.db); 30d when unset.
+	LedgerRetention Duration        `yaml:"ledger_retention,omitempty"`
+	Services        []ServiceConfig `yaml:"services"`
 
 	dir string // the file's directory, for relative paths
 }

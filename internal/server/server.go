@@ -41,6 +41,11 @@ type Options struct {
 	Now      func() time.Time
 }
 
+// History is where past decisions are read from (the ledger).
+type History interface {
+	Decisions(ctx context.Context, service string, since time.Time, limit int) ([]loop.Decision, error)
+}
+
 // Server is the HTTP API.
 type Server struct {
 	opt     Options
@@ -294,7 +299,25 @@ func (s *Server) decisions(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, fmt.Sprintf("no service %q", name))
 		return
 	}
-	writeJSON(w, map[string]any{"service": name, "decisions": s.opt.Loop.Decisions(name)})
+	if s.opt.History == nil {
+		writeJSON(w, map[string]any{"service": name, "decisions": s.opt.Loop.Decisions(name)})
+		return
+	}
+	since, err := parseTime(r.FormValue("since"), time.Time{})
+	limit, lerr := strconv.Atoi(r.FormValue("limit"))
+	if r.FormValue("limit") == "" {
+		limit, lerr = 1000, nil
+	}
+	if err != nil || lerr != nil || limit < 1 {
+		apiError(w, http.StatusBadRequest, "since is a Unix time or RFC 3339, limit a positive number")
+		return
+	}
+	ds, err := s.opt.History.Decisions(r.Context(), name, since, limit)
+	if err != nil {
+		apiError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, map[string]any{"service": name, "decisions": ds})
 }
 
 func (s *Server) targets(w http.ResponseWriter, _ *http.Request) {
