@@ -38,6 +38,7 @@ type Options struct {
 	Scraper  *scrape.Scraper          // nil without scraping
 	Receiver http.Handler             // the remote-write receiver; nil when off
 	Token    string                   // bearer token for mutating calls; empty: none allowed
+	History  History                  // the ledger; nil keeps the loop's in-memory decisions only
 	Now      func() time.Time
 }
 
