@@ -9,11 +9,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
+	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
 
 	"github.com/headroom-oss/headroom/internal/config"
+	"github.com/headroom-oss/headroom/internal/kube"
 	"github.com/headroom-oss/headroom/internal/ledger"
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/metrics"
@@ -28,6 +32,8 @@ import (
 
 type serveFlags struct {
 	config, dataDir, prometheusURL, listen string
+	actuate, leaderElect                   bool
+	kubeconfig, leaderNamespace            string
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -66,6 +72,10 @@ HTTP:
 	fl.StringVar(&f.dataDir, "data-dir", "", "the embedded store's directory (overrides data_dir)")
 	fl.StringVar(&f.prometheusURL, "prometheus-url", "", "read series from this Prometheus-compatible API instead of the embedded store")
 	fl.StringVar(&f.listen, "listen", "", "address to serve on (overrides listen)")
+	fl.BoolVar(&f.actuate, "actuate", false, "set each service's kubernetes target to the decided replicas (default: recommend only)")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then ~/.kube/config)")
+	fl.BoolVar(&f.leaderElect, "leader-elect", false, "with --actuate: act only while holding the headroom-actuator Lease (several headroom replicas)")
+	fl.StringVar(&f.leaderNamespace, "leader-namespace", "default", "namespace of the leader-election Lease")
 	return cmd
 }
 
@@ -122,6 +132,9 @@ func buildServices(l config.Loaded) (map[string]*loop.Service, error) {
 
 // runServe runs the service until the context ends; ready is told the address once it listens.
 func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error {
+	if f.leaderElect && !f.actuate {
+		return usagef("--leader-elect elects the replica that acts: it needs --actuate")
+	}
 	l, err := config.Load(f.config)
 	if err != nil {
 		return err
@@ -198,8 +211,13 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 		opts.History = history
 	}
 	srv := server.New(opts)
+	actuate, err := actuator(ctx, f, l, lp)
+	if err != nil {
+		return err
+	}
 	lp.OnDecision = func(st loop.State) {
 		srv.Observe(st)
+		actuate(st)
 		if history != nil {
 			if err := history.Record(context.Background(), st); err != nil {
 				slog.Warn("ledger", "error", err)
@@ -232,4 +250,70 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 		}
 	}
 	return server.Shutdown(httpSrv, 10*time.Second)
+}
+
+// actuator connects to Kubernetes when --actuate is given: it reads each target's replicas into the
+// loop, and returns the hook that scales a target after a decision (while this replica leads, with
+// --leader-elect). Without --actuate the hook does nothing: headroom recommends.
+func actuator(ctx context.Context, f *serveFlags, l config.Loaded, lp *loop.Loop) (func(loop.State), error) {
+	if !f.actuate {
+		return func(loop.State) {}, nil
+	}
+	cfg, err := kube.Config(f.kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	act := kube.New(dyn, false)
+	targets := map[string]kube.Target{}
+	for _, s := range l.Services {
+		if k := s.Kubernetes; k != nil {
+			t := kube.Target{Namespace: k.Namespace, Kind: k.Kind, Name: k.Name}
+			n, err := act.Replicas(ctx, t)
+			if err != nil {
+				return nil, fmt.Errorf("service %s: %w", s.Name, err)
+			}
+			lp.SetReplicas(s.Name, n)
+			targets[s.Name] = t
+		}
+	}
+	if len(targets) == 0 {
+		return nil, usagef("--actuate: no service has a kubernetes target in %s", f.config)
+	}
+	var leading atomic.Bool
+	leading.Store(!f.leaderElect)
+	if f.leaderElect {
+		coord, err := coordinationv1.NewForConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("kubernetes client: %w", err)
+		}
+		id := os.Getenv("POD_NAME")
+		if id == "" {
+			id, _ = os.Hostname()
+		}
+		e := kube.Election{Client: coord, Namespace: f.leaderNamespace, Name: "headroom-actuator", Identity: id}
+		go e.Run(ctx, func(lctx context.Context) {
+			leading.Store(true)
+			slog.Info("leading: this replica acts", "identity", id)
+			<-lctx.Done()
+			leading.Store(false)
+		})
+	}
+	return func(st loop.State) {
+		t, ok := targets[st.Service]
+		if !ok || !leading.Load() {
+			return
+		}
+		from, err := act.Scale(ctx, t, st.Desired)
+		if err != nil {
+			slog.Warn("scale", "service", st.Service, "target", t.String(), "error", err)
+			return
+		}
+		if from != st.Desired {
+			slog.Info("scaled", "service", st.Service, "target", t.String(), "from", from, "to", st.Desired)
+		}
+	}, nil
 }
