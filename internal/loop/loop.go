@@ -148,6 +148,7 @@ type Loop struct {
 	mu        sync.Mutex
 	states    map[string]State
 	decisions map[string][]Decision
+	history   map[string][]State
 	// OnDecision, when set, is called with every state after a step (the actuator, the ledger, the
 	// /metrics gauges).
 	OnDecision func(State)
@@ -159,7 +160,7 @@ func New(src metrics.Source, services []*Service, interval time.Duration, now fu
 		now = time.Now
 	}
 	return &Loop{src: src, services: services, now: now, interval: interval, keep: 1000,
-		states: map[string]State{}, decisions: map[string][]Decision{}}
+		states: map[string]State{}, decisions: map[string][]Decision{}, history: map[string][]State{}}
 }
 
 // Run steps every interval until the context ends.
@@ -190,6 +191,11 @@ func (l *Loop) Step(ctx context.Context) []State {
 			hist = hist[len(hist)-l.keep:]
 		}
 		l.decisions[st.Service] = hist
+		states := append(l.history[st.Service], st)
+		if len(states) > l.keep {
+			states = states[len(states)-l.keep:]
+		}
+		l.history[st.Service] = states
 		l.mu.Unlock()
 		if l.OnDecision != nil {
 			l.OnDecision(st)
@@ -216,6 +222,13 @@ func (l *Loop) Decisions(service string) []Decision {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]Decision(nil), l.decisions[service]...)
+}
+
+// History returns a service's recent states (the last thousand), oldest first.
+func (l *Loop) History(service string) []State {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]State(nil), l.history[service]...)
 }
 
 // SetReplicas tells the loop the count actually running (what the actuator read from the scale

@@ -24,6 +24,7 @@ import (
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/scrape"
+	"github.com/headroom-oss/headroom/internal/web"
 	"github.com/headroom-oss/headroom/queueing"
 )
 
@@ -45,6 +46,7 @@ type Options struct {
 // History is where past decisions are read from (the ledger).
 type History interface {
 	Decisions(ctx context.Context, service string, since time.Time, limit int) ([]loop.Decision, error)
+	States(ctx context.Context, service string, from, to time.Time) ([]loop.State, error)
 }
 
 // Server is the HTTP API.
@@ -98,7 +100,10 @@ func New(opt Options) *Server {
 	s.mux.HandleFunc("GET /api/headroom/v1/services", s.services)
 	s.mux.HandleFunc("GET /api/headroom/v1/services/{name}", s.service)
 	s.mux.HandleFunc("GET /api/headroom/v1/services/{name}/decisions", s.decisions)
+	s.mux.HandleFunc("GET /api/headroom/v1/services/{name}/history", s.history)
 	s.mux.HandleFunc("GET /api/headroom/v1/targets", s.targets)
+	s.mux.Handle("GET /ui/", http.StripPrefix("/ui/", web.Handler()))
+	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusFound) })
 	s.mux.HandleFunc("POST /api/headroom/v1/whatif", s.whatIf)
 	s.mux.HandleFunc("POST /api/headroom/v1/services/{name}/replicas", s.requireToken(s.setReplicas))
 	return s
@@ -319,6 +324,40 @@ func (s *Server) decisions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, map[string]any{"service": name, "decisions": ds})
+}
+
+// history returns a service's states since a time (default: the last six hours), from the ledger
+// when there is one.
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if _, ok := s.opt.Services[name]; !ok {
+		apiError(w, http.StatusNotFound, fmt.Sprintf("no service %q", name))
+		return
+	}
+	now := s.opt.Now()
+	since, err := parseTime(r.FormValue("since"), now.Add(-6*time.Hour))
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "since: "+err.Error())
+		return
+	}
+	var states []loop.State
+	if s.opt.History != nil {
+		states, err = s.opt.History.States(r.Context(), name, since, now)
+		if err != nil {
+			apiError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+	} else {
+		for _, st := range s.opt.Loop.History(name) {
+			if !st.At.Before(since) {
+				states = append(states, st)
+			}
+		}
+	}
+	if states == nil {
+		states = []loop.State{}
+	}
+	writeJSON(w, map[string]any{"service": name, "states": states})
 }
 
 func (s *Server) targets(w http.ResponseWriter, _ *http.Request) {

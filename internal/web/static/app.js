@@ -1,0 +1,95 @@
+// headroom's dashboard: reads the JSON API every 15 s and redraws. No framework: the page is small.
+"use strict";
+
+const api = (path) => fetch(path, {headers: {Accept: "application/json"}}).then((r) => {
+  if (!r.ok) throw new Error(path + ": " + r.status);
+  return r.json();
+});
+
+const fmt = (v, digits = 3) => (v === undefined || v === null || Number.isNaN(v)) ? "–" : Number(v).toPrecision(digits);
+const ms = (s) => s === undefined || s === null ? "–" : Math.round(s * 1000) + " ms";
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function fact(label, value, bad) {
+  return el("div", bad ? {class: "bad"} : {}, el("b", {}, value), label);
+}
+
+// chart draws series over time with uPlot; data is [times, ...series].
+function chart(target, title, labels, data) {
+  const opts = {
+    title, width: 420, height: 200,
+    series: [{}].concat(labels.map((l, i) => ({label: l, stroke: ["#2a6fdb", "#e0823d", "#3a9a5b", "#9b59b6"][i % 4], width: 1.5}))),
+    axes: [{}, {size: 60}],
+  };
+  const box = el("div", {class: "chart", "data-title": title});
+  target.append(box);
+  new uPlot(opts, data, box);
+}
+
+async function drawService(root, st) {
+  const sec = el("section", {class: "service", id: "service-" + st.service});
+  sec.append(el("h2", {}, st.service));
+  const facts = el("div", {class: "facts"});
+  facts.append(
+    fact("arrival rate (req/s)", fmt(st.observed && st.observed.arrival_rate)),
+    fact("forecast peak (req/s)", fmt(st.forecast && st.forecast.peak)),
+    fact("replicas: decided / before", st.desired + " / " + st.replicas),
+    fact("predicted p95 TTFT", ms(st.predicted && st.predicted.ttft_p95_seconds), st.predicted && !st.predicted.meets_slo),
+    fact("observed p95 TTFT", ms(st.observed && st.observed.ttft_p95)),
+    fact("cost per hour", st.currency ? fmt(st.cost_per_hour, 4) + " " + st.currency : "–"),
+  );
+  for (const b of st.slos || []) {
+    const left = b.budget_remaining;
+    facts.append(fact("budget left: " + b.name, left === undefined ? "–" : (100 * left).toFixed(1) + "%", left !== undefined && left < 0));
+  }
+  sec.append(facts, el("p", {class: "reason"}, "Why: " + st.reason));
+  const charts = el("div", {class: "charts"});
+  sec.append(charts);
+  root.append(sec);
+
+  const hist = await api("/api/headroom/v1/services/" + encodeURIComponent(st.service) + "/history");
+  const states = hist.states || [];
+  if (states.length > 0) {
+    const t = states.map((s) => Date.parse(s.at) / 1000);
+    const obs = (k) => states.map((s) => s.observed && s.observed[k] !== undefined ? s.observed[k] : null);
+    chart(charts, "load (req/s)", ["observed", "forecast peak"], [t, obs("arrival_rate"), states.map((s) => s.forecast ? s.forecast.peak : null)]);
+    chart(charts, "replicas", ["decided", "before"], [t, states.map((s) => s.desired), states.map((s) => s.replicas)]);
+    chart(charts, "p95 TTFT (s)", ["predicted", "observed"], [t, states.map((s) => s.predicted ? s.predicted.ttft_p95_seconds : null), obs("ttft_p95")]);
+  }
+  const log = el("table", {class: "decisions"}, el("thead", {}, el("tr", {}, el("th", {}, "at"), el("th", {}, "from"), el("th", {}, "to"), el("th", {}, "reason"))));
+  const body = el("tbody");
+  for (const d of (await api("/api/headroom/v1/services/" + encodeURIComponent(st.service) + "/decisions?limit=10")).decisions.slice().reverse()) {
+    body.append(el("tr", {}, el("td", {}, new Date(d.at).toLocaleString()), el("td", {}, String(d.from)), el("td", {}, String(d.to)), el("td", {class: "reason"}, d.reason)));
+  }
+  log.append(body);
+  sec.append(el("h2", {}, "Decisions"), log);
+}
+
+async function refresh() {
+  try {
+    const [svc, targets] = await Promise.all([api("/api/headroom/v1/services"), api("/api/headroom/v1/targets")]);
+    const root = document.getElementById("services");
+    root.replaceChildren();
+    for (const st of svc.services) await drawService(root, st);
+    if (svc.services.length === 0) root.append(el("p", {}, "No decision yet: the loop has not run."));
+    const tb = document.querySelector("#targets tbody");
+    tb.replaceChildren();
+    for (const h of targets.targets) {
+      tb.append(el("tr", {}, el("td", {}, h.job), el("td", {}, h.url), el("td", {}, h.up ? "up" : "DOWN"), el("td", {}, new Date(h.last_scrape).toLocaleTimeString()), el("td", {}, h.error || "")));
+    }
+    document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
+    document.body.dataset.ready = "true";
+  } catch (e) {
+    document.getElementById("updated").textContent = "error: " + e.message;
+    document.body.dataset.ready = "error";
+  }
+}
+
+refresh();
+setInterval(refresh, 15000);
