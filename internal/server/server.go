@@ -63,6 +63,7 @@ type Server struct {
 	budget  *prometheus.GaugeVec
 	burn    *prometheus.GaugeVec
 	steps   *prometheus.CounterVec
+	own     []prometheus.Collector // headroom's own series, for MetricNames
 }
 
 // New builds the server and its routes.
@@ -74,6 +75,7 @@ func New(opt Options) *Server {
 	g := func(name, help string, labels ...string) *prometheus.GaugeVec {
 		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
 		s.reg.MustRegister(v)
+		s.own = append(s.own, v)
 		return v
 	}
 	s.desired = g("headroom_desired_replicas", "Replicas headroom recommends for the service.", "service")
@@ -85,6 +87,7 @@ func New(opt Options) *Server {
 	s.budget = g("headroom_error_budget_remaining", "Share of the SLO's error budget left over its period.", "service", "slo")
 	s.burn = g("headroom_burn_rate", "Error-budget burn rate over a window.", "service", "slo", "window")
 	s.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_loop_steps_total", Help: "Decisions taken, by service and outcome."}, []string{"service", "outcome"})
+	s.own = append(s.own, s.steps)
 	s.reg.MustRegister(s.steps, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
@@ -141,6 +144,25 @@ func (s *Server) Observe(st loop.State) {
 		outcome = "metrics_error"
 	}
 	s.steps.WithLabelValues(st.Service, outcome).Inc()
+}
+
+// MetricNames lists the series headroom exports about its services on /metrics (those with no
+// value yet, such as budgets before an SLO is read, included).
+func (s *Server) MetricNames() []string {
+	var out []string
+	for _, c := range s.own {
+		ch := make(chan *prometheus.Desc, 4)
+		go func() { c.Describe(ch); close(ch) }()
+		for d := range ch {
+			// A Desc prints as Desc{fqName: "name", ...}.
+			str := d.String()
+			if i := strings.Index(str, `fqName: "`); i >= 0 {
+				rest := str[i+len(`fqName: "`):]
+				out = append(out, rest[:strings.Index(rest, `"`)])
+			}
+		}
+	}
+	return out
 }
 
 // Handler wraps the server with the limits a service on a network needs.
