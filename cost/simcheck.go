@@ -132,29 +132,20 @@ func meanOf(xs []float64) float64 {
 	return s / float64(len(xs))
 }
 
-// attainment is the model's share of requests within each latency limit: the quantile function
-// inverted by bisection.
+// attainment is the model's share of requests within each latency limit, by metric.
 func attainment(pred queueing.LLMPrediction, targets []queueing.Target) map[string]float64 {
 	out := map[string]float64{}
 	for _, t := range targets {
 		if !t.IsLatency() {
 			continue
 		}
-		if math.IsNaN(pred.Quantile(t.Metric, 0.5)) {
+		v := pred.CDF(t.Metric, t.Limit)
+		if math.IsNaN(v) {
 			continue
 		}
-		lo, hi := 0.0, 1.0
-		for i := 0; i < 40; i++ {
-			mid := (lo + hi) / 2
-			if pred.Quantile(t.Metric, mid) <= t.Limit {
-				lo = mid
-			} else {
-				hi = mid
-			}
-		}
 		key := string(t.Metric)
-		if prev, ok := out[key]; !ok || lo < prev {
-			out[key] = lo
+		if prev, ok := out[key]; !ok || v < prev {
+			out[key] = v
 		}
 	}
 	return out

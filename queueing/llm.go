@@ -58,6 +58,32 @@ func unstableLLM(model string, rate, saturation float64) error {
 type LLMPrediction struct {
 	LLMMetrics
 	quantile map[Metric]func(q float64) float64
+	cdf      map[Metric]func(t float64) float64 // when the model has the distribution in closed form
+}
+
+// CDF returns the share of requests whose TTFT, ITL or E2E is at most t seconds: the model's
+// distribution function where it has one (the batch model), else its quantile function inverted.
+func (p LLMPrediction) CDF(m Metric, t float64) float64 {
+	if f, ok := p.cdf[m]; ok {
+		return math.Min(1, math.Max(0, f(t)))
+	}
+	q, ok := p.quantile[m]
+	if !ok {
+		return math.NaN()
+	}
+	if q(1e-9) > t {
+		return 0
+	}
+	lo, hi := 0.0, 1.0
+	for i := 0; i < 40; i++ {
+		mid := (lo + hi) / 2
+		if q(mid) <= t {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // Quantile returns the q-quantile (0 < q < 1) of TTFT, ITL or E2E, in seconds.

@@ -250,6 +250,10 @@ func (m Batch) predict(st batchState, p LLMProfile, sat float64, summaries bool)
 			MetricITL:  itlQ,
 			MetricE2E:  e2e.quantile,
 		},
+		cdf: map[Metric]func(float64) float64{
+			MetricTTFT: ttft.cdf,
+			MetricE2E:  e2e.cdf,
+		},
 	}
 	pred.TTFT = latencyOf(ttft.mean(), ttft.quantile, summaries)
 	pred.ITL = latencyOf(st.cycle, itlQ, summaries)

@@ -76,3 +76,20 @@ func TestBatchModelMatchesTheH100Engine(t *testing.T) {
 		}
 	}
 }
+
+// The batch model's distribution function and its quantile function agree: CDF(Quantile(q)) = q.
+func TestBatchCDFInvertsItsQuantiles(t *testing.T) {
+	p := queueing.LLMProfile{Alpha: 7.3, Beta: 0.033, Gamma: 2.3, Delta: 0.028, MaxBatch: 64, InTokens: 256, OutTokens: 128, MaxPrefillBatch: 8}
+	pred, err := queueing.Batch{}.Evaluate(p, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []queueing.Metric{queueing.MetricTTFT, queueing.MetricE2E, queueing.MetricITL} {
+		for _, q := range []float64{0.5, 0.9, 0.95, 0.99} {
+			x := pred.Quantile(m, q)
+			if got := pred.CDF(m, x); math.Abs(got-q) > 1e-4 {
+				t.Errorf("%s: CDF(Quantile(%v) = %v) = %v", m, q, x, got)
+			}
+		}
+	}
+}

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -10,11 +13,13 @@ import (
 	"github.com/headroom-oss/headroom/internal/demo"
 	"github.com/headroom-oss/headroom/internal/output"
 	"github.com/headroom-oss/headroom/internal/plan"
+	"github.com/headroom-oss/headroom/internal/server"
 	"github.com/headroom-oss/headroom/queueing"
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var serveAddr string
+	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run headroom on built-in data: an LLM capacity plan and a metrics analysis",
 		Long: `demo needs nothing but the binary. It prints:
@@ -23,7 +28,15 @@ func newDemoCmd(g *globals) *cobra.Command {
     in examples/h100-llama-3-8b.yaml) serving 100 req/s under TTFT ≤ 500 ms and ITL ≤ 24 ms, with
     headroom's batch model and, for comparison, llm-d's workload-variant-autoscaler model;
  2. the analysis of two days of metrics of a retrieval tier whose load is real production LLM
-    traffic (alibaba/ServeGen, scaled to at most 71 req/s) on 8 replicas.`,
+    traffic (alibaba/ServeGen, scaled to at most 71 req/s) on 8 replicas;
+ 3. headroom serve's loop on a simulated vLLM fleet: six hours of ServeGen's load (up to about 130
+    req/s) run in seconds through the embedded store, each replica the batch model of the H100
+    profile, new replicas serving after a two-minute cold start; every hour's decision with its
+    reason, and how the run compares with a fixed fleet sized for the peak.
+
+With --serve ADDR, headroom then serves the run's API and dashboard on ADDR until interrupted:
+
+  headroom demo --serve 127.0.0.1:8080     # then open http://127.0.0.1:8080/ui/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
@@ -34,15 +47,58 @@ func newDemoCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return output.Write(cmd.OutOrStdout(), format, result)
+			dir, err := os.MkdirTemp("", "headroom-demo-")
+			if err != nil {
+				return fmt.Errorf("demo store: %w", err)
+			}
+			defer os.RemoveAll(dir)
+			live, parts, err := demo.RunLive(cmd.Context(), demo.LiveOptions{Dir: dir})
+			if err != nil {
+				return fmt.Errorf("demo service: %w", err)
+			}
+			defer parts.Store.Close()
+			result.Service = &live
+			if err := output.Write(cmd.OutOrStdout(), format, result); err != nil {
+				return err
+			}
+			if serveAddr == "" {
+				return nil
+			}
+			return serveDemo(cmd, parts, serveAddr)
 		},
+	}
+	cmd.Flags().StringVar(&serveAddr, "serve", "", "after the run, serve its API and dashboard on this address (e.g. 127.0.0.1:8080) until interrupted")
+	return cmd
+}
+
+// serveDemo serves the finished run: the store, the loop's states and decisions, the dashboard.
+func serveDemo(cmd *cobra.Command, parts *demo.Live, addr string) error {
+	srv := server.New(server.Options{Source: parts.Store, Loop: parts.Loop, Services: parts.Services,
+		Now: func() time.Time { return parts.End }})
+	for _, st := range parts.Loop.States() {
+		srv.Observe(st)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	httpSrv := server.NewHTTPServer(addr, server.Handler(srv))
+	fmt.Fprintf(cmd.OutOrStdout(), "\nThe run is served on http://%s/ui/ (API: /api/headroom/v1/services). Ctrl-C stops.\n", ln.Addr())
+	done := make(chan error, 1)
+	go func() { done <- httpSrv.Serve(ln) }()
+	select {
+	case <-cmd.Context().Done():
+		return server.Shutdown(httpSrv, 5*time.Second)
+	case err := <-done:
+		return err
 	}
 }
 
 type demoResult struct {
-	Plan       plan.LLMReport `json:"plan" yaml:"plan"`
-	PlanWVA    plan.LLMReport `json:"plan_wva" yaml:"plan_wva"`
-	Analysis   analyze.Report `json:"analysis" yaml:"analysis"`
+	Plan       plan.LLMReport   `json:"plan" yaml:"plan"`
+	PlanWVA    plan.LLMReport   `json:"plan_wva" yaml:"plan_wva"`
+	Analysis   analyze.Report   `json:"analysis" yaml:"analysis"`
+	Service    *demo.LiveResult `json:"service,omitempty" yaml:"service,omitempty"`
 	planSLO    string
 	planSource string
 }
@@ -86,5 +142,18 @@ func (d demoResult) WriteTable(w io.Writer) error {
 		d.PlanWVA.Replicas, output.Seconds(d.PlanWVA.TTFT.Mean), output.Seconds(d.PlanWVA.ITL.Mean))
 	fmt.Fprintln(w, "(on a real H100 engine it predicts TTFT 3–18× too high and ITL up to 30% too low: docs/benchmarks.md)")
 	fmt.Fprintf(w, "\n== Analysis: 2 days of a retrieval tier on %d replicas (ServeGen production load) ==\n", demo.Replicas())
-	return analysisView{d.Analysis}.WriteTable(w)
+	if err := (analysisView{d.Analysis}).WriteTable(w); err != nil {
+		return err
+	}
+	if l := d.Service; l != nil {
+		fmt.Fprintf(w, "\n== headroom serve on a simulated vLLM fleet: %s of ServeGen load (mean %.0f, peak %.0f req/s), SLO %s ==\n",
+			l.Span, l.MeanRate, l.PeakRate, l.SLO)
+		for _, line := range l.Log {
+			fmt.Fprintln(w, line)
+		}
+		fmt.Fprintf(w, "replicas between %d and %d (%d changes), %.1f replica-hours against %.1f for a fixed fleet of %d sized for the peak;\n",
+			l.MinReplicas, l.MaxReplicas, l.Decisions, l.ReplicaHours, l.PeakFixedHours, l.PeakFixedReplicas)
+		fmt.Fprintf(w, "observed p95 TTFT within 500 ms at %.1f%% of the decisions. See it: headroom demo --serve 127.0.0.1:8080\n", 100*l.TTFTWithinSLO)
+	}
+	return nil
 }

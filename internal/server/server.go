@@ -460,27 +460,13 @@ func (s *Server) whatIf(w http.ResponseWriter, r *http.Request) {
 	for _, c := range sz.Checks {
 		a.MeetsSLO = a.MeetsSLO && c.Met
 		if c.Target.IsLatency() {
-			a.Attainment[string(c.Target.Metric)] = cdf(p, c.Target)
+			a.Attainment[string(c.Target.Metric)] = p.CDF(c.Target.Metric, c.Target.Limit)
 		}
 	}
 	if pr := svc.Config.Pricing; pr != nil {
 		a.CostPerHour = float64(a.Replicas) * pr.HourlyPerReplica
 	}
 	writeJSON(w, a)
-}
-
-// cdf is the model's share of requests within a latency limit (its quantile function inverted).
-func cdf(p queueing.LLMPrediction, t queueing.Target) float64 {
-	lo, hi := 0.0, 1.0
-	for i := 0; i < 40; i++ {
-		mid := (lo + hi) / 2
-		if v := p.Quantile(t.Metric, mid); !math.IsNaN(v) && v <= t.Limit {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
 }
 
 // requireToken lets a call through only with the configured bearer token.
