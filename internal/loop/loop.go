@@ -46,6 +46,11 @@ type Forecast struct {
 	Minutes int       `json:"minutes"`
 	Mean    []float64 `json:"mean"`
 	Peak    float64   `json:"peak"`
+	// Lower and Upper bound the 95% prediction interval at each minute (an ETS fit's analytic
+	// variance around the point forecast); PeakUpper is the highest upper bound.
+	Lower     []float64 `json:"lower,omitempty"`
+	Upper     []float64 `json:"upper,omitempty"`
+	PeakUpper float64   `json:"peak_upper,omitempty"`
 }
 
 // Predicted is the replica model's latency at the desired replicas and the observed load.
@@ -393,6 +398,14 @@ func (l *Loop) arrivals(ctx context.Context, s *Service, now time.Time) ([]float
 	f := &Forecast{Method: fc.Method(), Minutes: h, Mean: fc.Forecast}
 	for _, v := range fc.Forecast {
 		f.Peak = math.Max(f.Peak, v)
+	}
+	if fit, err := forecast.AutoETS(rates, 0); err == nil {
+		if iv, err := fit.Intervals(fc.Forecast, []float64{0.95}); err == nil && len(iv) == 1 {
+			f.Lower, f.Upper = iv[0].Lower, iv[0].Upper
+			for _, v := range f.Upper {
+				f.PeakUpper = math.Max(f.PeakUpper, v)
+			}
+		}
 	}
 	return perSecond, f
 }

@@ -110,6 +110,9 @@ func TestTheLoopSizesTheServiceAndKeepsItsBooks(t *testing.T) {
 	if st.Desired != need || st.Forecast == nil || math.Abs(st.Forecast.Peak-120) > 1 || !strings.HasPrefix(st.Reason, "predictive") {
 		t.Errorf("desired %d (want %d), reason %q, forecast %+v", st.Desired, need, st.Reason, st.Forecast)
 	}
+	if f := st.Forecast; f == nil || len(f.Upper) != f.Minutes || f.PeakUpper < f.Peak || f.Lower[0] > f.Mean[0] {
+		t.Errorf("forecast band %+v", st.Forecast)
+	}
 	if st.Predicted == nil || !st.Predicted.MeetsSLO || st.Predicted.TTFTP95 > 0.5 {
 		t.Errorf("predicted %+v", st.Predicted)
 	}

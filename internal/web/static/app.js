@@ -58,7 +58,8 @@ async function drawService(root, st) {
   if (states.length > 0) {
     const t = states.map((s) => Date.parse(s.at) / 1000);
     const obs = (k) => states.map((s) => s.observed && s.observed[k] !== undefined ? s.observed[k] : null);
-    chart(charts, "load (req/s)", ["observed", "forecast peak"], [t, obs("arrival_rate"), states.map((s) => s.forecast ? s.forecast.peak : null)]);
+    chart(charts, "load (req/s)", ["observed", "forecast peak", "95% upper"], [t, obs("arrival_rate"),
+      states.map((s) => s.forecast ? s.forecast.peak : null), states.map((s) => s.forecast && s.forecast.peak_upper ? s.forecast.peak_upper : null)]);
     chart(charts, "replicas", ["decided", "before"], [t, states.map((s) => s.desired), states.map((s) => s.replicas)]);
     chart(charts, "p95 TTFT (s)", ["predicted", "observed"], [t, states.map((s) => s.predicted ? s.predicted.ttft_p95_seconds : null), obs("ttft_p95")]);
   }
