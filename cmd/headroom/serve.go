@@ -125,6 +125,10 @@ func buildServices(l config.Loaded) (map[string]*loop.Service, error) {
 		if err != nil {
 			return nil, err
 		}
+		svc.Alternatives = map[string]loop.Alternative{}
+		for _, alt := range sc.Alternatives {
+			svc.Alternatives[alt.Name] = loop.Alternative{Profile: l.AltProfiles[sc.Name][alt.Name], HourlyPerReplica: alt.HourlyPerReplica}
+		}
 		out[sc.Name] = svc
 	}
 	return out, nil

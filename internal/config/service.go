@@ -76,6 +76,16 @@ type ServiceConfig struct {
 	Autoscaling Autoscaling     `yaml:"autoscaling"`
 	Kubernetes  *KubeTarget     `yaml:"kubernetes,omitempty"`
 	Pricing     *Pricing        `yaml:"pricing,omitempty"`
+	// Alternatives are other accelerators the model could run on, for the what-if: a name, the
+	// replica profile measured there, and its price.
+	Alternatives []Alternative `yaml:"alternatives,omitempty"`
+}
+
+// Alternative is an accelerator the what-if can move a service to.
+type Alternative struct {
+	Name             string  `yaml:"name"`
+	Profile          string  `yaml:"profile"`
+	HourlyPerReplica float64 `yaml:"hourly_per_replica"`
 }
 
 // Autoscaling is a service's policy and bounds.
@@ -238,6 +248,13 @@ func ParseConfig(data []byte) (Config, error) {
 		if pr := s.Pricing; pr != nil && (!(pr.HourlyPerReplica >= 0) || pr.Currency == "") {
 			at(errors.New("want hourly_per_replica ≥ 0 and a currency"), "pricing")
 		}
+		seen := map[string]bool{}
+		for j, alt := range s.Alternatives {
+			if alt.Name == "" || alt.Profile == "" || seen[alt.Name] || !(alt.HourlyPerReplica >= 0) {
+				at(errors.New("an alternative needs a name of its own, a profile and hourly_per_replica ≥ 0"), "alternatives", j)
+			}
+			seen[alt.Name] = true
+		}
 	}
 	return c, errors.Join(errs...)
 }
@@ -246,8 +263,10 @@ func ParseConfig(data []byte) (Config, error) {
 type Loaded struct {
 	Config
 	Profiles map[string]queueing.LLMProfile // by service
-	SLOs     map[string]slo.Loaded          // by service
-	Token    string                         // the API's bearer token; empty: read-only
+	// AltProfiles holds the alternatives' profiles, by service and then alternative name.
+	AltProfiles map[string]map[string]queueing.LLMProfile
+	SLOs        map[string]slo.Loaded // by service
+	Token       string                // the API's bearer token; empty: read-only
 }
 
 // Load reads a configuration file and every file it names (relative to it), naming the file in
@@ -262,7 +281,8 @@ func Load(path string) (Loaded, error) {
 		return Loaded{}, fmt.Errorf("%s: %w", path, err)
 	}
 	c.dir = filepath.Dir(path)
-	l := Loaded{Config: c, Profiles: map[string]queueing.LLMProfile{}, SLOs: map[string]slo.Loaded{}}
+	l := Loaded{Config: c, Profiles: map[string]queueing.LLMProfile{}, SLOs: map[string]slo.Loaded{},
+		AltProfiles: map[string]map[string]queueing.LLMProfile{}}
 	rel := func(p string) string {
 		if filepath.IsAbs(p) {
 			return p
@@ -283,6 +303,16 @@ func Load(path string) (Loaded, error) {
 				return Loaded{}, fmt.Errorf("%s: service %s: profile %s: %w", path, s.Name, s.Profile, err)
 			}
 			l.Profiles[s.Name] = p
+		}
+		for _, alt := range s.Alternatives {
+			pf, err := LoadProfile(rel(alt.Profile))
+			if err != nil {
+				return Loaded{}, fmt.Errorf("%s: service %s: alternative %s: %w", path, s.Name, alt.Name, err)
+			}
+			if l.AltProfiles[s.Name] == nil {
+				l.AltProfiles[s.Name] = map[string]queueing.LLMProfile{}
+			}
+			l.AltProfiles[s.Name][alt.Name] = pf.Profile()
 		}
 		if s.SLOSpec != "" {
 			data, err := os.ReadFile(rel(s.SLOSpec))

@@ -83,13 +83,21 @@ type Decision struct {
 
 // Service is one service's runtime: its configuration, model and policy.
 type Service struct {
-	Config   config.ServiceConfig
-	Profile  *queueing.LLMProfile
-	Targets  []queueing.Target
-	SLOs     *slo.Loaded
-	Policy   autoscale.Policy
-	capacity float64
-	replicas int
+	Config  config.ServiceConfig
+	Profile *queueing.LLMProfile
+	Targets []queueing.Target
+	SLOs    *slo.Loaded
+	Policy  autoscale.Policy
+	// Alternatives are accelerators the what-if can move the service to, by name.
+	Alternatives map[string]Alternative
+	capacity     float64
+	replicas     int
+}
+
+// Alternative is another accelerator for the service: its replica profile and price.
+type Alternative struct {
+	Profile          queueing.LLMProfile
+	HourlyPerReplica float64
 }
 
 // NewService builds a service's policy from its configuration: predictive (the forecast sized with

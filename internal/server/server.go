@@ -395,10 +395,11 @@ func (s *Server) targets(w http.ResponseWriter, _ *http.Request) {
 
 // WhatIf is a what-if question: a service with a change of replicas or load.
 type WhatIf struct {
-	Service    string  `json:"service"`
-	Replicas   int     `json:"replicas,omitempty"`    // default: the current recommendation
-	LoadFactor float64 `json:"load_factor,omitempty"` // × the observed arrival rate; default 1
-	Rate       float64 `json:"rate,omitempty"`        // or an arrival rate, req/s
+	Service     string  `json:"service"`
+	Accelerator string  `json:"accelerator,omitempty"` // one of the service's alternatives; default: the current one
+	Replicas    int     `json:"replicas,omitempty"`    // default: the current recommendation
+	LoadFactor  float64 `json:"load_factor,omitempty"` // × the observed arrival rate; default 1
+	Rate        float64 `json:"rate,omitempty"`        // or an arrival rate, req/s
 }
 
 // WhatIfAnswer is the replica model's prediction for the change.
@@ -428,7 +429,23 @@ func (s *Server) whatIf(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, fmt.Sprintf("what-if: no service %q", q.Service))
 		return
 	}
-	if svc.Profile == nil {
+	profile, hourly := svc.Profile, 0.0
+	if pr := svc.Config.Pricing; pr != nil {
+		hourly = pr.HourlyPerReplica
+	}
+	if q.Accelerator != "" {
+		alt, ok := svc.Alternatives[q.Accelerator]
+		if !ok {
+			names := make([]string, 0, len(svc.Alternatives))
+			for n := range svc.Alternatives {
+				names = append(names, n)
+			}
+			apiError(w, http.StatusBadRequest, fmt.Sprintf("what-if: %s has no alternative %q (it has %v)", q.Service, q.Accelerator, names))
+			return
+		}
+		profile, hourly = &alt.Profile, alt.HourlyPerReplica
+	}
+	if profile == nil {
 		apiError(w, http.StatusUnprocessableEntity, "what-if: the service has no replica profile to predict with")
 		return
 	}
@@ -448,7 +465,7 @@ func (s *Server) whatIf(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "what-if: want replicas ≥ 1 and a positive rate (or a load_factor on an observed rate)")
 		return
 	}
-	sz, err := queueing.EvaluateLLM(queueing.Batch{}, *svc.Profile, a.Rate, a.Replicas, svc.Targets)
+	sz, err := queueing.EvaluateLLM(queueing.Batch{}, *profile, a.Rate, a.Replicas, svc.Targets)
 	if err != nil {
 		apiError(w, http.StatusUnprocessableEntity, "what-if: "+err.Error())
 		return
@@ -463,9 +480,7 @@ func (s *Server) whatIf(w http.ResponseWriter, r *http.Request) {
 			a.Attainment[string(c.Target.Metric)] = p.CDF(c.Target.Metric, c.Target.Limit)
 		}
 	}
-	if pr := svc.Config.Pricing; pr != nil {
-		a.CostPerHour = float64(a.Replicas) * pr.HourlyPerReplica
-	}
+	a.CostPerHour = float64(a.Replicas) * hourly
 	writeJSON(w, a)
 }
 

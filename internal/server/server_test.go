@@ -51,6 +51,11 @@ func setup(t *testing.T, token string) (*httptest.Server, *Server, *embedded.Sto
 	if err != nil {
 		t.Fatal(err)
 	}
+	h200, err := config.LoadProfile("../../examples/h200-llama-3-8b.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Alternatives = map[string]loop.Alternative{"h200": {Profile: h200.Profile(), HourlyPerReplica: 5.41}}
 	l := loop.New(store, []*loop.Service{svc}, 30*time.Second, func() time.Time { return now })
 	s := New(Options{Source: store, Loop: l, Services: map[string]*loop.Service{"chat": svc},
 		Receiver: remotewrite.Handler(store, 0), Token: token, Now: func() time.Time { return now }})
@@ -149,6 +154,15 @@ func TestWhatIfPredictsAChange(t *testing.T) {
 	var a WhatIfAnswer
 	if code != 200 || json.Unmarshal([]byte(body), &a) != nil || math.Abs(a.Rate-15) > 1e-9 || !a.MeetsSLO || a.CostPerHour != 6.88 || a.Attainment["ttft"] < 0.95 {
 		t.Fatalf("what-if: %d %s", code, body)
+	}
+	// The same load on one H200 replica: faster steps, its own price.
+	code, body = post(t, srv.URL+"/api/headroom/v1/whatif", "", `{"service": "chat", "replicas": 1, "load_factor": 0.25, "accelerator": "h200"}`)
+	var b WhatIfAnswer
+	if code != 200 || json.Unmarshal([]byte(body), &b) != nil || b.CostPerHour != 5.41 || !(b.Utilization < a.Utilization) || !(b.ITLMean < a.ITLMean) {
+		t.Fatalf("what-if on H200: %d %s", code, body)
+	}
+	if code, _ := post(t, srv.URL+"/api/headroom/v1/whatif", "", `{"service": "chat", "accelerator": "tpu"}`); code != 400 {
+		t.Errorf("unknown accelerator: %d", code)
 	}
 	// Four times the load on one replica is past its saturation.
 	if code, body := post(t, srv.URL+"/api/headroom/v1/whatif", "", `{"service": "chat", "replicas": 1, "load_factor": 4}`); code != 422 || !strings.Contains(body, "saturation") {
