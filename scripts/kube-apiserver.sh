@@ -46,5 +46,5 @@ GO
     go build -o "$cache/etcd" ./etcd)
 fi
 "$cache/kube-apiserver" --version
-"$cache/etcd" --version | head -1
+"$cache/etcd" --version > "$cache/etcd.version" && head -1 "$cache/etcd.version"
 HEADROOM_KUBE_CACHE="$cache" go test -tags kubeapiserver -count=1 -v -run RealAPIServer ./internal/kube
