@@ -8,3 +8,8 @@ import "embed"
 //
 //go:embed *.yaml
 var Profiles embed.FS
+
+// StandardSLOs is examples/slo/standard.yaml: the standard SLOs of an LLM service.
+//
+//go:embed slo/standard.yaml
+var StandardSLOs []byte

@@ -36,7 +36,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 
 With --serve ADDR, headroom then serves the run's API and dashboard on ADDR until interrupted:
 
-  headroom demo --serve 127.0.0.1:8080     # then open http://127.0.0.1:8080/ui/`,
+  headroom demo --serve 127.0.0.1:8080     # then open http://127.0.0.1:8080/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
@@ -83,7 +83,7 @@ func serveDemo(cmd *cobra.Command, parts *demo.Live, addr string) error {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	httpSrv := server.NewHTTPServer(addr, server.Handler(srv))
-	fmt.Fprintf(cmd.OutOrStdout(), "\nThe run is served on http://%s/ui/ (API: /api/headroom/v1/services). Ctrl-C stops.\n", ln.Addr())
+	fmt.Fprintf(cmd.OutOrStdout(), "\nThe run is served on http://%s/ (API: /api/v1/services). Ctrl-C stops.\n", ln.Addr())
 	done := make(chan error, 1)
 	go func() { done <- httpSrv.Serve(ln) }()
 	select {

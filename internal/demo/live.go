@@ -6,11 +6,13 @@ import (
 	"math"
 	"time"
 
+	"github.com/headroom-oss/headroom/examples"
 	"github.com/headroom-oss/headroom/internal/config"
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/embedded"
 	"github.com/headroom-oss/headroom/queueing"
+	"github.com/headroom-oss/headroom/slo"
 )
 
 // LiveOptions shape the live part of the demo: headroom's loop on a simulated fleet.
@@ -76,11 +78,17 @@ func RunLive(ctx context.Context, opt LiveOptions) (LiveResult, *Live, error) {
 		store.Close()
 		return LiveResult{}, nil, err
 	}
-	const slo = "ttft_p95=500ms,itl=24ms"
-	cfg := config.ServiceConfig{Name: "chat", Preset: "vllm", Selector: `job="vllm"`, Queries: q, SLO: slo,
+	const sloTargets = "ttft_p95=500ms,itl=24ms"
+	cfg := config.ServiceConfig{Name: "chat", Preset: "vllm", Selector: `job="vllm"`, Queries: q, SLO: sloTargets,
 		Autoscaling: config.Autoscaling{Policy: "predictive", Min: 1, Max: 24, ColdStart: config.Duration(2 * time.Minute)},
 		Pricing:     &config.Pricing{HourlyPerReplica: 6.88, Currency: "USD"}}
-	svc, err := loop.NewService(cfg, &prof, nil, opt.Interval)
+	// The standard SLOs (examples/slo/standard.yaml): the books show their burn and budget.
+	spec, err := slo.Load(examples.StandardSLOs)
+	if err != nil {
+		store.Close()
+		return LiveResult{}, nil, fmt.Errorf("demo SLOs: %w", err)
+	}
+	svc, err := loop.NewService(cfg, &prof, &spec, opt.Interval)
 	if err != nil {
 		store.Close()
 		return LiveResult{}, nil, err
@@ -93,7 +101,7 @@ func RunLive(ctx context.Context, opt LiveOptions) (LiveResult, *Live, error) {
 		store.Close()
 		return LiveResult{}, nil, err
 	}
-	targets0, _ := queueing.ParseTargets(slo, queueing.ForLLM)
+	targets0, _ := queueing.ParseTargets(sloTargets, queueing.ForLLM)
 	initial := 4
 	if sz, err := queueing.SizeLLM(queueing.Batch{}, prof, rate0, targets0); err == nil {
 		initial = sz.Replicas
@@ -109,7 +117,7 @@ func RunLive(ctx context.Context, opt LiveOptions) (LiveResult, *Live, error) {
 			return LiveResult{}, nil, fmt.Errorf("demo fleet: %w", err)
 		}
 	}
-	res := LiveResult{Service: "chat", SLO: slo, Span: fmt.Sprintf("%g hours", opt.Span.Hours()), MinReplicas: math.MaxInt}
+	res := LiveResult{Service: "chat", SLO: sloTargets, Span: fmt.Sprintf("%g hours", opt.Span.Hours()), MinReplicas: math.MaxInt}
 	var peak float64
 	steps, met, lastHour := 0, 0, -1
 	prevDesired := initial
@@ -158,7 +166,7 @@ func RunLive(ctx context.Context, opt LiveOptions) (LiveResult, *Live, error) {
 	if steps > 0 {
 		res.TTFTWithinSLO = float64(met) / float64(steps)
 	}
-	targets, _ := queueing.ParseTargets(slo, queueing.ForLLM)
+	targets, _ := queueing.ParseTargets(sloTargets, queueing.ForLLM)
 	if sz, err := queueing.SizeLLM(queueing.Batch{}, prof, peak, targets); err == nil {
 		res.PeakFixedReplicas = sz.Replicas
 		res.PeakFixedHours = float64(sz.Replicas) * opt.Span.Hours()

@@ -37,6 +37,11 @@ type State struct {
 	CostPerHour float64            `json:"cost_per_hour,omitempty"`
 	Currency    string             `json:"currency,omitempty"`
 	SLOs        []SLOStatus        `json:"slos,omitempty"`
+	// Limits are the service's latency targets by metric and quantile (ttft_p95: 0.5 seconds), for
+	// drawing against the observations.
+	Limits map[string]float64 `json:"limits,omitempty"`
+	// Alternatives names the accelerators the what-if can move the service to.
+	Alternatives []string `json:"alternatives,omitempty"`
 }
 
 // Forecast is the arrival rate expected over the next minutes (a replica's cold start plus one
@@ -256,6 +261,22 @@ func (l *Loop) SetReplicas(service string, n int) {
 
 func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State {
 	st := State{Service: s.Config.Name, At: now, Observed: map[string]float64{}, Replicas: s.replicas, Capacity: s.capacity}
+	for _, t := range s.Targets {
+		if t.IsLatency() {
+			key := string(t.Metric) + "_mean"
+			if t.Quantile > 0 {
+				key = fmt.Sprintf("%s_p%g", t.Metric, t.Quantile*100)
+			}
+			if st.Limits == nil {
+				st.Limits = map[string]float64{}
+			}
+			st.Limits[key] = t.Limit
+		}
+	}
+	for name := range s.Alternatives {
+		st.Alternatives = append(st.Alternatives, name)
+	}
+	sort.Strings(st.Alternatives)
 	for _, kv := range s.Config.Queries.Each() {
 		name, q := kv[0], kv[1]
 		if q == "" || len(name) > 4 && name[:4] == "pod_" {

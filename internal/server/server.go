@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -105,8 +106,10 @@ func New(opt Options) *Server {
 	s.mux.HandleFunc("GET /api/headroom/v1/services/{name}/decisions", s.decisions)
 	s.mux.HandleFunc("GET /api/headroom/v1/services/{name}/history", s.history)
 	s.mux.HandleFunc("GET /api/headroom/v1/targets", s.targets)
+	s.mux.HandleFunc("GET /api/v1/services", s.serviceList)
+	// The dashboard at the root (and under /ui/, the address earlier releases printed).
+	s.mux.Handle("GET /", web.Handler())
 	s.mux.Handle("GET /ui/", http.StripPrefix("/ui/", web.Handler()))
-	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ui/", http.StatusFound) })
 	s.mux.HandleFunc("POST /api/headroom/v1/whatif", s.whatIf)
 	s.mux.HandleFunc("POST /api/headroom/v1/services/{name}/replicas", s.requireToken(s.setReplicas))
 	return s
@@ -301,6 +304,35 @@ func apiError(w http.ResponseWriter, status int, msg string) {
 
 func (s *Server) services(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, map[string]any{"services": s.opt.Loop.States()})
+}
+
+// ServiceSummary is one entry of GET /api/v1/services: a service by name, with its last decision.
+type ServiceSummary struct {
+	Name        string    `json:"name"`
+	Desired     int       `json:"desired_replicas"`
+	Replicas    int       `json:"replicas"`
+	Reason      string    `json:"reason"`
+	At          time.Time `json:"at,omitempty"`
+	CostPerHour float64   `json:"cost_per_hour,omitempty"`
+}
+
+// serviceList is the stable list every check can read: a JSON array of services with their name.
+func (s *Server) serviceList(w http.ResponseWriter, _ *http.Request) {
+	states := map[string]loop.State{}
+	for _, st := range s.opt.Loop.States() {
+		states[st.Service] = st
+	}
+	names := make([]string, 0, len(s.opt.Services))
+	for n := range s.opt.Services {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]ServiceSummary, 0, len(names))
+	for _, n := range names {
+		st := states[n]
+		out = append(out, ServiceSummary{Name: n, Desired: st.Desired, Replicas: st.Replicas, Reason: st.Reason, At: st.At, CostPerHour: st.CostPerHour})
+	}
+	writeJSON(w, out)
 }
 
 func (s *Server) state(name string) (loop.State, bool) {

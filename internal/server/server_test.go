@@ -125,6 +125,18 @@ func TestMetricsAndStateSayWhatWasDecided(t *testing.T) {
 	if code != 200 || json.Unmarshal([]byte(body), &st) != nil || st.Desired < 1 || st.Reason == "" || math.Abs(st.Observed["arrival_rate"]-60) > 1e-9 {
 		t.Errorf("state: %d %s", code, body)
 	}
+	// The contract other tools check: a JSON list of services with their name, and the dashboard at /.
+	code, body = get(t, srv.URL+"/api/v1/services")
+	var list []map[string]any
+	if code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list) != 1 || list[0]["name"] != "chat" {
+		t.Errorf("/api/v1/services: %d %s", code, body)
+	}
+	if code, body := get(t, srv.URL+"/"); code != 200 || !strings.Contains(body, "<title>headroom</title>") {
+		t.Errorf("/: %d %.200s", code, body)
+	}
+	if code, _ := get(t, srv.URL+"/vendor/uPlot.iife.min.js"); code != 200 {
+		t.Errorf("the vendored uPlot is not served at the root: %d", code)
+	}
 	if code, _ := get(t, srv.URL+"/api/headroom/v1/services/nope"); code != 404 {
 		t.Errorf("unknown service: %d", code)
 	}

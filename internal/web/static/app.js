@@ -1,6 +1,11 @@
 // headroom's dashboard: reads the JSON API every 15 s and redraws. No framework: the page is small.
 "use strict";
 
+// Any script error is counted on the page, so a browser test can see that there was none.
+let scriptErrors = 0;
+window.addEventListener("error", () => { scriptErrors++; document.body.dataset.errors = String(scriptErrors); });
+window.addEventListener("unhandledrejection", () => { scriptErrors++; document.body.dataset.errors = String(scriptErrors); });
+
 const api = (path) => fetch(path, {headers: {Accept: "application/json"}}).then((r) => {
   if (!r.ok) throw new Error(path + ": " + r.status);
   return r.json();
@@ -61,8 +66,19 @@ async function drawService(root, st) {
     chart(charts, "load (req/s)", ["observed", "forecast peak", "95% upper"], [t, obs("arrival_rate"),
       states.map((s) => s.forecast ? s.forecast.peak : null), states.map((s) => s.forecast && s.forecast.peak_upper ? s.forecast.peak_upper : null)]);
     chart(charts, "replicas", ["decided", "before"], [t, states.map((s) => s.desired), states.map((s) => s.replicas)]);
-    chart(charts, "p95 TTFT (s)", ["predicted", "observed"], [t, states.map((s) => s.predicted ? s.predicted.ttft_p95_seconds : null), obs("ttft_p95")]);
+    const limit = st.limits && st.limits.ttft_p95 !== undefined ? st.limits.ttft_p95 : null;
+    chart(charts, "p95 TTFT (s) against the SLO", ["predicted", "observed", "SLO"], [t,
+      states.map((s) => s.predicted ? s.predicted.ttft_p95_seconds : null), obs("ttft_p95"), states.map(() => limit)]);
+    const slos = (st.slos || []).map((b) => b.name);
+    if (slos.length > 0) {
+      chart(charts, "error budget left", slos, [t].concat(slos.map((name) => states.map((s) => {
+        const b = (s.slos || []).find((x) => x.name === name);
+        return b && b.budget_remaining !== undefined ? b.budget_remaining : null;
+      }))));
+    }
+    if (st.currency) chart(charts, "cost per hour (" + st.currency + ")", ["cost"], [t, states.map((s) => s.cost_per_hour)]);
   }
+  sec.append(whatIfPanel(st));
   const log = el("table", {class: "decisions"}, el("thead", {}, el("tr", {}, el("th", {}, "at"), el("th", {}, "from"), el("th", {}, "to"), el("th", {}, "reason"))));
   const body = el("tbody");
   for (const d of (await api("/api/headroom/v1/services/" + encodeURIComponent(st.service) + "/decisions?limit=10")).decisions.slice().reverse()) {
@@ -70,6 +86,29 @@ async function drawService(root, st) {
   }
   log.append(body);
   sec.append(el("h2", {}, "Decisions"), log);
+}
+
+// whatIfPanel asks the what-if API: replicas, load factor and accelerator in; latency, SLO and cost out.
+function whatIfPanel(st) {
+  const box = el("form", {class: "whatif"});
+  const replicas = el("input", {type: "number", min: "1", value: String(st.desired || 1), name: "replicas"});
+  const factor = el("input", {type: "number", min: "0.1", step: "0.1", value: "1", name: "load_factor"});
+  const accel = el("select", {name: "accelerator"}, el("option", {value: ""}, "current"));
+  for (const a of st.alternatives || []) accel.append(el("option", {value: a}, a));
+  const out = el("span", {class: "whatif-result"});
+  box.append(el("h2", {}, "What if"), el("label", {}, "replicas ", replicas), el("label", {}, " × load ", factor),
+    el("label", {}, " on ", accel), el("button", {type: "submit"}, "predict"), out);
+  box.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const body = {service: st.service, replicas: Number(replicas.value), load_factor: Number(factor.value)};
+    if (accel.value) body.accelerator = accel.value;
+    const r = await fetch("/api/headroom/v1/whatif", {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+    const a = await r.json();
+    out.textContent = r.ok
+      ? ` ${fmt(a.rate)} req/s: p95 TTFT ${ms(a.ttft_p95_seconds)}, ITL ${ms(a.itl_mean_seconds)}, ${a.meets_slo ? "meets" : "BREAKS"} the SLO, ${fmt(a.cost_per_hour, 4)} an hour`
+      : " " + a.error;
+  });
+  return box;
 }
 
 async function refresh() {
@@ -86,6 +125,7 @@ async function refresh() {
     }
     document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
     document.body.dataset.ready = "true";
+    document.body.dataset.errors = String(scriptErrors);
   } catch (e) {
     document.getElementById("updated").textContent = "error: " + e.message;
     document.body.dataset.ready = "error";
