@@ -9,8 +9,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/headroom-oss/headroom/autoscale"
@@ -96,7 +98,7 @@ type Service struct {
 	// Alternatives are accelerators the what-if can move the service to, by name.
 	Alternatives map[string]Alternative
 	capacity     float64
-	replicas     int
+	replicas     atomic.Int64 // set by the loop, and by SetReplicas from the API or the actuator
 }
 
 // Alternative is another accelerator for the service: its replica profile and price.
@@ -109,7 +111,8 @@ type Alternative struct {
 // the replica model, llm-d's saturation policy as its reactive net), hpa and pid on pod
 // utilisation of the batch slots, kpa on in-flight requests, or saturation.
 func NewService(c config.ServiceConfig, profile *queueing.LLMProfile, spec *slo.Loaded, interval time.Duration) (*Service, error) {
-	s := &Service{Config: c, Profile: profile, SLOs: spec, replicas: max(c.Autoscaling.Min, 1)}
+	s := &Service{Config: c, Profile: profile, SLOs: spec}
+	s.replicas.Store(int64(max(c.Autoscaling.Min, 1)))
 	if c.SLO != "" {
 		t, err := queueing.ParseTargets(c.SLO, queueing.ForLLM)
 		if err != nil {
@@ -195,12 +198,29 @@ func (l *Loop) Run(ctx context.Context) {
 	}
 }
 
-// Step runs every service once and returns their states.
+// Step runs every service once and returns their states. Services are read, forecast and decided
+// in parallel (one worker a CPU: the forecasts dominate a tick); their states are recorded and
+// handed to OnDecision in the configuration's order.
 func (l *Loop) Step(ctx context.Context) []State {
 	now := l.now()
-	out := make([]State, 0, len(l.services))
-	for _, s := range l.services {
-		st := l.stepService(ctx, s, now)
+	out := make([]State, len(l.services))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(l.services)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = l.stepService(ctx, l.services[i], now)
+			}
+		}()
+	}
+	for i := range l.services {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, st := range out {
 		l.mu.Lock()
 		l.states[st.Service] = st
 		d := Decision{Service: st.Service, At: now, From: st.Replicas, To: st.Desired, Reason: st.Reason}
@@ -218,7 +238,6 @@ func (l *Loop) Step(ctx context.Context) []State {
 		if l.OnDecision != nil {
 			l.OnDecision(st)
 		}
-		out = append(out, st)
 	}
 	return out
 }
@@ -254,13 +273,14 @@ func (l *Loop) History(service string) []State {
 func (l *Loop) SetReplicas(service string, n int) {
 	for _, s := range l.services {
 		if s.Config.Name == service {
-			s.replicas = n
+			s.replicas.Store(int64(n))
 		}
 	}
 }
 
 func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State {
-	st := State{Service: s.Config.Name, At: now, Observed: map[string]float64{}, Replicas: s.replicas, Capacity: s.capacity}
+	current := int(s.replicas.Load())
+	st := State{Service: s.Config.Name, At: now, Observed: map[string]float64{}, Replicas: current, Capacity: s.capacity}
 	for _, t := range s.Targets {
 		if t.IsLatency() {
 			key := string(t.Metric) + "_mean"
@@ -296,14 +316,14 @@ func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State
 			st.Observed[name] = v
 		}
 	}
-	obs := autoscale.Observation{Now: now, Replicas: s.replicas, Pods: l.pods(ctx, s, now)}
+	obs := autoscale.Observation{Now: now, Replicas: current, Pods: l.pods(ctx, s, now)}
 	obs.Arrivals, st.Forecast = l.arrivals(ctx, s, now)
 	if c, ok := st.Observed["running"]; ok {
 		obs.Concurrency = []float64{c + st.Observed["waiting"]}
 	}
 	if len(st.Errors) > 0 && len(st.Observed) == 0 {
 		// Nothing read: hold, as HPA does when its metrics are missing.
-		st.Desired, st.Reason = s.replicas, "metrics unavailable: holding"
+		st.Desired, st.Reason = current, "metrics unavailable: holding"
 	} else {
 		d := s.Policy.Decide(obs)
 		st.Desired, st.Reason = d.Replicas, d.Reason
@@ -327,7 +347,7 @@ func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State
 	if s.SLOs != nil {
 		st.SLOs = l.sloBooks(ctx, s, now)
 	}
-	s.replicas = st.Desired
+	s.replicas.Store(int64(st.Desired))
 	return st
 }
 

@@ -47,7 +47,9 @@ func backfill(t *testing.T, store *embedded.Store, rate float64) {
 	}
 }
 
-func h100(t *testing.T) *queueing.LLMProfile {
+func h100(t *testing.T) *queueing.LLMProfile { return h100b(t) }
+
+func h100b(t testing.TB) *queueing.LLMProfile {
 	t.Helper()
 	f, err := config.LoadProfile("../../examples/h100-llama-3-8b.yaml")
 	if err != nil {
