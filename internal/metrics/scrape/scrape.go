@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/textparse"
+	"github.com/prometheus/prometheus/model/value"
 
 	"github.com/headroom-oss/headroom/internal/metrics"
 )
@@ -60,6 +62,8 @@ type Scraper struct {
 	opt    Options
 	mu     sync.Mutex
 	health map[string]Health
+	// last holds each target's series from its previous scrape, to mark the ones that vanish.
+	last map[string]map[string]metrics.Labels
 }
 
 // New makes a scraper.
@@ -73,7 +77,7 @@ func New(app Appender, opt Options) *Scraper {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Scraper{app: app, opt: opt, health: map[string]Health{}}
+	return &Scraper{app: app, opt: opt, health: map[string]Health{}, last: map[string]map[string]metrics.Labels{}}
 }
 
 // Validate checks a target before it is scraped.
@@ -130,6 +134,7 @@ func (s *Scraper) Once(ctx context.Context, t Target) Health {
 	if h.Up {
 		up = 1
 	}
+	samples = append(samples, s.staleMarkers(t, samples, start)...)
 	samples = append(samples, meta("up", up), meta("scrape_duration_seconds", h.Duration.Seconds()), meta("scrape_samples_scraped", float64(h.Samples)))
 	if err := s.app.Append(ctx, samples); err != nil && h.Error == "" {
 		// A store that kept the scrape but dropped some samples (a stale timestamp in the
@@ -145,6 +150,42 @@ func (s *Scraper) Once(ctx context.Context, t Target) Health {
 	s.health[t.Job+" "+t.URL] = h
 	s.mu.Unlock()
 	return h
+}
+
+// staleMarkers gives Prometheus's stale marker to every series the target exposed last time and not
+// now (all of them when the scrape failed), so that queries stop seeing a vanished pod at once
+// rather than five minutes later; and remembers this scrape's series.
+func (s *Scraper) staleMarkers(t Target, now []metrics.Sample, at time.Time) []metrics.Sample {
+	key := t.Job + " " + t.URL
+	seen := make(map[string]metrics.Labels, len(now))
+	for _, smp := range now {
+		seen[smp.Labels.String()] = smp.Labels
+	}
+	s.mu.Lock()
+	prev := s.last[key]
+	s.last[key] = seen
+	s.mu.Unlock()
+	var out []metrics.Sample
+	for k, l := range prev {
+		if _, ok := seen[k]; !ok {
+			out = append(out, metrics.Sample{Labels: l, T: at, V: math.Float64frombits(value.StaleNaN)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Labels.String() < out[j].Labels.String() })
+	return out
+}
+
+// Forget marks every series of a target that is no longer scraped as stale, now.
+func (s *Scraper) Forget(ctx context.Context, t Target) error {
+	stale := s.staleMarkers(t, nil, s.opt.Now())
+	s.mu.Lock()
+	delete(s.last, t.Job+" "+t.URL)
+	delete(s.health, t.Job+" "+t.URL)
+	s.mu.Unlock()
+	if len(stale) == 0 {
+		return nil
+	}
+	return s.app.Append(ctx, stale)
 }
 
 // Run scrapes every target on its interval until the context ends.

@@ -2,6 +2,7 @@ package scrape
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/prometheus/model/value"
 
 	"github.com/headroom-oss/headroom/internal/metrics"
 )
@@ -161,4 +164,42 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A series that vanishes from an endpoint, or every series of a target that fails or is dropped,
+// gets Prometheus's stale marker at once.
+func TestVanishedSeriesAreMarkedStale(t *testing.T) {
+	body := "a 1\nb 2\n"
+	fail := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail {
+			http.Error(w, "down", 500)
+			return
+		}
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	store := &memStore{}
+	s := New(store, Options{Now: func() time.Time { return at }})
+	target := Target{Job: "x", URL: srv.URL}
+	ctx := context.Background()
+	s.Once(ctx, target)
+	body = "a 1\n"
+	s.Once(ctx, target)
+	if v, ok := store.value("b", nil); !ok || math.Float64bits(v) != value.StaleNaN {
+		t.Errorf("b after it vanished: %v", v)
+	}
+	fail = true
+	s.Once(ctx, target)
+	if v, _ := store.value("a", nil); math.Float64bits(v) != value.StaleNaN {
+		t.Errorf("a after a failed scrape: %v", v)
+	}
+	fail, body = false, "c 3\n"
+	s.Once(ctx, target)
+	if err := s.Forget(ctx, target); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := store.value("c", nil); math.Float64bits(v) != value.StaleNaN || len(s.Health()) != 0 {
+		t.Errorf("c after the target was dropped: %v, health %v", v, s.Health())
+	}
 }
