@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -18,7 +19,9 @@ import (
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
-	var serveAddr string
+	var listen string
+	var duration time.Duration
+	var speed float64
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run headroom on built-in data: an LLM capacity plan and a metrics analysis",
@@ -34,9 +37,13 @@ func newDemoCmd(g *globals) *cobra.Command {
     profile, new replicas serving after a two-minute cold start; every hour's decision with its
     reason, and how the run compares with a fixed fleet sized for the peak.
 
-With --serve ADDR, headroom then serves the run's API and dashboard on ADDR until interrupted:
+Then it serves on --listen (127.0.0.1:8080) as headroom serve does, with the same store and loop,
+and the simulation goes on in accelerated time (--speed simulated seconds a second, 60 by default):
+the dashboard is at the printed URL, a status line comes every five seconds (on stderr), and Ctrl-C
+(or --duration) stops it cleanly.
 
-  headroom demo --serve 127.0.0.1:8080     # then open http://127.0.0.1:8080/`,
+  headroom demo                         # then open http://127.0.0.1:8080/
+  headroom demo --duration 2m --listen 127.0.0.1:9090`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
@@ -61,36 +68,60 @@ With --serve ADDR, headroom then serves the run's API and dashboard on ADDR unti
 			if err := output.Write(cmd.OutOrStdout(), format, result); err != nil {
 				return err
 			}
-			if serveAddr == "" {
-				return nil
-			}
-			return serveDemo(cmd, parts, serveAddr)
+			return serveDemo(cmd, parts, listen, duration, speed)
 		},
 	}
-	cmd.Flags().StringVar(&serveAddr, "serve", "", "after the run, serve its API and dashboard on this address (e.g. 127.0.0.1:8080) until interrupted")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve the API and dashboard on")
+	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
+	cmd.Flags().Float64Var(&speed, "speed", 60, "simulated seconds per second while serving")
 	return cmd
 }
 
-// serveDemo serves the finished run: the store, the loop's states and decisions, the dashboard.
-func serveDemo(cmd *cobra.Command, parts *demo.Live, addr string) error {
-	srv := server.New(server.Options{Source: parts.Store, Loop: parts.Loop, Services: parts.Services,
-		Now: func() time.Time { return parts.End }})
+// serveDemo serves the run, as headroom serve would, while the simulation goes on in accelerated
+// time, until the context ends or the duration passes.
+func serveDemo(cmd *cobra.Command, parts *demo.Live, addr string, duration time.Duration, speed float64) error {
+	if !(speed > 0) || speed > 3600 {
+		return usagef("--speed %v: want simulated seconds per second in (0, 3600]", speed)
+	}
+	sim := parts.Sim()
+	srv := server.New(server.Options{Source: parts.Store, Loop: parts.Loop, Services: parts.Services, Now: sim.Now})
 	for _, st := range parts.Loop.States() {
 		srv.Observe(st)
 	}
+	parts.Loop.OnDecision = srv.Observe
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	httpSrv := server.NewHTTPServer(addr, server.Handler(srv))
-	fmt.Fprintf(cmd.OutOrStdout(), "\nThe run is served on http://%s/ (API: /api/v1/services). Ctrl-C stops.\n", ln.Addr())
+	errOut := cmd.ErrOrStderr()
+	fmt.Fprintf(errOut, "\nheadroom is serving the demo on http://%s/ (API: /api/v1/services); the fleet runs on at %g× speed. Ctrl-C stops.\n", ln.Addr(), speed)
 	done := make(chan error, 1)
 	go func() { done <- httpSrv.Serve(ln) }()
-	select {
-	case <-cmd.Context().Done():
-		return server.Shutdown(httpSrv, 5*time.Second)
-	case err := <-done:
-		return err
+	ctx := cmd.Context()
+	if duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, duration)
+		defer cancel()
+	}
+	// Each tick advances the simulation by one fleet report (15 s) in 15 s / speed of wall time.
+	tick := time.NewTicker(time.Duration(float64(15*time.Second) / speed))
+	defer tick.Stop()
+	status := time.NewTicker(5 * time.Second)
+	defer status.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return server.Shutdown(httpSrv, 5*time.Second)
+		case err := <-done:
+			return err
+		case <-tick.C:
+			if err := sim.Advance(ctx, 15*time.Second); err != nil && ctx.Err() == nil {
+				return err
+			}
+		case <-status.C:
+			fmt.Fprintln(errOut, sim.Status())
+		}
 	}
 }
 
@@ -153,7 +184,7 @@ func (d demoResult) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "replicas between %d and %d (%d changes), %.1f replica-hours against %.1f for a fixed fleet of %d sized for the peak;\n",
 			l.MinReplicas, l.MaxReplicas, l.Decisions, l.ReplicaHours, l.PeakFixedHours, l.PeakFixedReplicas)
-		fmt.Fprintf(w, "observed p95 TTFT within 500 ms at %.1f%% of the decisions. See it: headroom demo --serve 127.0.0.1:8080\n", 100*l.TTFTWithinSLO)
+		fmt.Fprintf(w, "observed p95 TTFT within 500 ms at %.1f%% of the decisions.\n", 100*l.TTFTWithinSLO)
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func TestCommandsPrintTheirGoldenOutput(t *testing.T) {
 		{"cost-optimize-trace.txt", []string{"cost", "optimize", "../../examples/fleet.yaml", "--trace", "../../workload/testdata/mooncake-200.jsonl", "--service", "chat", "--slo", "ttft_p95=2s,itl=30ms"}},
 		{"cost-catalog.txt", []string{"cost", "catalog"}},
 		{"backtest-m4.txt", []string{"backtest", "--m4", "../../forecast/testdata/m4-hourly-3-train.csv", "../../forecast/testdata/m4-hourly-3-test.csv", "--methods", "snaive,theta,auto"}},
-		{"demo.txt", []string{"demo"}},
+		{"demo.txt", []string{"demo", "--listen", "127.0.0.1:0", "--duration", "1ms"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.golden, func(t *testing.T) {

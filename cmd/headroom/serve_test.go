@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -140,5 +141,53 @@ services:
 		}
 	case <-time.After(15 * time.Second):
 		t.Error("serve did not stop")
+	}
+}
+
+// headroom demo serves its run while the simulated fleet goes on: the service is on the API and
+// its simulated clock moves; --duration stops it by itself.
+func TestDemoServesAndTheFleetRunsOn(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	done := make(chan int, 1)
+	go func() {
+		_, _, code := runCLI(t, "demo", "--listen", addr, "--duration", "5s", "--speed", "600")
+		done <- code
+	}()
+	var first time.Time
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/api/v1/services")
+		if err == nil {
+			var list []struct {
+				Name string    `json:"name"`
+				At   time.Time `json:"at"`
+			}
+			json.NewDecoder(resp.Body).Decode(&list)
+			resp.Body.Close()
+			if len(list) == 1 && list[0].Name == "chat" {
+				if first.IsZero() {
+					first = list[0].At
+				} else if list[0].At.After(first) {
+					break // the loop decided again, later in simulated time
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo did not serve a moving fleet (first decision at %v)", first)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d", code)
+		}
+	case <-time.After(60 * time.Second):
+		t.Error("--duration did not stop the demo")
 	}
 }

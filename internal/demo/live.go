@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/headroom-oss/headroom/examples"
@@ -40,18 +41,60 @@ type LiveResult struct {
 	PeakRate, MeanRate float64  `json:"-" yaml:"-"`
 }
 
-// Live is the demo's running parts, for serving them afterwards.
+// Live is the demo's running parts: the store and the loop, for serving them, and the simulation,
+// which can go on.
 type Live struct {
 	Store    *embedded.Store
 	Loop     *loop.Loop
 	Services map[string]*loop.Service
-	End      time.Time
+	End      time.Time // where the first run stopped
+	sim      *Sim
 }
+
+// Sim is the simulated fleet and headroom's loop on one simulated clock.
+type Sim struct {
+	opt        LiveOptions
+	store      *embedded.Store
+	loop       *loop.Loop
+	fleet      *Fleet
+	now        atomic.Int64 // simulated Unix nanoseconds
+	day        time.Time    // the start of the simulated day the load is read from
+	res        LiveResult
+	peak       float64
+	rateSum    float64
+	samples    int
+	steps, met int
+	lastHour   int
+	prev       int
+	prof       queueing.LLMProfile
+}
+
+// Now is the simulated time.
+func (s *Sim) Now() time.Time { return time.Unix(0, s.now.Load()).UTC() }
+
+// Sim returns the simulation behind a run, to carry it on.
+func (l *Live) Sim() *Sim { return l.sim }
 
 // RunLive runs headroom's loop against a simulated vLLM fleet: the fleet writes its metrics into
 // an embedded store every step, the loop reads them every interval, decides, and the fleet follows
 // (new replicas after a two-minute cold start). Time is simulated, so hours run in seconds.
 func RunLive(ctx context.Context, opt LiveOptions) (LiveResult, *Live, error) {
+	sim, err := NewSim(ctx, opt)
+	if err != nil {
+		return LiveResult{}, nil, err
+	}
+	if err := sim.Advance(ctx, sim.opt.Span+sim.opt.Step); err != nil { // the span's end included
+		sim.store.Close()
+		return LiveResult{}, nil, err
+	}
+	live := &Live{Store: sim.store, Loop: sim.loop, Services: map[string]*loop.Service{"chat": sim.loop.Services()[0]}, End: sim.Now(), sim: sim}
+	return sim.Result(), live, nil
+}
+
+// NewSim opens the store, builds the service and warms the fleet up: it runs for a quarter of an
+// hour before the loop starts, sized for the load it begins with, so the forecast has its ten
+// minutes of history from the first decision.
+func NewSim(ctx context.Context, opt LiveOptions) (*Sim, error) {
 	if opt.Span == 0 {
 		opt.Span = 6 * time.Hour
 	}
@@ -66,17 +109,12 @@ func RunLive(ctx context.Context, opt LiveOptions) (LiveResult, *Live, error) {
 	}
 	file, err := Profile()
 	if err != nil {
-		return LiveResult{}, nil, err
+		return nil, err
 	}
 	prof := file.Profile()
-	store, err := embedded.Open(embedded.Options{Dir: opt.Dir})
-	if err != nil {
-		return LiveResult{}, nil, err
-	}
 	q, err := metrics.Preset("vllm", `job="vllm"`)
 	if err != nil {
-		store.Close()
-		return LiveResult{}, nil, err
+		return nil, err
 	}
 	const sloTargets = "ttft_p95=500ms,itl=24ms"
 	cfg := config.ServiceConfig{Name: "chat", Preset: "vllm", Selector: `job="vllm"`, Queries: q, SLO: sloTargets,
@@ -85,93 +123,113 @@ func RunLive(ctx context.Context, opt LiveOptions) (LiveResult, *Live, error) {
 	// The standard SLOs (examples/slo/standard.yaml): the books show their burn and budget.
 	spec, err := slo.Load(examples.StandardSLOs)
 	if err != nil {
-		store.Close()
-		return LiveResult{}, nil, fmt.Errorf("demo SLOs: %w", err)
+		return nil, fmt.Errorf("demo SLOs: %w", err)
 	}
 	svc, err := loop.NewService(cfg, &prof, &spec, opt.Interval)
 	if err != nil {
-		store.Close()
-		return LiveResult{}, nil, err
+		return nil, err
 	}
-	// The fleet runs for a warm-up before the loop starts, sized for the load it begins with, so the
-	// forecast has its ten minutes of history from the first decision.
+	store, err := embedded.Open(embedded.Options{Dir: opt.Dir})
+	if err != nil {
+		return nil, err
+	}
+	s := &Sim{opt: opt, store: store, day: opt.Start.Truncate(24 * time.Hour), prof: prof, lastHour: -1,
+		res: LiveResult{Service: "chat", SLO: sloTargets, Span: fmt.Sprintf("%g hours", opt.Span.Hours()), MinReplicas: math.MaxInt}}
 	warmup := 15 * time.Minute
-	rate0, err := LoadAt(opt.Start.Add(-warmup).Sub(opt.Start.Truncate(24 * time.Hour)))
+	rate0, err := LoadAt(opt.Start.Add(-warmup).Sub(s.day))
 	if err != nil {
 		store.Close()
-		return LiveResult{}, nil, err
-	}
-	targets0, _ := queueing.ParseTargets(sloTargets, queueing.ForLLM)
-	initial := 4
-	if sz, err := queueing.SizeLLM(queueing.Batch{}, prof, rate0, targets0); err == nil {
-		initial = sz.Replicas
-	}
-	now := opt.Start
-	lp := loop.New(store, []*loop.Service{svc}, opt.Interval, func() time.Time { return now })
-	fleet := NewFleet(prof, file.KVTokens, 2*time.Minute, initial)
-	lp.SetReplicas("chat", initial)
-	for t := opt.Start.Add(-warmup); t.Before(opt.Start); t = t.Add(opt.Step) {
-		rate, _ := LoadAt(t.Sub(opt.Start.Truncate(24 * time.Hour)))
-		if err := store.Append(ctx, fleet.Step(t, rate, opt.Step)); err != nil {
-			store.Close()
-			return LiveResult{}, nil, fmt.Errorf("demo fleet: %w", err)
-		}
-	}
-	res := LiveResult{Service: "chat", SLO: sloTargets, Span: fmt.Sprintf("%g hours", opt.Span.Hours()), MinReplicas: math.MaxInt}
-	var peak float64
-	steps, met, lastHour := 0, 0, -1
-	prevDesired := initial
-	end := opt.Start.Add(opt.Span)
-	for t := opt.Start; !t.After(end); t = t.Add(opt.Step) {
-		if err := ctx.Err(); err != nil {
-			store.Close()
-			return LiveResult{}, nil, err
-		}
-		now = t
-		since := t.Sub(opt.Start.Truncate(24 * time.Hour))
-		rate, err := LoadAt(since)
-		if err != nil {
-			store.Close()
-			return LiveResult{}, nil, err
-		}
-		peak = math.Max(peak, rate)
-		res.MeanRate += rate
-		if err := store.Append(ctx, fleet.Step(t, rate, opt.Step)); err != nil {
-			store.Close()
-			return LiveResult{}, nil, fmt.Errorf("demo fleet: %w", err)
-		}
-		res.ReplicaHours += float64(fleet.Ready()) * opt.Step.Hours()
-		if t.Sub(opt.Start)%opt.Interval != 0 {
-			continue
-		}
-		st := lp.Step(ctx)[0]
-		fleet.Scale(t, st.Desired)
-		steps++
-		if v, ok := st.Observed["ttft_p95"]; !ok || v <= 0.5 {
-			met++
-		}
-		if st.Desired != prevDesired {
-			res.Decisions++
-			prevDesired = st.Desired
-		}
-		res.MinReplicas, res.MaxReplicas = min(res.MinReplicas, st.Desired), max(res.MaxReplicas, st.Desired)
-		if h := int(t.Sub(opt.Start).Hours()); h != lastHour {
-			lastHour = h
-			res.Log = append(res.Log, logLine(st))
-		}
-	}
-	n := float64(int(opt.Span/opt.Step) + 1)
-	res.MeanRate /= n
-	res.PeakRate = peak
-	if steps > 0 {
-		res.TTFTWithinSLO = float64(met) / float64(steps)
+		return nil, err
 	}
 	targets, _ := queueing.ParseTargets(sloTargets, queueing.ForLLM)
-	if sz, err := queueing.SizeLLM(queueing.Batch{}, prof, peak, targets); err == nil {
-		res.PeakFixedReplicas = sz.Replicas
-		res.PeakFixedHours = float64(sz.Replicas) * opt.Span.Hours()
+	initial := 4
+	if sz, err := queueing.SizeLLM(queueing.Batch{}, prof, rate0, targets); err == nil {
+		initial = sz.Replicas
 	}
-	return res, &Live{Store: store, Loop: lp, Services: map[string]*loop.Service{"chat": svc}, End: end}, nil
+	s.prev = initial
+	s.now.Store(opt.Start.UnixNano())
+	s.loop = loop.New(store, []*loop.Service{svc}, opt.Interval, s.Now)
+	s.fleet = NewFleet(prof, file.KVTokens, 2*time.Minute, initial)
+	s.loop.SetReplicas("chat", initial)
+	for t := opt.Start.Add(-warmup); t.Before(opt.Start); t = t.Add(opt.Step) {
+		rate, _ := LoadAt(t.Sub(s.day))
+		if err := store.Append(ctx, s.fleet.Step(t, rate, opt.Step)); err != nil {
+			store.Close()
+			return nil, fmt.Errorf("demo fleet: %w", err)
+		}
+	}
+	s.now.Store(opt.Start.Add(-opt.Step).UnixNano())
+	return s, nil
+}
+
+// Advance simulates d more: the fleet reports every step, the loop decides every interval.
+func (s *Sim) Advance(ctx context.Context, d time.Duration) error {
+	end := s.Now().Add(d)
+	for t := s.Now().Add(s.opt.Step); !t.After(end); t = t.Add(s.opt.Step) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.now.Store(t.UnixNano())
+		rate, err := LoadAt(t.Sub(s.day))
+		if err != nil {
+			return err
+		}
+		s.peak = math.Max(s.peak, rate)
+		s.rateSum += rate
+		s.samples++
+		if err := s.store.Append(ctx, s.fleet.Step(t, rate, s.opt.Step)); err != nil {
+			return fmt.Errorf("demo fleet: %w", err)
+		}
+		s.res.ReplicaHours += float64(s.fleet.Ready()) * s.opt.Step.Hours()
+		if t.Sub(s.opt.Start)%s.opt.Interval != 0 {
+			continue
+		}
+		st := s.loop.Step(ctx)[0]
+		s.fleet.Scale(t, st.Desired)
+		s.steps++
+		if v, ok := st.Observed["ttft_p95"]; !ok || v <= 0.5 {
+			s.met++
+		}
+		if st.Desired != s.prev {
+			s.res.Decisions++
+			s.prev = st.Desired
+		}
+		s.res.MinReplicas, s.res.MaxReplicas = min(s.res.MinReplicas, st.Desired), max(s.res.MaxReplicas, st.Desired)
+		if h := int(t.Sub(s.opt.Start).Hours()); h != s.lastHour {
+			s.lastHour = h
+			s.res.Log = append(s.res.Log, logLine(st))
+		}
+	}
+	return nil
+}
+
+// Status is the loop's last state, in a line.
+func (s *Sim) Status() string {
+	states := s.loop.States()
+	if len(states) == 0 {
+		return "no decision yet"
+	}
+	return logLine(states[0])
+}
+
+// Result sums up the run so far.
+func (s *Sim) Result() LiveResult {
+	res := s.res
+	res.Log = append([]string(nil), s.res.Log...)
+	if s.samples > 0 {
+		res.MeanRate = s.rateSum / float64(s.samples)
+	}
+	res.PeakRate = s.peak
+	if s.steps > 0 {
+		res.TTFTWithinSLO = float64(s.met) / float64(s.steps)
+	}
+	targets, _ := queueing.ParseTargets(res.SLO, queueing.ForLLM)
+	span := s.Now().Sub(s.opt.Start) + s.opt.Step
+	if sz, err := queueing.SizeLLM(queueing.Batch{}, s.prof, s.peak, targets); err == nil {
+		res.PeakFixedReplicas = sz.Replicas
+		res.PeakFixedHours = float64(sz.Replicas) * span.Hours()
+	}
+	return res
 }
 
 func logLine(st loop.State) string {

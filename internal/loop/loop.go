@@ -242,6 +242,9 @@ func (l *Loop) Step(ctx context.Context) []State {
 	return out
 }
 
+// Services returns the loop's services, in the configuration's order.
+func (l *Loop) Services() []*Service { return l.services }
+
 // States returns the last state of every service, by name.
 func (l *Loop) States() []State {
 	l.mu.Lock()
