@@ -42,6 +42,11 @@ type State struct {
 	// Limits are the service's latency targets by metric and quantile (ttft_p95: 0.5 seconds), for
 	// drawing against the observations.
 	Limits map[string]float64 `json:"limits,omitempty"`
+	// Health is the service's condition now, with the evidence: healthy, saturated (requests
+	// queue, or the KV cache is nearly full), at risk (the model predicts the SLO breaks at the
+	// decided replicas, or an SLO page fires) or unknown (no metrics).
+	Health  string   `json:"health"`
+	Reasons []string `json:"health_reasons,omitempty"`
 	// Alternatives names the accelerators the what-if can move the service to.
 	Alternatives []string `json:"alternatives,omitempty"`
 }
@@ -76,7 +81,10 @@ type SLOStatus struct {
 	Objective       float64            `json:"objective"`
 	BurnRates       map[string]float64 `json:"burn_rates"`
 	BudgetRemaining *float64           `json:"budget_remaining,omitempty"`
-	Error           string             `json:"error,omitempty"`
+	// Firing lists the multi-window burn-rate alerts that fire now (page, ticket), by the SRE
+	// workbook's windows and factors for the SLO's period: the same rule the generated alerts use.
+	Firing []string `json:"firing,omitempty"`
+	Error  string   `json:"error,omitempty"`
 }
 
 // Decision is a recorded change of desired replicas (or its confirmation).
@@ -350,8 +358,40 @@ func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State
 	if s.SLOs != nil {
 		st.SLOs = l.sloBooks(ctx, s, now)
 	}
+	st.Health, st.Reasons = health(st)
 	s.replicas.Store(int64(st.Desired))
 	return st
+}
+
+// health judges a state: what an operator should look at first.
+func health(st State) (string, []string) {
+	if len(st.Observed) == 0 {
+		return "unknown", []string{"no metrics could be read"}
+	}
+	var risk, sat []string
+	if p := st.Predicted; p != nil && !p.MeetsSLO {
+		risk = append(risk, fmt.Sprintf("the model predicts the SLO breaks at %d replicas (p95 TTFT %.0f ms)", st.Desired, p.TTFTP95*1000))
+	}
+	for _, b := range st.SLOs {
+		for _, f := range b.Firing {
+			if f == "page" {
+				risk = append(risk, fmt.Sprintf("SLO %s: the page alert fires (burn %.3g over 1h)", b.Name, b.BurnRates["1h"]))
+			}
+		}
+	}
+	if w, ok := st.Observed["waiting"]; ok && st.Replicas > 0 && w/float64(st.Replicas) >= 1 {
+		sat = append(sat, fmt.Sprintf("%.0f requests waiting for a batch slot", w))
+	}
+	if kv, ok := st.Observed["kv_usage"]; ok && kv >= 0.9 {
+		sat = append(sat, fmt.Sprintf("KV cache %.0f%% full", 100*kv))
+	}
+	switch {
+	case len(risk) > 0:
+		return "at risk", append(risk, sat...)
+	case len(sat) > 0:
+		return "saturated", sat
+	}
+	return "healthy", nil
 }
 
 // pods reads the per-pod gauges the reactive policies look at.
@@ -494,6 +534,16 @@ func (l *Loop) sloBooks(ctx context.Context, s *Service, now time.Time) []SLOSta
 				left := 1 - ratio/budget
 				st.BudgetRemaining = &left
 			}
+		}
+		pf, ps, tf, ts := slo.AlertWindows(period)
+		over := func(b slo.BurnWindow) bool {
+			return st.BurnRates[slo.PromDuration(b.Long)] > b.Factor && st.BurnRates[slo.PromDuration(b.Short)] > b.Factor
+		}
+		if over(pf) || over(ps) {
+			st.Firing = append(st.Firing, "page")
+		}
+		if over(tf) || over(ts) {
+			st.Firing = append(st.Firing, "ticket")
 		}
 		out = append(out, st)
 	}

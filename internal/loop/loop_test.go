@@ -122,6 +122,14 @@ func TestTheLoopSizesTheServiceAndKeepsItsBooks(t *testing.T) {
 		t.Errorf("cost %v", st.CostPerHour)
 	}
 	// 1% of requests abort against a 0.1% budget: a burn rate of 10 over every window.
+	// A burn of 10 fires the page through its 6h/30m pair (factor 6; not the 1h/5m one at 14.4) and
+	// the ticket; a firing page puts the service at risk.
+	if len(st.SLOs) == 1 && strings.Join(st.SLOs[0].Firing, ",") != "page,ticket" {
+		t.Errorf("firing %v, want page and ticket", st.SLOs[0].Firing)
+	}
+	if st.Health != "at risk" || len(st.Reasons) != 1 || !strings.Contains(st.Reasons[0], "page alert fires") {
+		t.Errorf("health %s %v", st.Health, st.Reasons)
+	}
 	if len(st.SLOs) != 1 || math.Abs(st.SLOs[0].BurnRates["1h"]-10) > 1e-6 || st.SLOs[0].BudgetRemaining == nil || math.Abs(*st.SLOs[0].BudgetRemaining+9) > 1e-6 {
 		t.Errorf("SLO books %+v", st.SLOs)
 	}
@@ -151,7 +159,7 @@ func TestTheLoopHoldsWhenItCannotReadMetrics(t *testing.T) {
 	l := New(failing{}, []*Service{svc}, 30*time.Second, func() time.Time { return now })
 	l.SetReplicas("chat", 7)
 	st := l.Step(context.Background())[0]
-	if st.Desired != 7 || !strings.Contains(st.Reason, "holding") || len(st.Errors) == 0 {
+	if st.Desired != 7 || !strings.Contains(st.Reason, "holding") || len(st.Errors) == 0 || st.Health != "unknown" {
 		t.Errorf("state %+v", st)
 	}
 }

@@ -42,6 +42,7 @@ async function drawService(root, st) {
   sec.append(el("h2", {}, st.service));
   const facts = el("div", {class: "facts"});
   facts.append(
+    fact("health", st.health || "–", st.health === "at risk" || st.health === "saturated"),
     fact("arrival rate (req/s)", fmt(st.observed && st.observed.arrival_rate)),
     fact("forecast peak (req/s)", fmt(st.forecast && st.forecast.peak)),
     fact("replicas: decided / before", st.desired + " / " + st.replicas),
@@ -54,6 +55,10 @@ async function drawService(root, st) {
     facts.append(fact("budget left: " + b.name, left === undefined ? "–" : (100 * left).toFixed(1) + "%", left !== undefined && left < 0));
   }
   sec.append(facts, el("p", {class: "reason"}, "Why: " + st.reason));
+  if (st.health_reasons && st.health_reasons.length) sec.append(el("p", {class: "reason"}, "Health: " + st.health_reasons.join("; ")));
+  for (const b of st.slos || []) {
+    if (b.firing && b.firing.length) sec.append(el("p", {class: "reason"}, "SLO " + b.name + ": " + b.firing.join(" and ") + " alert firing"));
+  }
   const charts = el("div", {class: "charts"});
   sec.append(charts);
   root.append(sec);
