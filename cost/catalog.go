@@ -226,34 +226,30 @@ func mergeByName[T any](base, over []T, name func(T) string) []T {
 	return out
 }
 
-// Instance finds an instance by name.
-func (c Catalog) Instance(name string) (Instance, bool) {
-	for _, in := range c.Instances {
-		if in.Name == name {
-			return in, true
+// byName finds the entry of a catalogue list with a name.
+func byName[T any](list []T, name string, nameOf func(T) string) (T, bool) {
+	for _, v := range list {
+		if nameOf(v) == name {
+			return v, true
 		}
 	}
-	return Instance{}, false
+	var zero T
+	return zero, false
+}
+
+// Instance finds an instance by name.
+func (c Catalog) Instance(name string) (Instance, bool) {
+	return byName(c.Instances, name, func(i Instance) string { return i.Name })
 }
 
 // Item finds a unit price by name.
 func (c Catalog) Item(name string) (UnitItem, bool) {
-	for _, it := range c.Items {
-		if it.Name == name {
-			return it, true
-		}
-	}
-	return UnitItem{}, false
+	return byName(c.Items, name, func(i UnitItem) string { return i.Name })
 }
 
 // API finds an API's prices by name.
 func (c Catalog) API(name string) (APIPrice, bool) {
-	for _, a := range c.APIs {
-		if a.Name == name {
-			return a, true
-		}
-	}
-	return APIPrice{}, false
+	return byName(c.APIs, name, func(a APIPrice) string { return a.Name })
 }
 
 // HourlyPrice is an instance's price per hour under a pricing model: on_demand, spot or reserved.

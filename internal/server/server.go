@@ -353,10 +353,19 @@ func (s *Server) service(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, st)
 }
 
-func (s *Server) decisions(w http.ResponseWriter, r *http.Request) {
+// knownService reads the {name} of the path and answers 404 when no service has it.
+func (s *Server) knownService(w http.ResponseWriter, r *http.Request) (string, bool) {
 	name := r.PathValue("name")
 	if _, ok := s.opt.Services[name]; !ok {
 		apiError(w, http.StatusNotFound, fmt.Sprintf("no service %q", name))
+		return "", false
+	}
+	return name, true
+}
+
+func (s *Server) decisions(w http.ResponseWriter, r *http.Request) {
+	name, ok := s.knownService(w, r)
+	if !ok {
 		return
 	}
 	if s.opt.History == nil {
@@ -383,9 +392,8 @@ func (s *Server) decisions(w http.ResponseWriter, r *http.Request) {
 // history returns a service's states since a time (default: the last six hours), from the ledger
 // when there is one.
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if _, ok := s.opt.Services[name]; !ok {
-		apiError(w, http.StatusNotFound, fmt.Sprintf("no service %q", name))
+	name, ok := s.knownService(w, r)
+	if !ok {
 		return
 	}
 	now := s.opt.Now()
@@ -536,9 +544,8 @@ func (s *Server) requireToken(next http.HandlerFunc) http.HandlerFunc {
 // setReplicas tells the loop how many replicas actually run (after a manual change), so its next
 // decision starts from there.
 func (s *Server) setReplicas(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if _, ok := s.opt.Services[name]; !ok {
-		apiError(w, http.StatusNotFound, fmt.Sprintf("no service %q", name))
+	name, ok := s.knownService(w, r)
+	if !ok {
 		return
 	}
 	var body struct {

@@ -123,15 +123,11 @@ func (s *Store) Append(ctx context.Context, samples []metrics.Sample) error {
 // Query runs an instant query at a time.
 func (s *Store) Query(ctx context.Context, q string, at time.Time) ([]metrics.Sample, error) {
 	qry, err := s.engine.NewInstantQuery(ctx, s.db, nil, q, at)
+	res, err := runQuery(ctx, q, qry, err)
 	if err != nil {
-		return nil, fmt.Errorf("query %q: %w", q, err)
+		return nil, err
 	}
-	defer qry.Close()
-	res := qry.Exec(ctx)
-	if res.Err != nil {
-		return nil, fmt.Errorf("query %q: %w", q, res.Err)
-	}
-	switch v := res.Value.(type) {
+	switch v := res.(type) {
 	case promql.Vector:
 		out := make([]metrics.Sample, 0, len(v))
 		for _, smp := range v {
@@ -144,7 +140,7 @@ func (s *Store) Query(ctx context.Context, q string, at time.Time) ([]metrics.Sa
 	case promql.Scalar:
 		return []metrics.Sample{{Labels: metrics.Labels{}, T: time.UnixMilli(v.T), V: v.V}}, nil
 	}
-	return nil, fmt.Errorf("query %q: a %s, not an instant vector or a scalar", q, res.Value.Type())
+	return nil, fmt.Errorf("query %q: a %s, not an instant vector or a scalar", q, res.Type())
 }
 
 // QueryRange runs a range query.
@@ -153,17 +149,13 @@ func (s *Store) QueryRange(ctx context.Context, q string, r metrics.Range) ([]me
 		return nil, err
 	}
 	qry, err := s.engine.NewRangeQuery(ctx, s.db, nil, q, r.Start, r.End, r.Step)
+	res, err := runQuery(ctx, q, qry, err)
 	if err != nil {
-		return nil, fmt.Errorf("query %q: %w", q, err)
+		return nil, err
 	}
-	defer qry.Close()
-	res := qry.Exec(ctx)
-	if res.Err != nil {
-		return nil, fmt.Errorf("query %q: %w", q, res.Err)
-	}
-	m, ok := res.Value.(promql.Matrix)
+	m, ok := res.(promql.Matrix)
 	if !ok {
-		return nil, fmt.Errorf("query %q: a %s, not a matrix", q, res.Value.Type())
+		return nil, fmt.Errorf("query %q: a %s, not a matrix", q, res.Type())
 	}
 	out := make([]metrics.Series, 0, len(m))
 	for _, ser := range m {
@@ -174,6 +166,19 @@ func (s *Store) QueryRange(ctx context.Context, q string, r metrics.Range) ([]me
 		out = append(out, metrics.Series{Labels: ser.Metric.Map(), Points: pts})
 	}
 	return out, nil
+}
+
+// runQuery runs a query the engine prepared (or says why it could not prepare it) and closes it.
+func runQuery(ctx context.Context, q string, qry promql.Query, prepErr error) (parser.Value, error) {
+	if prepErr != nil {
+		return nil, fmt.Errorf("query %q: %w", q, prepErr)
+	}
+	defer qry.Close()
+	res := qry.Exec(ctx)
+	if res.Err != nil {
+		return nil, fmt.Errorf("query %q: %w", q, res.Err)
+	}
+	return res.Value, nil
 }
 
 // Queryable exposes the store to Prometheus's own code (the rule evaluator, the HTTP API's
