@@ -33,9 +33,10 @@ func newDemoCmd(g *globals) *cobra.Command {
  2. the analysis of two days of metrics of a retrieval tier whose load is real production LLM
     traffic (alibaba/ServeGen, scaled to at most 71 req/s) on 8 replicas;
  3. headroom serve's loop on a simulated vLLM fleet: six hours of ServeGen's load (up to about 130
-    req/s) run in seconds through the embedded store, each replica the batch model of the H100
-    profile, new replicas serving after a two-minute cold start; every hour's decision with its
-    reason, and how the run compares with a fixed fleet sized for the peak.
+    req/s) run in seconds; each replica is the batch model of the H100 profile and exports vLLM's
+    metrics on a loopback /metrics endpoint that headroom scrapes into its embedded store; new
+    replicas serve after a two-minute cold start; every hour's decision with its reason, and how the
+    run compares with a fixed fleet sized for the peak.
 
 Then it serves on --listen (127.0.0.1:8080) as headroom serve does, with the same store and loop,
 and the simulation goes on in accelerated time (--speed simulated seconds a second, 60 by default):
@@ -63,7 +64,7 @@ the dashboard is at the printed URL, a status line comes every five seconds (on 
 			if err != nil {
 				return fmt.Errorf("demo service: %w", err)
 			}
-			defer parts.Store.Close()
+			defer parts.Close()
 			result.Service = &live
 			if err := output.Write(cmd.OutOrStdout(), format, result); err != nil {
 				return err

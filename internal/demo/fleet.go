@@ -4,11 +4,12 @@ import (
 	"encoding/csv"
 	"fmt"
 	"math"
+	"net/http"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/prometheus/prometheus/model/value"
 
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/queueing"
@@ -20,17 +21,18 @@ var (
 	e2eBuckets  = []float64{0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680}
 )
 
-// Fleet is a simulated vLLM fleet that writes the metrics a real one exports: its replicas are
+// Fleet is a simulated vLLM fleet that exports, pod by pod, the metrics a real one does: its replicas are
 // the batch model of a measured profile at each moment's rate; new replicas serve after a cold
 // start. It is deterministic, so the demo is the same on every run.
 type Fleet struct {
 	Profile   queueing.LLMProfile
 	KVTokens  float64       // KV-cache capacity of a replica, in tokens
 	ColdStart time.Duration // before a new replica serves
+	mu        sync.Mutex    // Step writes what ServeHTTP reads
 	ready     int
-	pending   []pendingReplicas  // starting, oldest first
-	reported  int                // pods whose gauges were written last step
-	counts    map[string]float64 // cumulative counters by series
+	pending   []pendingReplicas        // starting, oldest first
+	latest    map[int][]metrics.Sample // each serving pod's series after the last step
+	counts    map[string]float64       // cumulative counters by pod and series
 }
 
 // pendingReplicas are replicas asked for at one time, serving once their cold start is over.
@@ -48,6 +50,8 @@ func NewFleet(p queueing.LLMProfile, kvTokens float64, coldStart time.Duration, 
 // after the cold start (those already starting keep their place); fewer cancel starting replicas
 // first, then stop serving ones at once.
 func (f *Fleet) Scale(at time.Time, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	total := f.ready
 	for _, p := range f.pending {
 		total += p.n
@@ -70,10 +74,16 @@ func (f *Fleet) Scale(at time.Time, n int) {
 }
 
 // Ready is the replicas serving now.
-func (f *Fleet) Ready() int { return f.ready }
+func (f *Fleet) Ready() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ready
+}
 
-// Step serves dt of load at rate (req/s) ending at `at`, and returns the fleet's series then.
-func (f *Fleet) Step(at time.Time, rate float64, dt time.Duration) []metrics.Sample {
+// Step serves dt of load at rate (req/s) ending at `at`; each pod's series are then on ServeHTTP.
+func (f *Fleet) Step(at time.Time, rate float64, dt time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for len(f.pending) > 0 && !at.Before(f.pending[0].readyAt) {
 		f.ready += f.pending[0].n
 		f.pending = f.pending[1:]
@@ -98,51 +108,75 @@ func (f *Fleet) Step(at time.Time, rate float64, dt time.Duration) []metrics.Sam
 		ttftCDF = func(b float64) float64 { return cdf(pred, queueing.MetricTTFT, b) }
 		e2eCDF = func(b float64) float64 { return cdf(pred, queueing.MetricE2E, b) }
 	}
-	var out []metrics.Sample
-	add := func(name string, v float64, kv ...string) {
-		l := metrics.Labels{"__name__": name, "job": "vllm", "model_name": "llama-3-8b"}
-		for i := 0; i+1 < len(kv); i += 2 {
-			l[kv[i]] = kv[i+1]
-		}
-		out = append(out, metrics.Sample{Labels: l, T: at, V: v})
-	}
-	counter := func(name string, inc float64, kv ...string) {
-		key := name
-		for _, s := range kv {
-			key += "\x00" + s
-		}
-		f.counts[key] += inc
-		add(name, f.counts[key], kv...)
-	}
-	served := rate * dt.Seconds()
-	counter("vllm:e2e_request_latency_seconds_count", served)
-	counter("vllm:request_success_total", served*0.9995, "finished_reason", "stop")
-	counter("vllm:request_success_total", served*0.0005, "finished_reason", "abort")
-	for _, b := range ttftBuckets {
-		counter("vllm:time_to_first_token_seconds_bucket", served*ttftCDF(b), "le", strconv.FormatFloat(b, 'g', -1, 64))
-	}
-	counter("vllm:time_to_first_token_seconds_bucket", served, "le", "+Inf")
-	for _, b := range e2eBuckets {
-		counter("vllm:e2e_request_latency_seconds_bucket", served*e2eCDF(b), "le", strconv.FormatFloat(b, 'g', -1, 64))
-	}
-	counter("vllm:e2e_request_latency_seconds_bucket", served, "le", "+Inf")
+	// Each ready pod serves an equal share and exports its own series: cumulative counters of what
+	// it served, and its gauges. The scraper adds the job, instance and pod labels.
+	share := rate * dt.Seconds() / float64(n)
+	f.latest = map[int][]metrics.Sample{}
 	for i := 0; i < f.ready; i++ {
-		pod := "vllm-" + strconv.Itoa(i)
-		r := running(0)
-		add("vllm:num_requests_running", r, "pod", pod)
-		add("vllm:num_requests_waiting", waiting(0), "pod", pod)
-		add("vllm:kv_cache_usage_perc", math.Min(1, r*(f.Profile.InTokens+f.Profile.OutTokens)/f.KVTokens), "pod", pod)
-	}
-	// Pods that went away get Prometheus's stale marker, as a failed scrape gives them, so queries
-	// stop seeing them at once rather than five minutes later.
-	for i := f.ready; i < f.reported; i++ {
-		pod := "vllm-" + strconv.Itoa(i)
-		for _, name := range []string{"vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc"} {
-			add(name, math.Float64frombits(value.StaleNaN), "pod", pod)
+		var out []metrics.Sample
+		add := func(name string, v float64, kv ...string) {
+			l := metrics.Labels{"__name__": name, "model_name": "llama-3-8b"}
+			for k := 0; k+1 < len(kv); k += 2 {
+				l[kv[k]] = kv[k+1]
+			}
+			out = append(out, metrics.Sample{Labels: l, T: at, V: v})
 		}
+		counter := func(name string, inc float64, kv ...string) {
+			key := strconv.Itoa(i) + "\x00" + name
+			for _, s := range kv {
+				key += "\x00" + s
+			}
+			f.counts[key] += inc
+			add(name, f.counts[key], kv...)
+		}
+		counter("vllm:e2e_request_latency_seconds_count", share)
+		counter("vllm:request_success_total", share*0.9995, "finished_reason", "stop")
+		counter("vllm:request_success_total", share*0.0005, "finished_reason", "abort")
+		for _, b := range ttftBuckets {
+			counter("vllm:time_to_first_token_seconds_bucket", share*ttftCDF(b), "le", strconv.FormatFloat(b, 'g', -1, 64))
+		}
+		counter("vllm:time_to_first_token_seconds_bucket", share, "le", "+Inf")
+		for _, b := range e2eBuckets {
+			counter("vllm:e2e_request_latency_seconds_bucket", share*e2eCDF(b), "le", strconv.FormatFloat(b, 'g', -1, 64))
+		}
+		counter("vllm:e2e_request_latency_seconds_bucket", share, "le", "+Inf")
+		r := running(0)
+		add("vllm:num_requests_running", r)
+		add("vllm:num_requests_waiting", waiting(0))
+		add("vllm:kv_cache_usage_perc", math.Min(1, r*(f.Profile.InTokens+f.Profile.OutTokens)/f.KVTokens))
+		f.latest[i] = out
 	}
-	f.reported = f.ready
+}
+
+// Pods lists the pods serving now, by index.
+func (f *Fleet) Pods() []int {
+	out := make([]int, 0, len(f.latest))
+	for i := range f.latest {
+		out = append(out, i)
+	}
+	sort.Ints(out)
 	return out
+}
+
+// ServeHTTP exports each pod's series as vLLM does, in Prometheus's text format, at
+// /pods/{i}/metrics; a pod that does not serve answers 404.
+func (f *Fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var i int
+	if _, err := fmt.Sscanf(r.URL.Path, "/pods/%d/metrics", &i); err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	samples, ok := f.latest[i]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	for _, s := range samples {
+		fmt.Fprintf(w, "%s %s\n", s.Labels.String(), strconv.FormatFloat(s.V, 'g', -1, 64))
+	}
 }
 
 func boolf(b bool) float64 {

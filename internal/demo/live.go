@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net"
+	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/embedded"
+	"github.com/headroom-oss/headroom/internal/metrics/scrape"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/slo"
 )
@@ -67,6 +71,10 @@ type Sim struct {
 	lastHour   int
 	prev       int
 	prof       queueing.LLMProfile
+	exporter   *http.Server // the fleet's /metrics endpoints on loopback
+	base       string       // their address
+	scraper    *scrape.Scraper
+	scraped    map[int]bool // pods scraped last step
 }
 
 // Now is the simulated time.
@@ -84,7 +92,7 @@ func RunLive(ctx context.Context, opt LiveOptions) (LiveResult, *Live, error) {
 		return LiveResult{}, nil, err
 	}
 	if err := sim.Advance(ctx, sim.opt.Span+sim.opt.Step); err != nil { // the span's end included
-		sim.store.Close()
+		sim.Close()
 		return LiveResult{}, nil, err
 	}
 	live := &Live{Store: sim.store, Loop: sim.loop, Services: map[string]*loop.Service{"chat": sim.loop.Services()[0]}, End: sim.Now(), sim: sim}
@@ -151,11 +159,24 @@ func NewSim(ctx context.Context, opt LiveOptions) (*Sim, error) {
 	s.loop = loop.New(store, []*loop.Service{svc}, opt.Interval, s.Now)
 	s.fleet = NewFleet(prof, file.KVTokens, 2*time.Minute, initial)
 	s.loop.SetReplicas("chat", initial)
+	// The fleet exports on loopback and headroom scrapes it, stamping samples with the simulated
+	// clock, as serve scrapes a real fleet.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("demo fleet: %w", err)
+	}
+	s.base = "http://" + ln.Addr().String()
+	s.exporter = &http.Server{Handler: s.fleet, ReadHeaderTimeout: 5 * time.Second}
+	go s.exporter.Serve(ln)
+	s.scraper = scrape.New(store, scrape.Options{Now: s.Now})
+	s.scraped = map[int]bool{}
 	for t := opt.Start.Add(-warmup); t.Before(opt.Start); t = t.Add(opt.Step) {
 		rate, _ := LoadAt(t.Sub(s.day))
-		if err := store.Append(ctx, s.fleet.Step(t, rate, opt.Step)); err != nil {
-			store.Close()
-			return nil, fmt.Errorf("demo fleet: %w", err)
+		s.now.Store(t.UnixNano())
+		if err := s.report(ctx, t, rate); err != nil {
+			s.Close()
+			return nil, err
 		}
 	}
 	s.now.Store(opt.Start.Add(-opt.Step).UnixNano())
@@ -177,8 +198,8 @@ func (s *Sim) Advance(ctx context.Context, d time.Duration) error {
 		s.peak = math.Max(s.peak, rate)
 		s.rateSum += rate
 		s.samples++
-		if err := s.store.Append(ctx, s.fleet.Step(t, rate, s.opt.Step)); err != nil {
-			return fmt.Errorf("demo fleet: %w", err)
+		if err := s.report(ctx, t, rate); err != nil {
+			return err
 		}
 		s.res.ReplicaHours += float64(s.fleet.Ready()) * s.opt.Step.Hours()
 		if t.Sub(s.opt.Start)%s.opt.Interval != 0 {
@@ -202,6 +223,44 @@ func (s *Sim) Advance(ctx context.Context, d time.Duration) error {
 	}
 	return nil
 }
+
+// target is a pod's scrape target.
+func (s *Sim) target(pod int) scrape.Target {
+	return scrape.Target{Job: "vllm", URL: fmt.Sprintf("%s/pods/%d/metrics", s.base, pod), Labels: map[string]string{"pod": "vllm-" + strconv.Itoa(pod)}}
+}
+
+// report moves the fleet one step and scrapes every serving pod; the series of pods that stopped
+// are marked stale.
+func (s *Sim) report(ctx context.Context, t time.Time, rate float64) error {
+	s.fleet.Step(t, rate, s.opt.Step)
+	now := map[int]bool{}
+	for _, pod := range s.fleet.Pods() {
+		now[pod] = true
+		if h := s.scraper.Once(ctx, s.target(pod)); !h.Up {
+			return fmt.Errorf("demo fleet: scrape pod %d: %s", pod, h.Error)
+		}
+	}
+	for pod := range s.scraped {
+		if !now[pod] {
+			if err := s.scraper.Forget(ctx, s.target(pod)); err != nil {
+				return fmt.Errorf("demo fleet: %w", err)
+			}
+		}
+	}
+	s.scraped = now
+	return nil
+}
+
+// Close stops the fleet's endpoints and closes the store.
+func (s *Sim) Close() error {
+	if s.exporter != nil {
+		s.exporter.Close()
+	}
+	return s.store.Close()
+}
+
+// Close stops the simulation and closes the store.
+func (l *Live) Close() error { return l.sim.Close() }
 
 // Status is the loop's last state, in a line.
 func (s *Sim) Status() string {

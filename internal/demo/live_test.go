@@ -14,7 +14,7 @@ func TestLiveDemoKeepsTheSLOWithLessThanThePeak(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		live.Store.Close()
+		live.Close()
 		return res
 	}
 	a := run()
