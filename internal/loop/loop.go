@@ -328,6 +328,9 @@ func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State
 		}
 	}
 	obs := autoscale.Observation{Now: now, Replicas: current, Pods: l.pods(ctx, s, now)}
+	if s.Config.Queries.PodRunning != "" && len(obs.Pods) > 0 {
+		st.Observed["pods"] = float64(len(obs.Pods)) // the replicas actually reporting
+	}
 	obs.Arrivals, st.Forecast = l.arrivals(ctx, s, now)
 	if c, ok := st.Observed["running"]; ok {
 		obs.Concurrency = []float64{c + st.Observed["waiting"]}

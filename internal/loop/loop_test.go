@@ -100,7 +100,7 @@ func TestTheLoopSizesTheServiceAndKeepsItsBooks(t *testing.T) {
 	var seen []State
 	l.OnDecision = func(s State) { seen = append(seen, s) }
 	st := l.Step(context.Background())[0]
-	if math.Abs(st.Observed["arrival_rate"]-120) > 1e-6 || st.Observed["running"] != 40 || st.Observed["kv_usage"] != 0.2 {
+	if math.Abs(st.Observed["arrival_rate"]-120) > 1e-6 || st.Observed["running"] != 40 || st.Observed["kv_usage"] != 0.2 || st.Observed["pods"] != 2 {
 		t.Errorf("observed %v", st.Observed)
 	}
 	// The predictive policy sizes the flat forecast with one replica's SLO capacity.

@@ -45,7 +45,7 @@ async function drawService(root, st) {
     fact("health", st.health || "–", st.health === "at risk" || st.health === "saturated"),
     fact("arrival rate (req/s)", fmt(st.observed && st.observed.arrival_rate)),
     fact("forecast peak (req/s)", fmt(st.forecast && st.forecast.peak)),
-    fact("replicas: decided / before", st.desired + " / " + st.replicas),
+    fact("replicas: recommended / running", st.desired + " / " + (st.observed && st.observed.pods !== undefined ? st.observed.pods : "–")),
     fact("predicted p95 TTFT", ms(st.predicted && st.predicted.ttft_p95_seconds), st.predicted && !st.predicted.meets_slo),
     fact("observed p95 TTFT", ms(st.observed && st.observed.ttft_p95)),
     fact("cost per hour", st.currency ? fmt(st.cost_per_hour, 4) + " " + st.currency : "–"),
@@ -70,7 +70,7 @@ async function drawService(root, st) {
     const obs = (k) => states.map((s) => s.observed && s.observed[k] !== undefined ? s.observed[k] : null);
     chart(charts, "load (req/s)", ["observed", "forecast peak", "95% upper"], [t, obs("arrival_rate"),
       states.map((s) => s.forecast ? s.forecast.peak : null), states.map((s) => s.forecast && s.forecast.peak_upper ? s.forecast.peak_upper : null)]);
-    chart(charts, "replicas", ["decided", "before"], [t, states.map((s) => s.desired), states.map((s) => s.replicas)]);
+    chart(charts, "replicas: recommended and running", ["recommended", "running (pods reporting)"], [t, states.map((s) => s.desired), obs("pods")]);
     const limit = st.limits && st.limits.ttft_p95 !== undefined ? st.limits.ttft_p95 : null;
     chart(charts, "p95 TTFT (s) against the SLO", ["predicted", "observed", "SLO"], [t,
       states.map((s) => s.predicted ? s.predicted.ttft_p95_seconds : null), obs("ttft_p95"), states.map(() => limit)]);
