@@ -68,8 +68,10 @@ async function drawService(root, st) {
   if (states.length > 0) {
     const t = states.map((s) => Date.parse(s.at) / 1000);
     const obs = (k) => states.map((s) => s.observed && s.observed[k] !== undefined ? s.observed[k] : null);
-    chart(charts, "load (req/s)", ["observed", "forecast peak", "95% upper"], [t, obs("arrival_rate"),
-      states.map((s) => s.forecast ? s.forecast.peak : null), states.map((s) => s.forecast && s.forecast.peak_upper ? s.forecast.peak_upper : null)]);
+    // The forecast for the next minute with its 95% band, made at each decision, against what came.
+    const fc = (k) => states.map((s) => s.forecast && s.forecast[k] && s.forecast[k].length ? s.forecast[k][0] : null);
+    chart(charts, "load and forecast band (req/s)", ["observed", "forecast", "95% lower", "95% upper"],
+      [t, obs("arrival_rate"), fc("mean"), fc("lower"), fc("upper")]);
     chart(charts, "replicas: recommended and running", ["recommended", "running (pods reporting)"], [t, states.map((s) => s.desired), obs("pods")]);
     const limit = st.limits && st.limits.ttft_p95 !== undefined ? st.limits.ttft_p95 : null;
     chart(charts, "p95 TTFT (s) against the SLO", ["predicted", "observed", "SLO"], [t,
