@@ -26,12 +26,12 @@ func TestDashboardRendersInARealBrowser(t *testing.T) {
 	}
 	dom := string(out)
 	for _, want := range []string{
-		`data-ready="true"`,   // the script ran to the end without an error
-		`id="service-chat"`,   // the service's section
-		`class="uplot`,        // uPlot drew its charts
-		`load (req/s)`,        // the load chart's title
-		`predictive`,          // the decision's reason
-		`<td class="reason">`, // the decisions table
+		`data-ready="true"`,      // the script ran to the end without an error
+		`id="service-chat"`,      // the service's section
+		`class="uplot`,           // uPlot drew its charts
+		`load and forecast band`, // the load chart's title
+		`predictive`,             // the decision's reason
+		`<td class="reason">`,    // the decisions table
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the rendered page lacks %q", want)
