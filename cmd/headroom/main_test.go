@@ -477,3 +477,26 @@ func TestWrittenRulesReadBackWhole(t *testing.T) {
 		t.Errorf("read back %d groups of %d, or different rules", len(got.Groups), len(want.Groups))
 	}
 }
+
+// The anomaly command's JSON keys are an interface (issue 8): they stay.
+func TestAnomalyNABJSONKeepsItsKeys(t *testing.T) {
+	out, errOut, code := runCLI(t, "anomaly", "nab", "--data", "../../anomaly/testdata/nab/data",
+		"--labels", "../../anomaly/testdata/nab/labels/combined_windows.json", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Detectors []map[string]any `json:"detectors"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Detectors) == 0 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, k := range []string{"detector", "standard", "reward_low_fp", "reward_low_fn"} {
+		if _, ok := rep.Detectors[0][k]; !ok {
+			t.Errorf("lacks %q", k)
+		}
+	}
+	if _, _, code := runCLI(t, "anomaly", "nab", "--data", "x"); code != 2 {
+		t.Errorf("missing --labels: exit %d", code)
+	}
+}
