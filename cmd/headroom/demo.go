@@ -60,6 +60,8 @@ the dashboard is at the printed URL, a status line comes every five seconds (on 
 				return fmt.Errorf("demo store: %w", err)
 			}
 			defer os.RemoveAll(dir)
+			// The six simulated hours take some seconds: say so, on stderr, before the report.
+			fmt.Fprintln(cmd.ErrOrStderr(), "headroom demo: running six hours of the loop on a simulated vLLM fleet (a few seconds)…")
 			live, parts, err := demo.RunLive(cmd.Context(), demo.LiveOptions{Dir: dir})
 			if err != nil {
 				return fmt.Errorf("demo service: %w", err)
