@@ -3,7 +3,9 @@ package anomaly
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"time"
 )
 
 // Detector scores a stream one point at a time, causally: the score of a point uses only the
@@ -54,18 +56,36 @@ func (e *EWMA) Update(v float64) float64 {
 	return score
 }
 
-// New makes a detector by name: ewma.
-func New(name string) (Detector, error) {
-	switch name {
-	case "ewma":
-		return &EWMA{}, nil
+// Options shape the detectors New makes.
+type Options struct {
+	Period int // points per season (a day of points, say); 0 for a series without one
+}
+
+// constructors are the detectors by name.
+var constructors = map[string]func(Options) Detector{
+	"ewma":        func(Options) Detector { return Calibrated(&EWMA{}) },
+	"seasonal":    func(o Options) Detector { return Calibrated(&SeasonalResidual{Period: o.Period}) },
+	"holtwinters": func(o Options) Detector { return Calibrated(&HoltWinters{Period: o.Period}) },
+	"cusum":       func(Options) Detector { return Calibrated(&CUSUM{}) },
+	"ensemble":    func(o Options) Detector { return NewEnsemble(o.Period) },
+}
+
+// New makes a fresh detector by name (see Names). The single detectors come calibrated (see
+// Calibrated); the types themselves give raw scores.
+func New(name string, opt Options) (Detector, error) {
+	c, ok := constructors[name]
+	if !ok {
+		return nil, fmt.Errorf("detector %q: want one of %v", name, Names())
 	}
-	return nil, fmt.Errorf("detector %q: want one of %v", name, Names())
+	return c(opt), nil
 }
 
 // Names lists the detectors.
 func Names() []string {
-	out := []string{"ewma"}
+	out := make([]string, 0, len(constructors))
+	for n := range constructors {
+		out = append(out, n)
+	}
 	sort.Strings(out)
 	return out
 }
@@ -77,4 +97,28 @@ func Run(d Detector, values []float64) []float64 {
 		out[i] = d.Update(v)
 	}
 	return out
+}
+
+// DailyPeriod is the number of points in a day for a series sampled at these times (by the median
+// step), or 0 when a day is not a whole number of steps or the series holds less than two days.
+func DailyPeriod(times []time.Time) int {
+	if len(times) < 3 {
+		return 0
+	}
+	steps := make([]time.Duration, 0, len(times)-1)
+	for i := 1; i < len(times); i++ {
+		if d := times[i].Sub(times[i-1]); d > 0 {
+			steps = append(steps, d)
+		}
+	}
+	if len(steps) == 0 {
+		return 0
+	}
+	slices.Sort(steps)
+	step := steps[len(steps)/2]
+	day := 24 * time.Hour
+	if day%step != 0 || int(day/step) < 2 || len(times) < 2*int(day/step) {
+		return 0
+	}
+	return int(day / step)
 }

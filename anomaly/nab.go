@@ -84,6 +84,7 @@ type Result struct {
 	Score     float64 `json:"score"`     // normalised: 0 for the null detector, 100 for the perfect one
 	Raw       float64 `json:"raw"`       // the best raw score
 	Threshold float64 `json:"threshold"` // the threshold that gives it
+	Counts    Counts  `json:"counts"`    // the detections at that threshold (ScoreAt only)
 }
 
 // Score sweeps the threshold over every score the detector gave and returns the best corpus score
@@ -156,4 +157,57 @@ func Score(files []File, p Profile) (Result, error) {
 		i = j
 	}
 	return Result{Profile: p.Name, Raw: best, Threshold: bestThreshold, Score: 100 * (best - null) / (perfect - null)}, nil
+}
+
+// Counts are the detections a threshold gives on a corpus: windows detected and missed, and
+// detections outside every window.
+type Counts struct {
+	TP int `json:"tp"`
+	FP int `json:"fp"`
+	FN int `json:"fn"`
+}
+
+// ScoreAt scores the corpus under the profile at one threshold (no sweep), with the counts behind
+// the score. Score is NaN when the files hold no window (a corpus of normal series can only lose).
+func ScoreAt(files []File, p Profile, threshold float64) (Result, error) {
+	var c Counts
+	raw, nWindows := 0.0, 0
+	for _, f := range files {
+		if len(f.Scores) != len(f.Times) {
+			return Result{}, fmt.Errorf("%s: %d scores for %d rows", f.Name, len(f.Scores), len(f.Times))
+		}
+		wins, err := rowsOf(f)
+		if err != nil {
+			return Result{}, err
+		}
+		nWindows += len(wins)
+		detected := make([]bool, len(wins))
+		for i := Probation(len(f.Times)); i < len(f.Times); i++ {
+			if f.Scores[i] < threshold {
+				continue
+			}
+			v, k := rowValue(i, wins, p)
+			switch {
+			case k < 0:
+				raw += v
+				c.FP++
+			case !detected[k]:
+				raw += v
+				detected[k] = true
+				c.TP++
+			}
+		}
+		for _, d := range detected {
+			if !d {
+				raw -= p.FN
+				c.FN++
+			}
+		}
+	}
+	null, perfect := -p.FN*float64(nWindows), p.TP*float64(nWindows)
+	score := math.NaN()
+	if nWindows > 0 {
+		score = 100 * (raw - null) / (perfect - null)
+	}
+	return Result{Profile: p.Name, Score: score, Raw: raw, Threshold: threshold, Counts: c}, nil
 }

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
+	"math"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/headroom-oss/headroom/anomaly"
+	"github.com/headroom-oss/headroom/internal/nabcorpus"
 	"github.com/headroom-oss/headroom/internal/output"
 )
 
@@ -51,12 +52,24 @@ detector's best, and scores normalised so the null detector gets 0 and the perfe
 }
 
 type nabRow struct {
-	Detector     string  `json:"detector" yaml:"detector"`
-	Standard     float64 `json:"standard" yaml:"standard"`
-	RewardLowFP  float64 `json:"reward_low_fp" yaml:"reward_low_fp"`
-	RewardLowFN  float64 `json:"reward_low_fn" yaml:"reward_low_fn"`
-	Files        int     `json:"files" yaml:"files"`
-	StdThreshold float64 `json:"standard_threshold" yaml:"standard_threshold"`
+	Detector     string         `json:"detector" yaml:"detector"`
+	Standard     float64        `json:"standard" yaml:"standard"`
+	RewardLowFP  float64        `json:"reward_low_fp" yaml:"reward_low_fp"`
+	RewardLowFN  float64        `json:"reward_low_fn" yaml:"reward_low_fn"`
+	Files        int            `json:"files" yaml:"files"`
+	StdThreshold float64        `json:"standard_threshold" yaml:"standard_threshold"`
+	Counts       anomaly.Counts `json:"counts" yaml:"counts"` // at the standard threshold
+	Categories   []nabCategory  `json:"categories" yaml:"categories"`
+}
+
+// nabCategory is one directory of the corpus, scored on the standard profile at the threshold
+// chosen for the whole corpus (NAB picks one threshold per detector, not one per category).
+type nabCategory struct {
+	Category string         `json:"category" yaml:"category"`
+	Files    int            `json:"files" yaml:"files"`
+	Windows  int            `json:"windows" yaml:"windows"`
+	Standard *float64       `json:"standard" yaml:"standard"` // null for a category without windows
+	Counts   anomaly.Counts `json:"counts" yaml:"counts"`
 }
 
 type nabReport struct {
@@ -64,47 +77,19 @@ type nabReport struct {
 }
 
 func runNAB(dataDir, labelsPath string, names []string) (nabReport, error) {
-	raw, err := os.ReadFile(labelsPath)
+	corpus, err := nabcorpus.Load(dataDir, labelsPath)
 	if err != nil {
-		return nabReport{}, fmt.Errorf("read labels: %w", err)
-	}
-	windows, err := anomaly.ParseWindows(raw)
-	if err != nil {
-		return nabReport{}, fmt.Errorf("%s: %w", labelsPath, err)
-	}
-	type series struct {
-		name   string
-		file   anomaly.File
-		values []float64
-	}
-	var corpus []series
-	keys := make([]string, 0, len(windows))
-	for k := range windows {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, name := range keys {
-		b, err := os.ReadFile(filepath.Join(dataDir, name))
-		if err != nil {
-			return nabReport{}, fmt.Errorf("read series: %w", err)
-		}
-		times, values, err := anomaly.ParseSeries(b)
-		if err != nil {
-			return nabReport{}, fmt.Errorf("%s: %w", name, err)
-		}
-		corpus = append(corpus, series{name, anomaly.File{Name: name, Times: times, Windows: windows[name]}, values})
+		return nabReport{}, err
 	}
 	var rep nabReport
 	for _, n := range names {
 		var files []anomaly.File
 		for _, s := range corpus {
-			d, err := anomaly.New(strings.TrimSpace(n))
+			d, err := anomaly.New(strings.TrimSpace(n), anomaly.Options{Period: s.Period})
 			if err != nil {
 				return nabReport{}, usageError{err}
 			}
-			f := s.file
-			f.Scores = anomaly.Run(d, s.values)
-			files = append(files, f)
+			files = append(files, s.File(anomaly.Run(d, s.Values)))
 		}
 		row := nabRow{Detector: strings.TrimSpace(n), Files: len(files)}
 		for _, p := range anomaly.Profiles() {
@@ -121,16 +106,67 @@ func runNAB(dataDir, labelsPath string, names []string) (nabReport, error) {
 				row.RewardLowFN = r.Score
 			}
 		}
+		all, err := anomaly.ScoreAt(files, anomaly.Profiles()[0], row.StdThreshold)
+		if err != nil {
+			return nabReport{}, err
+		}
+		row.Counts = all.Counts
+		if row.Categories, err = nabCategories(files, row.StdThreshold); err != nil {
+			return nabReport{}, err
+		}
 		rep.Detectors = append(rep.Detectors, row)
 	}
 	return rep, nil
 }
 
+// nabCategories scores each category (the file's directory) at the corpus threshold.
+func nabCategories(files []anomaly.File, threshold float64) ([]nabCategory, error) {
+	byCategory := map[string][]anomaly.File{}
+	var names []string
+	for _, f := range files {
+		c := filepath.Dir(f.Name)
+		if _, ok := byCategory[c]; !ok {
+			names = append(names, c)
+		}
+		byCategory[c] = append(byCategory[c], f)
+	}
+	sort.Strings(names)
+	out := make([]nabCategory, 0, len(names))
+	for _, c := range names {
+		r, err := anomaly.ScoreAt(byCategory[c], anomaly.Profiles()[0], threshold)
+		if err != nil {
+			return nil, err
+		}
+		cat := nabCategory{Category: c, Files: len(byCategory[c]), Windows: r.Counts.TP + r.Counts.FN, Counts: r.Counts}
+		if !math.IsNaN(r.Score) {
+			cat.Standard = &r.Score
+		}
+		out = append(out, cat)
+	}
+	return out, nil
+}
+
 func (r nabReport) WriteTable(w io.Writer) error {
 	tw := output.NewTable(w)
-	fmt.Fprintln(tw, "DETECTOR\tSTANDARD\tREWARD LOW FP\tREWARD LOW FN\tFILES\tTHRESHOLD (STANDARD)")
+	fmt.Fprintln(tw, "DETECTOR\tSTANDARD\tREWARD LOW FP\tREWARD LOW FN\tFILES\tTHRESHOLD (STANDARD)\tDETECTED\tMISSED\tFALSE ALARMS")
 	for _, d := range r.Detectors {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%d\t%.4g\n", d.Detector, d.Standard, d.RewardLowFP, d.RewardLowFN, d.Files, d.StdThreshold)
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%d\t%.4g\t%d\t%d\t%d\n", d.Detector, d.Standard, d.RewardLowFP, d.RewardLowFN,
+			d.Files, d.StdThreshold, d.Counts.TP, d.Counts.FN, d.Counts.FP)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nBy category (standard profile, at each detector's corpus threshold):")
+	tw = output.NewTable(w)
+	fmt.Fprintln(tw, "DETECTOR\tCATEGORY\tFILES\tWINDOWS\tSTANDARD\tDETECTED\tMISSED\tFALSE ALARMS")
+	for _, d := range r.Detectors {
+		for _, c := range d.Categories {
+			score := "-"
+			if c.Standard != nil {
+				score = fmt.Sprintf("%.1f", *c.Standard)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d\n", d.Detector, c.Category, c.Files, c.Windows, score, c.Counts.TP, c.Counts.FN, c.Counts.FP)
+		}
 	}
 	return tw.Flush()
 }
