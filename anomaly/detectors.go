@@ -122,3 +122,8 @@ func DailyPeriod(times []time.Time) int {
 	}
 	return int(day / step)
 }
+
+// DefaultThreshold is the score at which the ensemble's points count as anomalies unless told
+// otherwise: the threshold NAB's standard profile chose for it on the corpus in testdata/nab
+// (0.2808, rounded; docs/anomaly.md).
+const DefaultThreshold = 0.28

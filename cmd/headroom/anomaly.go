@@ -16,7 +16,7 @@ import (
 )
 
 func newAnomalyCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "anomaly", Short: "Anomaly detectors, scored on the Numenta Anomaly Benchmark (in progress)"}
+	cmd := &cobra.Command{Use: "anomaly", Short: "Find anomalies in a series; score the detectors on the Numenta Anomaly Benchmark"}
 	var data, labels, detectors string
 	nab := &cobra.Command{
 		Use:   "nab",
@@ -28,7 +28,7 @@ early detection, the standard, reward-low-FP and reward-low-FN profiles, the thr
 detector's best, and scores normalised so the null detector gets 0 and the perfect one 100.
 
   headroom anomaly nab --data ../shared/data/nab/data --labels ../shared/data/nab/labels/combined_windows.json`,
-		Args: cobra.NoArgs,
+		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
 			if err != nil {
@@ -47,7 +47,7 @@ detector's best, and scores normalised so the null detector gets 0 and the perfe
 	nab.Flags().StringVar(&data, "data", "", "the corpus's data directory (category/file.csv)")
 	nab.Flags().StringVar(&labels, "labels", "", "combined_windows.json")
 	nab.Flags().StringVar(&detectors, "detectors", strings.Join(anomaly.Names(), ","), "detectors to score")
-	cmd.AddCommand(nab)
+	cmd.AddCommand(nab, newAnomalyDetectCmd(g))
 	return cmd
 }
 

@@ -122,7 +122,7 @@ currency or a price without a date or source, and warns about prices over a year
 
   headroom cost catalog
   headroom cost catalog --catalog my-prices.yaml -o yaml`,
-		Args: cobra.NoArgs,
+		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
 			if err != nil {

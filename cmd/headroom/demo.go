@@ -45,7 +45,7 @@ the dashboard is at the printed URL, a status line comes every five seconds (on 
 
   headroom demo                         # then open http://127.0.0.1:8080/
   headroom demo --duration 2m --listen 127.0.0.1:9090`,
-		Args: cobra.NoArgs,
+		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
 			if err != nil {

@@ -47,7 +47,7 @@ the latest horizons of history best; see docs/forecast.md for every method.
 
   headroom forecast --input load.csv --horizon 48 --season 24
   headroom forecast --input rate.json --horizon 144 --season 144 --plot forecast.svg -o json`,
-		Args: cobra.NoArgs,
+		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
 			if err != nil {

@@ -59,7 +59,7 @@ LLM replicas with continuous batching, from a profile of step times (see example
 --servers N evaluates N replicas instead of sizing; the targets are then checked, not solved for.
 --servers N --capacity K evaluates an M/M/c/K station whose queue holds K requests in all: the
 blocking probability, the throughput, and the latency of the requests admitted.`,
-		Args: cobra.NoArgs,
+		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
 			if err != nil {

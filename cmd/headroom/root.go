@@ -73,3 +73,13 @@ Start with:
 	root.AddCommand(newVersionCmd(g), newPlanCmd(g), newAnalyzeCmd(g), newForecastCmd(g), newBacktestCmd(g), newTraceCmd(g), newSimulateCmd(g), newSLOCmd(g), newCostCmd(g), newServeCmd(g), newConfigCmd(g), newAnomalyCmd(g), newDemoCmd(g))
 	return root
 }
+
+// argsAre makes cobra's argument checks usage errors (exit 2), like bad flags.
+func argsAre(check cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := check(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}

@@ -57,7 +57,7 @@ HTTP:
 
   headroom config validate examples/headroom.yaml
   headroom serve --config examples/headroom.yaml`,
-		Args: cobra.NoArgs,
+		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.config == "" {
 				return usagef("--config is required (see examples/headroom.yaml)")

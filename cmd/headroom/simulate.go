@@ -74,7 +74,7 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 
   headroom simulate --trace azure-llm-2023-code.csv --profile examples/h100-llama-3-8b.yaml \
       --slo ttft=2s,e2e=30s --policies hpa,kpa,pid,oracle`,
-		Args: cobra.NoArgs,
+		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
 			if err != nil {

@@ -127,7 +127,7 @@ the bounds are checked), since an SLI between bounds would be an interpolation.
 
   headroom slo init --preset vllm-ttft --threshold 500ms --objective 99 --selector 'job="vllm"' > ttft.yaml
   headroom slo generate ttft.yaml > rules.yml`,
-		Args: cobra.NoArgs,
+		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if preset == "" {
 				return usagef("--preset is required: vllm-ttft, vllm-itl, vllm-e2e, sglang-ttft, sglang-e2e or availability")
@@ -175,7 +175,7 @@ per-label SLO (group_by) wants a column per label and is reported over all group
 An OpenSLO calendar window counts from the start of the window holding the last row.
 
   headroom slo report --spec spec.yaml --data events.csv --plot burn-down.svg`,
-		Args: cobra.NoArgs,
+		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
 			if err != nil {

@@ -32,7 +32,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print headroom's version",
-		Args:  cobra.NoArgs,
+		Args:  argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := g.format()
 			if err != nil {

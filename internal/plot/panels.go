@@ -25,7 +25,9 @@ type Line struct {
 // Panel is one chart of a stacked figure; panels share the x axis's meaning.
 type Panel struct {
 	YLabel string
+	XLabel string // "minutes" when empty
 	Lines  []Line
+	Marks  []Line // drawn as points, not joined (anomalies, say)
 }
 
 // SavePanels writes panels stacked top to bottom to path (.svg or .png), the x axis in minutes.
@@ -49,7 +51,10 @@ func SavePanels(path, title string, panels []Panel) error {
 			p.Title.Text = title
 		}
 		p.Y.Label.Text = pn.YLabel
-		p.X.Label.Text = "minutes"
+		p.X.Label.Text = pn.XLabel
+		if p.X.Label.Text == "" {
+			p.X.Label.Text = "minutes"
+		}
 		p.Add(plotter.NewGrid())
 		for k, l := range pn.Lines {
 			pts := make(plotter.XYs, len(l.X))
@@ -66,6 +71,20 @@ func SavePanels(path, title string, panels []Panel) error {
 			}
 			p.Add(line)
 			p.Legend.Add(l.Label, line)
+		}
+		for k, m := range pn.Marks {
+			pts := make(plotter.XYs, len(m.X))
+			for j := range m.X {
+				pts[j] = plotter.XY{X: m.X[j], Y: m.Y[j]}
+			}
+			sc, err := plotter.NewScatter(pts)
+			if err != nil {
+				return fmt.Errorf("plot %s: %w", m.Label, err)
+			}
+			sc.Color = plotutil.Color(len(pn.Lines) + k)
+			sc.GlyphStyle.Radius = vg.Points(3)
+			p.Add(sc)
+			p.Legend.Add(m.Label, sc)
 		}
 		p.Legend.Top = true
 		p.X.Min, p.X.Max = 0, xmax // one time axis for every panel

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/headroom-oss/headroom/anomaly"
+	"github.com/headroom-oss/headroom/forecast"
+	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/plot"
+)
+
+type detectFlags struct {
+	detector  string
+	threshold float64
+	season    int
+	plot      string
+	all       bool
+	warmup    int
+}
+
+func newAnomalyDetectCmd(g *globals) *cobra.Command {
+	var f detectFlags
+	cmd := &cobra.Command{
+		Use:   "detect FILE",
+		Short: "Find the anomalies in one series, as a streaming detector would have seen them",
+		Long: `detect runs a detector over one series, point by point and causally (each score uses only the
+points before it, as an alert rule would have), and lists the points whose score reaches the
+threshold. FILE is a CSV of timestamp,value (RFC 3339, "2006-01-02 15:04:05" or Unix seconds) or
+the JSON of a Prometheus range query with one series.
+
+The default detector is the ensemble (Holt–Winters deviation, seasonal robust residual, CUSUM and
+EWMA, each calibrated to the series), and the default threshold is the one NAB's standard profile
+chose for it. The season is a day of points, found from the time step; --season overrides it (0
+for none). The leading points only teach the detectors and are never reported (--warmup; NAB's
+rule by default: 15% of the series, at most 750 points): give it at least a few hundred.
+
+  headroom anomaly detect cpu.csv
+  headroom anomaly detect cpu.csv --plot cpu-anomalies.svg -o json
+  headroom anomaly detect cpu.csv --detector holtwinters --threshold 0.4`,
+		Args: argsAre(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			seasonSet := cmd.Flags().Changed("season")
+			rep, err := runDetect(args[0], f, seasonSet)
+			if err != nil {
+				return err
+			}
+			return output.Write(cmd.OutOrStdout(), format, rep)
+		},
+	}
+	cmd.Flags().StringVar(&f.detector, "detector", "ensemble", fmt.Sprintf("one of %v", anomaly.Names()))
+	cmd.Flags().Float64Var(&f.threshold, "threshold", anomaly.DefaultThreshold, "the score, in [0, 1], at which a point is an anomaly")
+	cmd.Flags().IntVar(&f.season, "season", 0, "points per season (default: a day of points, from the time step; 0 for none)")
+	cmd.Flags().StringVar(&f.plot, "plot", "", "draw the series, its anomalies and the scores to this .svg or .png")
+	cmd.Flags().BoolVar(&f.all, "scores", false, "list every point's score, not only the anomalies")
+	cmd.Flags().IntVar(&f.warmup, "warmup", -1, "leading points that only teach the detector, never reported (default: NAB's, 15% of the series, at most 750)")
+	return cmd
+}
+
+type detectPoint struct {
+	Time  time.Time `json:"time" yaml:"time"`
+	Value float64   `json:"value" yaml:"value"`
+	Score float64   `json:"score" yaml:"score"`
+}
+
+type detectReport struct {
+	Input     string        `json:"input" yaml:"input"`
+	Detector  string        `json:"detector" yaml:"detector"`
+	Threshold float64       `json:"threshold" yaml:"threshold"`
+	Season    int           `json:"season_points" yaml:"season_points"`
+	Points    int           `json:"points" yaml:"points"`
+	Missing   int           `json:"missing" yaml:"missing"` // NaN values, skipped
+	Warmup    int           `json:"warmup_points" yaml:"warmup_points"`
+	Anomalies []detectPoint `json:"anomalies" yaml:"anomalies"`
+	Scores    []detectPoint `json:"scores,omitempty" yaml:"scores,omitempty"`
+}
+
+func runDetect(path string, f detectFlags, seasonSet bool) (detectReport, error) {
+	if !(f.threshold >= 0 && f.threshold <= 1) {
+		return detectReport{}, usagef("--threshold %g: want a score between 0 and 1", f.threshold)
+	}
+	if f.season < 0 {
+		return detectReport{}, usagef("--season %d: want a number of points, 0 for none", f.season)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return detectReport{}, fmt.Errorf("read input: %w", err)
+	}
+	obs, err := forecast.ParseObservations(data)
+	if err != nil {
+		return detectReport{}, fmt.Errorf("%s: %w", path, err)
+	}
+	rep := detectReport{Input: path, Detector: f.detector, Threshold: f.threshold, Anomalies: []detectPoint{}}
+	var times []time.Time
+	var values []float64
+	for _, o := range obs {
+		if math.IsNaN(o.Value) {
+			rep.Missing++
+			continue
+		}
+		times, values = append(times, o.Time), append(values, o.Value)
+	}
+	if len(values) == 0 {
+		return detectReport{}, fmt.Errorf("%s: %w", path, errors.New("no point has a value"))
+	}
+	rep.Points = len(values)
+	rep.Warmup = f.warmup
+	if f.warmup < 0 {
+		rep.Warmup = anomaly.Probation(len(values))
+	}
+	rep.Season = f.season
+	if !seasonSet {
+		rep.Season = anomaly.DailyPeriod(times)
+	}
+	d, err := anomaly.New(f.detector, anomaly.Options{Period: rep.Season})
+	if err != nil {
+		return detectReport{}, usageError{err}
+	}
+	scores := anomaly.Run(d, values)
+	for i, s := range scores {
+		p := detectPoint{Time: times[i], Value: values[i], Score: s}
+		if s >= f.threshold && i >= rep.Warmup {
+			rep.Anomalies = append(rep.Anomalies, p)
+		}
+		if f.all {
+			rep.Scores = append(rep.Scores, p)
+		}
+	}
+	if f.plot != "" {
+		if err := drawDetect(f.plot, path, rep, times, values, scores); err != nil {
+			return detectReport{}, err
+		}
+	}
+	return rep, nil
+}
+
+func drawDetect(file, input string, rep detectReport, times []time.Time, values, scores []float64) error {
+	hours := func(t time.Time) float64 { return t.Sub(times[0]).Hours() }
+	series := plot.Line{Label: "value"}
+	score := plot.Line{Label: "score"}
+	threshold := plot.Line{Label: fmt.Sprintf("threshold %.2f", rep.Threshold)}
+	for i, t := range times {
+		series.X, series.Y = append(series.X, hours(t)), append(series.Y, values[i])
+		score.X, score.Y = append(score.X, hours(t)), append(score.Y, scores[i])
+	}
+	threshold.X = []float64{0, hours(times[len(times)-1])}
+	threshold.Y = []float64{rep.Threshold, rep.Threshold}
+	marks := plot.Line{Label: fmt.Sprintf("%d anomalies", len(rep.Anomalies))}
+	scoreMarks := plot.Line{Label: "anomalies"}
+	for _, a := range rep.Anomalies {
+		marks.X, marks.Y = append(marks.X, hours(a.Time)), append(marks.Y, a.Value)
+		scoreMarks.X, scoreMarks.Y = append(scoreMarks.X, hours(a.Time)), append(scoreMarks.Y, a.Score)
+	}
+	title := fmt.Sprintf("%s: %s detector", input, rep.Detector)
+	panels := []plot.Panel{
+		{YLabel: "value", XLabel: "hours", Lines: []plot.Line{series}, Marks: []plot.Line{marks}},
+		{YLabel: "anomaly score", XLabel: "hours", Lines: []plot.Line{score, threshold}, Marks: []plot.Line{scoreMarks}},
+	}
+	if err := plot.SavePanels(file, title, panels); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
+}
+
+func (r detectReport) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "%s: %d points", r.Input, r.Points)
+	if r.Missing > 0 {
+		fmt.Fprintf(w, " (%d missing values skipped)", r.Missing)
+	}
+	season := "no season"
+	if r.Season > 1 {
+		season = fmt.Sprintf("a season of %d points", r.Season)
+	}
+	fmt.Fprintf(w, ", %s detector, %s, threshold %.2f, the first %d points to learn: %d anomalies\n",
+		r.Detector, season, r.Threshold, r.Warmup, len(r.Anomalies))
+	list := r.Anomalies
+	title := "ANOMALY"
+	if r.Scores != nil {
+		list, title = r.Scores, "POINT"
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	tw := output.NewTable(w)
+	fmt.Fprintf(tw, "%s TIME\tVALUE\tSCORE\n", title)
+	for _, p := range list {
+		fmt.Fprintf(tw, "%s\t%.6g\t%.3f\n", p.Time.UTC().Format(time.RFC3339), p.Value, p.Score)
+	}
+	return tw.Flush()
+}

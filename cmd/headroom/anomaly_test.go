@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const cpuSeries = "../../anomaly/testdata/nab/data/realAWSCloudwatch/ec2_cpu_utilization_5f5533.csv"
+
+// On a NAB series whose labelled windows are known (combined_windows.json: 2014-02-18 16:02 to
+// 2014-02-19 08:42, and 2014-02-24 14:32 to 2014-02-25 07:12) every anomaly the defaults report
+// falls in a window, and both windows are found.
+func TestAnomalyDetectFindsTheLabelledWindows(t *testing.T) {
+	plotPath := filepath.Join(t.TempDir(), "cpu.png")
+	out, errOut, code := runCLI(t, "anomaly", "detect", cpuSeries, "--plot", plotPath, "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep struct {
+		Season    int `json:"season_points"`
+		Anomalies []struct {
+			Time  time.Time `json:"time"`
+			Score float64   `json:"score"`
+		} `json:"anomalies"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if rep.Season != 288 {
+		t.Errorf("season %d points, want a day of five-minute points (288)", rep.Season)
+	}
+	windows := [][2]time.Time{
+		{time.Date(2014, 2, 18, 16, 2, 0, 0, time.UTC), time.Date(2014, 2, 19, 8, 42, 0, 0, time.UTC)},
+		{time.Date(2014, 2, 24, 14, 32, 0, 0, time.UTC), time.Date(2014, 2, 25, 7, 12, 0, 0, time.UTC)},
+	}
+	found := make([]bool, len(windows))
+	for _, a := range rep.Anomalies {
+		in := false
+		for k, w := range windows {
+			if !a.Time.Before(w[0]) && !a.Time.After(w[1]) {
+				in, found[k] = true, true
+			}
+		}
+		if !in {
+			t.Errorf("an anomaly at %s is outside the labelled windows", a.Time)
+		}
+	}
+	if !found[0] || !found[1] {
+		t.Errorf("windows found: %v", found)
+	}
+	if st, err := os.Stat(plotPath); err != nil || st.Size() < 10000 {
+		t.Errorf("plot: %v", err)
+	}
+}
+
+func TestAnomalyDetectRefusesBadInputClearly(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.csv")
+	os.WriteFile(empty, nil, 0o644)
+	gaps := filepath.Join(dir, "gaps.csv")
+	os.WriteFile(gaps, []byte("timestamp,value\n2026-01-01T00:00:00Z,NaN\n2026-01-01T00:01:00Z,NaN\n"), 0o644)
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"a threshold above 1", []string{cpuSeries, "--threshold", "1.5"}, 2, "--threshold"},
+		{"an unknown detector", []string{cpuSeries, "--detector", "prophet"}, 2, "prophet"},
+		{"a negative season", []string{cpuSeries, "--season", "-3"}, 2, "--season"},
+		{"an empty file", []string{empty}, 1, "empty"},
+		{"a file without a single value", []string{gaps}, 1, "no point has a value"},
+		{"a file that is not there", []string{filepath.Join(dir, "nope.csv")}, 1, "read input"},
+		{"no file", nil, 2, "arg"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, errOut, code := runCLI(t, append([]string{"anomaly", "detect"}, c.args...)...)
+			if code != c.code || !strings.Contains(errOut, c.want) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q in it)", code, c.code, errOut, c.want)
+			}
+		})
+	}
+}
