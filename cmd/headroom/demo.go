@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 	"github.com/headroom-oss/headroom/internal/demo"
 	"github.com/headroom-oss/headroom/internal/output"
 	"github.com/headroom-oss/headroom/internal/plan"
+	"github.com/headroom-oss/headroom/internal/ragdemo"
 	"github.com/headroom-oss/headroom/internal/server"
 	"github.com/headroom-oss/headroom/queueing"
 )
@@ -77,6 +79,7 @@ the dashboard is at the printed URL, a status line comes every five seconds (on 
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve the API and dashboard on")
 	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
 	cmd.Flags().Float64Var(&speed, "speed", 60, "simulated seconds per second while serving")
+	cmd.AddCommand(newDemoIncidentCmd())
 	return cmd
 }
 
@@ -190,4 +193,42 @@ func (d demoResult) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "observed p95 TTFT within 500 ms at %.1f%% of the decisions.\n", 100*l.TTFTWithinSLO)
 	}
 	return nil
+}
+
+func newDemoIncidentCmd() *cobra.Command {
+	var out string
+	var seed uint64
+	cmd := &cobra.Command{
+		Use:   "incident",
+		Short: "Write an incident in a simulated RAG pipeline: metrics, logs and traces to analyse",
+		Long: `incident writes six hours of a simulated RAG pipeline (gateway, embedder, retriever, reranker,
+LLM) in the formats headroom health and rootcause read: metrics.csv, logs.jsonl, traces.otlp.jsonl
+(OTLP/JSON) and health.yaml (targets). At 04:00 the retriever's connection pool runs dry after its
+memory climbed for a quarter of an hour; the gateway's p95 breaks. Red herrings: an embedder spike at
+02:30, an LLM KV cache climbing through the last hour; the reranker's log clock runs 90 s fast.
+
+  headroom demo incident --out /tmp/incident`,
+		Args: argsAre(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usagef("--out is required: the directory to write the files into")
+			}
+			f, err := ragdemo.Generate(seed)
+			if err != nil {
+				return err
+			}
+			if err := ragdemo.WriteDir(out, f); err != nil {
+				return err
+			}
+			p := func(name string) string { return filepath.Join(out, name) }
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s, %s, %s and %s\n\nnow try:\n  headroom health --metrics %s --logs %s --traces %s --targets %s\n  headroom rootcause --metrics %s --logs %s --traces %s\n",
+				p("metrics.csv"), p("logs.jsonl"), p("traces.otlp.jsonl"), p("health.yaml"),
+				p("metrics.csv"), p("logs.jsonl"), p("traces.otlp.jsonl"), p("health.yaml"),
+				p("metrics.csv"), p("logs.jsonl"), p("traces.otlp.jsonl"))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "the directory to write into (created if missing)")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "the random seed: the same seed writes the same files")
+	return cmd
 }

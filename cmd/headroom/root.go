@@ -61,7 +61,8 @@ Start with:
   headroom plan --rate 100 --llm-profile examples/h100-llama-3-8b.yaml --slo ttft=500ms,itl=24ms
   headroom analyze metrics.csv --servers 4
   headroom cost optimize examples/fleet.yaml       savings, each checked against the SLO
-  headroom slo generate examples/slo/standard.yaml`,
+  headroom slo generate examples/slo/standard.yaml
+  headroom demo incident --out /tmp/incident      an incident in a RAG pipeline, for health and rootcause`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -70,7 +71,7 @@ Start with:
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
-	root.AddCommand(newVersionCmd(g), newPlanCmd(g), newAnalyzeCmd(g), newForecastCmd(g), newBacktestCmd(g), newTraceCmd(g), newSimulateCmd(g), newSLOCmd(g), newCostCmd(g), newServeCmd(g), newConfigCmd(g), newAnomalyCmd(g), newDemoCmd(g))
+	root.AddCommand(newVersionCmd(g), newPlanCmd(g), newAnalyzeCmd(g), newForecastCmd(g), newBacktestCmd(g), newTraceCmd(g), newSimulateCmd(g), newSLOCmd(g), newCostCmd(g), newServeCmd(g), newConfigCmd(g), newAnomalyCmd(g), newHealthCmd(g), newRootCauseCmd(g), newDemoCmd(g))
 	return root
 }
 

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/headroom-oss/headroom/internal/config"
+	"github.com/headroom-oss/headroom/internal/observe"
+	"github.com/headroom-oss/headroom/internal/otlp"
+	"github.com/headroom-oss/headroom/logs"
+	"github.com/headroom-oss/headroom/telemetry"
+)
+
+// signalFlags are the inputs headroom health and rootcause share.
+type signalFlags struct {
+	metrics, logs, traces, targets string
+	maxLine                        int
+}
+
+func (f *signalFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.metrics, "metrics", "", "per-component metrics: a CSV of timestamp,component,metric,value")
+	cmd.Flags().StringVar(&f.logs, "logs", "", "structured logs: JSON lines with level, message, component, timestamp (trace_id, span_id, metadata optional)")
+	cmd.Flags().StringVar(&f.traces, "traces", "", "traces: OTLP protobuf or JSON (one export request, or one a line as the Collector's file exporter writes)")
+	cmd.Flags().StringVar(&f.targets, "targets", "", "targets per component (YAML: weights, error_target, components.<name>.latency_p95)")
+	cmd.Flags().IntVar(&f.maxLine, "max-line", logs.DefaultMaxLine, "the longest log or trace line accepted, in bytes")
+}
+
+// load reads whatever signals were given. Bad log lines are counted and reported, not fatal.
+func (f *signalFlags) load() (observe.Signals, config.HealthTargets, []string, error) {
+	var sig observe.Signals
+	var targets config.HealthTargets
+	var notes []string
+	if f.metrics == "" && f.logs == "" && f.traces == "" {
+		return sig, targets, nil, usagef("give at least one of --metrics, --logs and --traces (headroom demo incident --out DIR writes a set to try)")
+	}
+	if f.maxLine <= 0 {
+		return sig, targets, nil, usagef("--max-line %d: want a positive number of bytes", f.maxLine)
+	}
+	if f.metrics != "" {
+		data, err := os.ReadFile(f.metrics)
+		if err != nil {
+			return sig, targets, nil, fmt.Errorf("read metrics: %w", err)
+		}
+		if sig.Metrics, err = telemetry.ParseCSV(data); err != nil {
+			return sig, targets, nil, fmt.Errorf("%s: %w", f.metrics, err)
+		}
+	}
+	if f.logs != "" {
+		data, err := os.ReadFile(f.logs)
+		if err != nil {
+			return sig, targets, nil, fmt.Errorf("read logs: %w", err)
+		}
+		b, err := logs.Read(bytes.NewReader(data), f.maxLine)
+		if err != nil {
+			return sig, targets, nil, fmt.Errorf("%s: %w", f.logs, err)
+		}
+		if len(b.Records) == 0 && len(b.Bad) > 0 {
+			return sig, targets, nil, fmt.Errorf("%s: no line could be read; the first: %v", f.logs, b.Bad[0])
+		}
+		sig.Logs = b.Records
+		if len(b.Bad) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d of %d lines skipped; the first: %v", f.logs, len(b.Bad), b.Lines, b.Bad[0]))
+		}
+	}
+	if f.traces != "" {
+		data, err := os.ReadFile(f.traces)
+		if err != nil {
+			return sig, targets, nil, fmt.Errorf("read traces: %w", err)
+		}
+		if sig.Spans, err = otlp.ReadFile(data, f.maxLine); err != nil {
+			return sig, targets, nil, fmt.Errorf("%s: %w", f.traces, err)
+		}
+	}
+	if f.targets != "" {
+		var err error
+		if targets, err = config.LoadHealthTargets(f.targets); err != nil {
+			return sig, targets, nil, err
+		}
+	}
+	return sig, targets, notes, nil
+}
+
+// parseWhen reads an RFC 3339 time, or "" for zero.
+func parseWhen(flag, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, usagef("--%s %q: want an RFC 3339 time such as 2026-11-27T04:00:00Z", flag, s)
+	}
+	return t, nil
+}
+
+func splitKey(s string) (string, string, bool) {
+	c, m, ok := strings.Cut(s, "/")
+	return c, m, ok && c != "" && m != ""
+}
