@@ -165,3 +165,12 @@ func action(kind string) string {
 	}
 	return "act before the limit: add capacity or shed load"
 }
+
+// Worth says whether an exhaustion is worth an alert: the limit is reached (or reached now) within
+// the horizon on a trend whose 95% interval excludes a flat line.
+func (e Exhaustion) Worth(horizon time.Duration) bool {
+	if e.ETA == nil || e.Severity == SeverityNone {
+		return false
+	}
+	return *e.ETA == 0 || (*e.ETA <= horizon && e.ETAHigh != nil)
+}

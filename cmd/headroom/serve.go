@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
 
+	"github.com/headroom-oss/headroom/internal/alerting"
 	"github.com/headroom-oss/headroom/internal/config"
 	"github.com/headroom-oss/headroom/internal/kube"
 	"github.com/headroom-oss/headroom/internal/ledger"
@@ -219,9 +220,11 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 	if err != nil {
 		return err
 	}
+	alert := alerter(l)
 	lp.OnDecision = func(st loop.State) {
 		srv.Observe(st)
 		actuate(st)
+		alert(st)
 		if history != nil {
 			if err := history.Record(context.Background(), st); err != nil {
 				slog.Warn("ledger", "error", err)
@@ -320,4 +323,27 @@ func actuator(ctx context.Context, f *serveFlags, l config.Loaded, lp *loop.Loop
 			slog.Info("scaled", "service", st.Service, "target", t.String(), "from", from, "to", st.Desired)
 		}
 	}, nil
+}
+
+// alerter posts each state's alerts to the configured Alertmanager, in the background (a slow
+// Alertmanager must not hold the loop); alerts live four intervals unless sent again.
+func alerter(l config.Loaded) func(loop.State) {
+	if l.Alerting.AlertmanagerURL == "" {
+		return func(loop.State) {}
+	}
+	client := alerting.Client{URL: l.Alerting.AlertmanagerURL}
+	ttl := 4 * l.Interval.Std()
+	return func(st loop.State) {
+		alerts := alerting.FromState(st, ttl, l.Alerting.ExternalURL)
+		if len(alerts) == 0 {
+			return
+		}
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := client.Push(ctx, alerts); err != nil {
+				slog.Warn("alertmanager", "service", st.Service, "error", err)
+			}
+		}()
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,7 @@ type Config struct {
 	Interval Duration      `yaml:"interval"` // the loop's period; 30s when unset
 	Metrics  MetricsConfig `yaml:"metrics"`
 	API      APIConfig     `yaml:"api"`
+	Alerting Alerting      `yaml:"alerting,omitempty"`
 	// LedgerRetention is how long decisions stay in the ledger (data_dir/ledger.db); 30d when unset.
 	LedgerRetention Duration        `yaml:"ledger_retention,omitempty"`
 	Services        []ServiceConfig `yaml:"services"`
@@ -62,6 +64,16 @@ type ScrapeConfig struct {
 // APIConfig guards the HTTP API: read-only unless a token file is given for mutating calls.
 type APIConfig struct {
 	TokenFile string `yaml:"token_file,omitempty"`
+}
+
+// Alerting says where headroom's own alerts (predictive exhaustion, poor health, anomalies) go.
+type Alerting struct {
+	// AlertmanagerURL is an Alertmanager's base URL (http://alertmanager:9093); alerts are posted
+	// to its API v2 every loop interval while they hold. Empty: alerts are only on /metrics and
+	// the dashboard.
+	AlertmanagerURL string `yaml:"alertmanager_url,omitempty"`
+	// ExternalURL is headroom's own address, for the alerts' generatorURL.
+	ExternalURL string `yaml:"external_url,omitempty"`
 }
 
 // ServiceConfig is one service.
@@ -163,6 +175,14 @@ func ParseConfig(data []byte) (Config, error) {
 	}
 	if c.Interval.Std() < time.Second {
 		add(errors.New("want at least 1s"), "interval")
+	}
+	for _, u := range []struct{ field, value string }{{"alertmanager_url", c.Alerting.AlertmanagerURL}, {"external_url", c.Alerting.ExternalURL}} {
+		if u.value == "" {
+			continue
+		}
+		if pu, err := url.Parse(u.value); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			add(fmt.Errorf("%q: want an http or https URL", u.value), "alerting", u.field)
+		}
 	}
 	m := c.Metrics
 	if m.PrometheusURL != "" && (len(m.Scrape) > 0 || m.RemoteWrite) {

@@ -49,6 +49,7 @@ type State struct {
 	Reasons []string `json:"health_reasons,omitempty"`
 	// Alternatives names the accelerators the what-if can move the service to.
 	Alternatives []string `json:"alternatives,omitempty"`
+	Observability
 }
 
 // Forecast is the arrival rate expected over the next minutes (a replica's cold start plus one
@@ -107,6 +108,7 @@ type Service struct {
 	Alternatives map[string]Alternative
 	capacity     float64
 	replicas     atomic.Int64 // set by the loop, and by SetReplicas from the API or the actuator
+	watch        watch        // anomaly detectors over its observed series
 }
 
 // Alternative is another accelerator for the service: its replica profile and price.
@@ -361,13 +363,14 @@ func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State
 	if s.SLOs != nil {
 		st.SLOs = l.sloBooks(ctx, s, now)
 	}
-	st.Health, st.Reasons = health(st)
+	st.Health, st.Reasons = judge(st)
+	l.observe(s, &st)
 	s.replicas.Store(int64(st.Desired))
 	return st
 }
 
-// health judges a state: what an operator should look at first.
-func health(st State) (string, []string) {
+// judge says what an operator should look at first in a state.
+func judge(st State) (string, []string) {
 	if len(st.Observed) == 0 {
 		return "unknown", []string{"no metrics could be read"}
 	}

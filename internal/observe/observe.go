@@ -198,7 +198,7 @@ func Health(sig Signals, targets config.HealthTargets, opt Options) (Report, err
 			rep.Notes = append(rep.Notes, fmt.Sprintf("no trend: %v", err))
 			continue
 		}
-		if e.Severity != health.SeverityNone && *e.ETA <= horizon && (e.ETAHigh != nil || *e.ETA == 0) {
+		if e.Worth(horizon) {
 			rep.Alerts = append(rep.Alerts, e)
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/scrape"
+	"github.com/headroom-oss/headroom/internal/observe"
 	"github.com/headroom-oss/headroom/internal/web"
 	"github.com/headroom-oss/headroom/queueing"
 )
@@ -41,6 +42,7 @@ type Options struct {
 	Receiver http.Handler             // the remote-write receiver; nil when off
 	Token    string                   // bearer token for mutating calls; empty: none allowed
 	History  History                  // the ledger; nil keeps the loop's in-memory decisions only
+	Signals  *observe.Buffer          // where received spans and logs are kept; nil: a default-sized one
 	Now      func() time.Time
 }
 
@@ -65,6 +67,7 @@ type Server struct {
 	burn    *prometheus.GaugeVec
 	steps   *prometheus.CounterVec
 	own     []prometheus.Collector // headroom's own series, for MetricNames
+	obs     observability
 }
 
 // New builds the server and its routes.
@@ -87,6 +90,7 @@ func New(opt Options) *Server {
 	s.cost = g("headroom_cost_per_hour", "What the recommended replicas cost an hour.", "service", "currency")
 	s.budget = g("headroom_error_budget_remaining", "Share of the SLO's error budget left over its period.", "service", "slo")
 	s.burn = g("headroom_burn_rate", "Error-budget burn rate over a window.", "service", "slo", "window")
+	s.registerObservability(g)
 	s.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_loop_steps_total", Help: "Decisions taken, by service and outcome."}, []string{"service", "outcome"})
 	s.own = append(s.own, s.steps)
 	s.reg.MustRegister(s.steps, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -147,6 +151,7 @@ func (s *Server) Observe(st loop.State) {
 		outcome = "metrics_error"
 	}
 	s.steps.WithLabelValues(st.Service, outcome).Inc()
+	s.observeHealth(st)
 }
 
 // MetricNames lists the series headroom exports about its services on /metrics (those with no

@@ -21,6 +21,9 @@ import (
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
+// testClock is the loop's clock in setup's server: a test may move it to step the loop through time.
+var testClock = now
+
 // setup is a server over an embedded store holding an hour of a vLLM fleet at 60 req/s, with
 // one decision taken.
 func setup(t *testing.T, token string) (*httptest.Server, *Server, *embedded.Store) {
@@ -56,7 +59,8 @@ func setup(t *testing.T, token string) (*httptest.Server, *Server, *embedded.Sto
 		t.Fatal(err)
 	}
 	svc.Alternatives = map[string]loop.Alternative{"h200": {Profile: h200.Profile(), HourlyPerReplica: 5.41}}
-	l := loop.New(store, []*loop.Service{svc}, 30*time.Second, func() time.Time { return now })
+	testClock = now
+	l := loop.New(store, []*loop.Service{svc}, 30*time.Second, func() time.Time { return testClock })
 	s := New(Options{Source: store, Loop: l, Services: map[string]*loop.Service{"chat": svc},
 		Receiver: remotewrite.Handler(store, 0), Token: token, Now: func() time.Time { return now }})
 	l.OnDecision = s.Observe

@@ -54,7 +54,15 @@ async function drawService(root, st) {
     const left = b.budget_remaining;
     facts.append(fact("budget left: " + b.name, left === undefined ? "–" : (100 * left).toFixed(1) + "%", left !== undefined && left < 0));
   }
+  const hs = st.health_score;
+  if (hs) facts.append(fact("health score (" + hs.band + ")", hs.score === null ? "–" : hs.score.toFixed(2), hs.band === "critical" || hs.band === "degraded"));
   sec.append(facts, el("p", {class: "reason"}, "Why: " + st.reason));
+  if (hs && hs.evidence && hs.evidence.length) sec.append(el("p", {class: "reason"}, "Evidence: " + hs.evidence.join("; ")));
+  if (hs && hs.recommendations && hs.recommendations.length) sec.append(el("p", {class: "reason"}, "Do: " + hs.recommendations.join("; ")));
+  if (st.anomalous && st.anomalous.length) {
+    sec.append(el("p", {class: "reason bad"}, "Anomalous: " + st.anomalous.map((n) => n + " (" + fmt(st.anomalies[n], 2) + ")").join(", ")));
+  }
+  if (st.alerts && st.alerts.length) sec.append(alertTable(st.alerts));
   if (st.health_reasons && st.health_reasons.length) sec.append(el("p", {class: "reason"}, "Health: " + st.health_reasons.join("; ")));
   for (const b of st.slos || []) {
     if (b.firing && b.firing.length) sec.append(el("p", {class: "reason"}, "SLO " + b.name + ": " + b.firing.join(" and ") + " alert firing"));
@@ -95,6 +103,38 @@ async function drawService(root, st) {
   sec.append(el("h2", {}, "Decisions"), log);
 }
 
+// alertTable lists the predictive alerts: what runs out, when, and what to do.
+function alertTable(alerts) {
+  const dur = (s) => s === null || s === undefined ? "–" : s === 0 ? "now" : (s / 3.6e12).toFixed(1) + " h";
+  const t = el("table", {class: "alerts"}, el("thead", {}, el("tr", {}, el("th", {}, "severity"), el("th", {}, "resource"),
+    el("th", {}, "limit in"), el("th", {}, "95% interval"), el("th", {}, "action"))));
+  const body = el("tbody");
+  for (const a of alerts) {
+    body.append(el("tr", {class: a.severity}, el("td", {}, a.severity), el("td", {}, a.resource), el("td", {}, dur(a.eta)),
+      el("td", {}, dur(a.eta_low) + " – " + (a.eta_high === null ? "∞" : dur(a.eta_high))), el("td", {class: "reason"}, a.action)));
+  }
+  t.append(body);
+  return el("div", {}, el("h2", {}, "Predictive alerts"), t);
+}
+
+// pipelinePanel shows the health of the components that sent traces and logs (OTLP on /v1/traces,
+// JSON lines on /api/headroom/v1/logs), when any did.
+async function pipelinePanel(root) {
+  const h = await api("/api/headroom/v1/health");
+  const comps = (h.pipeline && h.pipeline.components) || [];
+  if (comps.length === 0) return;
+  const t = el("table", {class: "pipeline"}, el("thead", {}, el("tr", {}, el("th", {}, "component"), el("th", {}, "score"),
+    el("th", {}, "band"), el("th", {}, "evidence"))));
+  const body = el("tbody");
+  for (const c of comps) {
+    body.append(el("tr", {class: c.band}, el("td", {}, c.component), el("td", {}, c.score === null ? "–" : c.score.toFixed(2)),
+      el("td", {}, c.band), el("td", {class: "reason"}, (c.evidence || []).join("; "))));
+  }
+  t.append(body);
+  root.append(el("section", {id: "pipeline"}, el("h2", {}, "Pipeline health (from traces and logs)"), t,
+    el("p", {class: "reason"}, `${h.received.spans} spans and ${h.received.logs} log lines kept`)));
+}
+
 // whatIfPanel asks the what-if API: replicas, load factor and accelerator in; latency, SLO and cost out.
 function whatIfPanel(st) {
   const box = el("form", {class: "whatif"});
@@ -125,6 +165,7 @@ async function refresh() {
     root.replaceChildren();
     for (const st of svc.services) await drawService(root, st);
     if (svc.services.length === 0) root.append(el("p", {}, "No decision yet: the loop has not run."));
+    await pipelinePanel(root);
     const tb = document.querySelector("#targets tbody");
     tb.replaceChildren();
     for (const h of targets.targets) {

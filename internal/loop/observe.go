@@ -1,0 +1,168 @@
+package loop
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/headroom-oss/headroom/anomaly"
+	"github.com/headroom-oss/headroom/health"
+)
+
+// Observability is what the loop sees beyond capacity: which observed series are anomalous, the
+// service's health score, and the resources heading for their limit.
+type Observability struct {
+	// Anomalies is the ensemble detector's score for each observed series this tick, and
+	// Anomalous those at or over anomaly.DefaultThreshold once the detector has learnt the series
+	// (AnomalyWarmup ticks).
+	Anomalies map[string]float64 `json:"anomalies,omitempty"`
+	Anomalous []string           `json:"anomalous,omitempty"`
+	// Score is the seed's health score (metrics 0.4, errors 0.3, performance 0.3): saturation is
+	// the KV cache or the model's utilisation, errors come from the SLO books, performance is the
+	// observed p95 TTFT against its target.
+	Score *health.Score `json:"health_score,omitempty"`
+	// Alerts are predictive: the KV cache and each SLO's error budget, extrapolated over the last
+	// hour of ticks to their limit.
+	Alerts []health.Exhaustion `json:"alerts,omitempty"`
+}
+
+// AnomalyWarmup is the ticks a series is watched before its anomalies are reported (the
+// ensemble's range warm-up).
+const AnomalyWarmup = 150
+
+// watch holds one streaming detector per observed series of a service. Only the service's own
+// step touches it.
+type watch struct {
+	detectors map[string]anomaly.Detector
+	seen      map[string]int
+}
+
+func (w *watch) update(observed map[string]float64) (map[string]float64, []string) {
+	if w.detectors == nil {
+		w.detectors, w.seen = map[string]anomaly.Detector{}, map[string]int{}
+	}
+	scores := map[string]float64{}
+	var flagged []string
+	for name, v := range observed {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		d := w.detectors[name]
+		if d == nil {
+			d = anomaly.NewEnsemble(0) // ticks are not tied to a day; no season
+			w.detectors[name] = d
+		}
+		w.seen[name]++
+		s := d.Update(v)
+		scores[name] = s
+		if w.seen[name] > AnomalyWarmup && s >= anomaly.DefaultThreshold {
+			flagged = append(flagged, name)
+		}
+	}
+	sort.Strings(flagged)
+	return scores, flagged
+}
+
+// observe fills a state's observability from this tick and the service's history.
+func (l *Loop) observe(s *Service, st *State) {
+	st.Anomalies, st.Anomalous = s.watch.update(st.Observed)
+	sig := health.Signals{Component: st.Service}
+	if kv, ok := st.Observed["kv_usage"]; ok {
+		sig.Saturation, sig.SaturationSource = &kv, "KV cache"
+	}
+	if p := st.Predicted; p != nil && (sig.Saturation == nil || p.Utilization > *sig.Saturation) {
+		u := p.Utilization
+		sig.Saturation, sig.SaturationSource = &u, "batch slots (model)"
+	}
+	if len(st.Anomalous) > 0 {
+		worst, name := 0.0, ""
+		for _, n := range st.Anomalous {
+			if st.Anomalies[n] > worst {
+				worst, name = st.Anomalies[n], n
+			}
+		}
+		sig.Anomaly, sig.AnomalyMetric = &worst, name
+	}
+	// Errors: the SLO burning fastest over its shortest window, as an error ratio against its
+	// budget.
+	for _, b := range st.SLOs {
+		if rate, ok := shortestBurn(b.BurnRates); ok && b.Objective < 1 {
+			ratio := rate * (1 - b.Objective)
+			if sig.ErrorRate == nil || ratio/(1-b.Objective) > *sig.ErrorRate/sig.ErrorTarget {
+				sig.ErrorRate, sig.ErrorTarget = &ratio, 1-b.Objective
+			}
+		}
+	}
+	if v, ok := st.Observed["ttft_p95"]; ok && st.Limits["ttft_p95"] > 0 {
+		d := time.Duration(v * float64(time.Second))
+		sig.LatencyP95, sig.LatencyTarget = &d, time.Duration(st.Limits["ttft_p95"]*float64(time.Second))
+	}
+	if sig.Saturation != nil || sig.Anomaly != nil || sig.ErrorRate != nil || sig.LatencyP95 != nil {
+		sc := health.Assess(sig, health.DefaultWeights())
+		st.Score = &sc
+	}
+	st.Alerts = l.predict(st)
+}
+
+// shortestBurn is the burn rate over the shortest window that has one (windows of days, such as
+// the period, are never the shortest).
+func shortestBurn(rates map[string]float64) (float64, bool) {
+	best, found := time.Duration(math.MaxInt64), false
+	rate := 0.0
+	for w, r := range rates {
+		if d, err := time.ParseDuration(w); err == nil && d < best {
+			best, rate, found = d, r, true
+		}
+	}
+	return rate, found
+}
+
+// predict extrapolates the KV cache and the error budgets over the last hour of the service's
+// history (and this tick).
+func (l *Loop) predict(st *State) []health.Exhaustion {
+	hist := append(l.History(st.Service), *st)
+	type series struct {
+		kind    string
+		limit   float64
+		falling bool
+		times   []time.Time
+		values  []float64
+	}
+	all := map[string]*series{}
+	add := func(name, kind string, limit float64, falling bool, t time.Time, v float64) {
+		s := all[name]
+		if s == nil {
+			s = &series{kind: kind, limit: limit, falling: falling}
+			all[name] = s
+		}
+		s.times, s.values = append(s.times, t), append(s.values, v)
+	}
+	for _, h := range hist {
+		if h.At.Before(st.At.Add(-time.Hour)) {
+			continue
+		}
+		if kv, ok := h.Observed["kv_usage"]; ok {
+			add(st.Service+"/kv_usage", "kv_cache", 1, false, h.At, kv)
+		}
+		for _, b := range h.SLOs {
+			if b.BudgetRemaining != nil {
+				add(st.Service+"/"+b.Name+"/error_budget", "error_budget", 0, true, h.At, *b.BudgetRemaining)
+			}
+		}
+	}
+	var out []health.Exhaustion
+	names := make([]string, 0, len(all))
+	for n := range all {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		s := all[n]
+		e, err := health.Predict(health.Resource{Name: n, Kind: s.kind, Limit: s.limit, Falling: s.falling, Times: s.times, Values: s.values},
+			st.At, health.PredictOptions{Window: time.Hour})
+		if err == nil && e.Worth(7*24*time.Hour) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
