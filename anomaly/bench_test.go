@@ -1,39 +1,29 @@
-package anomaly
+package anomaly_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/headroom-oss/headroom/anomaly"
+	"github.com/headroom-oss/headroom/internal/nabcorpus"
 )
 
 // BenchmarkDetectors runs each detector over every series of the NAB subset and reports points per
 // second on one core (the issue's goal for the best detector: at least 1 M).
 func BenchmarkDetectors(b *testing.B) {
-	type series struct {
-		period int
-		values []float64
+	corpus, err := nabcorpus.Load("testdata/nab/data", "testdata/nab/labels/combined_windows.json")
+	if err != nil {
+		b.Fatal(err)
 	}
-	var corpus []series
 	points := 0
-	paths, _ := filepath.Glob("testdata/nab/data/*/*.csv")
-	for _, p := range paths {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		times, values, err := ParseSeries(raw)
-		if err != nil {
-			b.Fatal(err)
-		}
-		corpus = append(corpus, series{DailyPeriod(times), values})
-		points += len(values)
+	for _, s := range corpus {
+		points += len(s.Values)
 	}
-	for _, name := range Names() {
+	for _, name := range anomaly.Names() {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				for _, s := range corpus {
-					d, _ := New(name, Options{Period: s.period})
-					for _, v := range s.values {
+					d, _ := anomaly.New(name, anomaly.Options{Period: s.Period})
+					for _, v := range s.Values {
 						d.Update(v)
 					}
 				}
