@@ -127,3 +127,41 @@ func TestHealthAndRootCauseRefuseBadInputClearly(t *testing.T) {
 		t.Errorf("exit %d, %s %s", code, out, errOut)
 	}
 }
+
+func TestLogsAndTracesCommandsReadTheScenario(t *testing.T) {
+	dir := incidentDir(t)
+	out, errOut, code := runCLI(t, "logs", filepath.Join(dir, "logs.jsonl"), "--since", "2026-11-27T04:00:00Z", "-o", "json")
+	if code != 0 {
+		t.Fatalf("logs: exit %d: %s", code, errOut)
+	}
+	var lv struct {
+		Patterns []struct {
+			Status     string   `json:"status"`
+			Template   string   `json:"template"`
+			Components []string `json:"components"`
+		} `json:"patterns"`
+	}
+	if err := json.Unmarshal([]byte(out), &lv); err != nil || len(lv.Patterns) == 0 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if p := lv.Patterns[0]; p.Status != "new" || !strings.HasPrefix(p.Template, "connection pool exhausted") || p.Components[0] != "retriever" {
+		t.Errorf("the most surprising pattern: %+v", p)
+	}
+	out, errOut, code = runCLI(t, "traces", filepath.Join(dir, "traces.otlp.jsonl"), "-o", "json")
+	if code != 0 {
+		t.Fatalf("traces: exit %d: %s", code, errOut)
+	}
+	var tv struct {
+		Traces int    `json:"traces"`
+		P95    string `json:"p95_driver"`
+		Stages []struct {
+			Stage string `json:"stage"`
+		} `json:"stages"`
+	}
+	if err := json.Unmarshal([]byte(out), &tv); err != nil || tv.Traces != 720 || tv.P95 != "retriever" || tv.Stages[0].Stage != "llm" {
+		t.Errorf("%v: %+v", err, tv)
+	}
+	if _, errOut, code := runCLI(t, "traces", filepath.Join(dir, "logs.jsonl")); code != 1 || !strings.Contains(errOut, "no spans: is it OTLP") {
+		t.Errorf("logs given as traces: exit %d, %s", code, errOut)
+	}
+}

@@ -116,7 +116,11 @@ func ReadFile(data []byte, maxLine int) ([]traces.Span, error) {
 	// One request a line (each line opens an object at its first column), or one document that
 	// may be pretty-printed.
 	if bytes.Count(trimmed, []byte("\n{")) == 0 {
-		return Decode(trimmed, JSON)
+		spans, err := Decode(trimmed, JSON)
+		if err == nil && len(spans) == 0 {
+			return nil, errNoSpans
+		}
+		return spans, err
 	}
 	var out []traces.Span
 	sc := bufio.NewScanner(bytes.NewReader(trimmed))
@@ -139,8 +143,15 @@ func ReadFile(data []byte, maxLine int) ([]traces.Span, error) {
 		}
 		return nil, fmt.Errorf("read traces: %w", err)
 	}
+	if len(out) == 0 {
+		return nil, errNoSpans
+	}
 	return out, nil
 }
+
+// errNoSpans is the error for JSON that decodes but holds no span (OTLP/JSON ignores unknown
+// fields, so any JSON object decodes).
+var errNoSpans = errors.New("no spans: is it OTLP/JSON (an object with resourceSpans)?")
 
 // ReadAllLimited reads at most limit bytes, and fails clearly when there are more.
 func ReadAllLimited(r io.Reader, limit int64) ([]byte, error) {
