@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,11 +14,15 @@ import (
 
 	"github.com/headroom-oss/headroom/analyze"
 	"github.com/headroom-oss/headroom/internal/demo"
+	"github.com/headroom-oss/headroom/internal/otlp"
 	"github.com/headroom-oss/headroom/internal/output"
 	"github.com/headroom-oss/headroom/internal/plan"
 	"github.com/headroom-oss/headroom/internal/ragdemo"
 	"github.com/headroom-oss/headroom/internal/server"
+	"github.com/headroom-oss/headroom/logs"
 	"github.com/headroom-oss/headroom/queueing"
+	"github.com/headroom-oss/headroom/rootcause"
+	"github.com/headroom-oss/headroom/telemetry"
 )
 
 func newDemoCmd(g *globals) *cobra.Command {
@@ -38,7 +43,9 @@ func newDemoCmd(g *globals) *cobra.Command {
     req/s) run in seconds; each replica is the batch model of the H100 profile and exports vLLM's
     metrics on a loopback /metrics endpoint that headroom scrapes into its embedded store; new
     replicas serve after a two-minute cold start; every hour's decision with its reason, and how the
-    run compares with a fixed fleet sized for the peak.
+    run compares with a fixed fleet sized for the peak;
+ 4. root-cause analysis of an incident in a simulated RAG pipeline, from its metrics, logs and
+    OpenTelemetry traces (headroom demo incident --out DIR writes them).
 
 Then it serves on --listen (127.0.0.1:8080) as headroom serve does, with the same store and loop,
 and the simulation goes on in accelerated time (--speed simulated seconds a second, 60 by default):
@@ -136,6 +143,7 @@ type demoResult struct {
 	PlanWVA    plan.LLMReport   `json:"plan_wva" yaml:"plan_wva"`
 	Analysis   analyze.Report   `json:"analysis" yaml:"analysis"`
 	Service    *demo.LiveResult `json:"service,omitempty" yaml:"service,omitempty"`
+	Incident   rootcause.Report `json:"incident" yaml:"incident"`
 	planSLO    string
 	planSource string
 }
@@ -167,7 +175,33 @@ func runDemo() (demoResult, error) {
 		Targets: slo, Thresholds: analyze.DefaultThresholds()}); err != nil {
 		return demoResult{}, fmt.Errorf("demo analysis: %w", err)
 	}
+	if res.Incident, err = demoIncident(); err != nil {
+		return demoResult{}, fmt.Errorf("demo incident: %w", err)
+	}
 	return res, nil
+}
+
+// demoIncident runs root-cause analysis on the simulated RAG incident (headroom demo incident
+// writes the same files).
+func demoIncident() (rootcause.Report, error) {
+	f, err := ragdemo.Generate(1)
+	if err != nil {
+		return rootcause.Report{}, err
+	}
+	set, err := telemetry.ParseCSV(f.Metrics)
+	if err != nil {
+		return rootcause.Report{}, err
+	}
+	b, err := logs.Read(bytes.NewReader(f.Logs), 0)
+	if err != nil {
+		return rootcause.Report{}, err
+	}
+	spans, err := otlp.ReadFile(f.Traces, 1<<20)
+	if err != nil {
+		return rootcause.Report{}, err
+	}
+	symptom, _ := set.Get("gateway", "latency_p95_seconds")
+	return rootcause.Analyze(rootcause.Input{Symptom: symptom, Metrics: set, Spans: spans, Logs: b.Records})
 }
 
 func (d demoResult) WriteTable(w io.Writer) error {
@@ -192,6 +226,12 @@ func (d demoResult) WriteTable(w io.Writer) error {
 			l.MinReplicas, l.MaxReplicas, l.Decisions, l.ReplicaHours, l.PeakFixedHours, l.PeakFixedReplicas)
 		fmt.Fprintf(w, "observed p95 TTFT within 500 ms at %.1f%% of the decisions.\n", 100*l.TTFTWithinSLO)
 	}
+	fmt.Fprintln(w, "\n== Root cause: an incident in a simulated RAG pipeline (metrics, logs, OTLP traces) ==")
+	fmt.Fprintln(w, d.Incident.Explanation)
+	for i, c := range d.Incident.Causes[:min(3, len(d.Incident.Causes))] {
+		fmt.Fprintf(w, "  %d. [%s, %.2f] %s: %s\n", i+1, c.Kind, c.Score, c.Component, c.Evidence)
+	}
+	fmt.Fprintln(w, "(headroom demo incident --out DIR writes its files for headroom health, rootcause, logs and traces)")
 	return nil
 }
 
