@@ -220,7 +220,7 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 	if err != nil {
 		return err
 	}
-	alert := alerter(l)
+	alert := alerter(l, srv)
 	lp.OnDecision = func(st loop.State) {
 		srv.Observe(st)
 		actuate(st)
@@ -327,7 +327,7 @@ func actuator(ctx context.Context, f *serveFlags, l config.Loaded, lp *loop.Loop
 
 // alerter posts each state's alerts to the configured Alertmanager, in the background (a slow
 // Alertmanager must not hold the loop); alerts live four intervals unless sent again.
-func alerter(l config.Loaded) func(loop.State) {
+func alerter(l config.Loaded, srv *server.Server) func(loop.State) {
 	if l.Alerting.AlertmanagerURL == "" {
 		return func(loop.State) {}
 	}
@@ -337,6 +337,13 @@ func alerter(l config.Loaded) func(loop.State) {
 		alerts := alerting.FromState(st, ttl, l.Alerting.ExternalURL)
 		if len(alerts) == 0 {
 			return
+		}
+		if rep, ok := srv.RootCause(st.Service); ok {
+			for _, a := range alerts {
+				if a.Labels["alertname"] == "HeadroomHealth" {
+					a.Annotations["root_cause"] = rep.Explanation
+				}
+			}
 		}
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -2,6 +2,7 @@ package observe
 
 import (
 	"sync"
+	"time"
 
 	"github.com/headroom-oss/headroom/logs"
 	"github.com/headroom-oss/headroom/traces"
@@ -17,20 +18,54 @@ type Buffer struct {
 	logs         []logs.Record
 	droppedSpans int
 	droppedLogs  int
+	ahead        map[string]time.Duration // by source: how far its clock ran ahead of ours, at most
 }
 
-// AddSpans keeps spans.
-func (b *Buffer) AddSpans(s []traces.Span) {
+// notice records how far ahead of now a source's timestamp is (a clock running fast, or a batch
+// stamped in another zone); only a lead of a second or more counts.
+func (b *Buffer) notice(source string, at, now time.Time) {
+	if now.IsZero() {
+		return
+	}
+	if d := at.Sub(now); d >= time.Second {
+		if b.ahead == nil {
+			b.ahead = map[string]time.Duration{}
+		}
+		b.ahead[source] = max(b.ahead[source], d)
+	}
+}
+
+// Ahead reports the sources whose timestamps ran ahead of the receiver's clock, and by how much at
+// most: their data is kept as stamped (the analysis aligns logs to traces itself), but an operator
+// should know.
+func (b *Buffer) Ahead() map[string]time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	out := map[string]time.Duration{}
+	for k, v := range b.ahead {
+		out[k] = v
+	}
+	return out
+}
+
+// AddSpans keeps spans received at now (zero: no clock check).
+func (b *Buffer) AddSpans(s []traces.Span, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, sp := range s {
+		b.notice("traces/"+sp.Stage, sp.End, now)
+	}
 	b.spans = append(b.spans, s...)
 	b.spans, b.droppedSpans = trim(b.spans, b.MaxSpans, 200_000, b.droppedSpans)
 }
 
-// AddLogs keeps log records.
-func (b *Buffer) AddLogs(r []logs.Record) {
+// AddLogs keeps log records received at now (zero: no clock check).
+func (b *Buffer) AddLogs(r []logs.Record, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for _, rec := range r {
+		b.notice("logs/"+rec.Component, rec.Time, now)
+	}
 	b.logs = append(b.logs, r...)
 	b.logs, b.droppedLogs = trim(b.logs, b.MaxLogs, 100_000, b.droppedLogs)
 }

@@ -22,6 +22,11 @@ func TestDashboardRendersInARealBrowser(t *testing.T) {
 	}
 	srv, s, store := setup(t, "")
 	fillKVCacheAndTraces(t, srv.URL, s, store)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, ok := s.RootCause("chat"); ok {
+			break
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -41,6 +46,7 @@ func TestDashboardRendersInARealBrowser(t *testing.T) {
 		`chat/kv_usage`,          // … named
 		`id="pipeline"`,          // the components that sent traces and logs
 		`retriever`,              // … one of them
+		`Root cause (health`,     // the automatic analysis of the KV cache's climb
 	} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the rendered page lacks %q", want)

@@ -10,10 +10,12 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/headroom-oss/headroom/health"
 	"github.com/headroom-oss/headroom/internal/config"
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/observe"
@@ -32,6 +34,10 @@ const (
 // observability is the server's part in issue 8: the health and anomaly gauges, OTLP traces and
 // JSON logs in, and health and root cause out.
 type observability struct {
+	mu     sync.Mutex
+	causes map[string]autoCause // the latest automatic root cause, by service
+	busy   map[string]bool      // an analysis is running
+
 	buf        *observe.Buffer
 	score      *prometheus.GaugeVec
 	anomaly    *prometheus.GaugeVec
@@ -56,8 +62,92 @@ func (s *Server) registerObservability(g func(name, help string, labels ...strin
 	s.mux.HandleFunc("GET /api/headroom/v1/rootcause", s.rootCause)
 }
 
-// observeHealth updates the observability gauges from a state.
+// autoCause is a root-cause analysis run because a service's health fell.
+type autoCause struct {
+	At      time.Time        `json:"at"`
+	Trigger string           `json:"trigger"`
+	Report  rootcause.Report `json:"report"`
+}
+
+// causeEvery is how often a service in trouble is analysed again.
+const causeEvery = 5 * time.Minute
+
+// symptomOf picks the series that shows a service's trouble: its TTFT, else its end-to-end
+// latency, else its queue, else its KV cache.
+func symptomOf(st loop.State) string {
+	for _, k := range []string{"ttft_p95", "e2e_p95", "waiting", "kv_usage"} {
+		if _, ok := st.Observed[k]; ok {
+			return k
+		}
+	}
+	return ""
+}
+
+// maybeExplain starts a root-cause analysis in the background when a service is at risk (an SLO
+// page fires, or the model predicts a breach) or its health band falls to degraded or critical,
+// at most once every causeEvery per service.
+func (s *Server) maybeExplain(st loop.State) {
+	trigger := ""
+	switch {
+	case st.Health == "at risk":
+		trigger = "at risk: " + strings.Join(st.Reasons, "; ")
+	case st.Score != nil && (st.Score.Band == health.Degraded || st.Score.Band == health.Critical):
+		trigger = fmt.Sprintf("health %s (%.2f)", st.Score.Band, *st.Score.Score)
+	default:
+		return
+	}
+	symptom := symptomOf(st)
+	if symptom == "" {
+		return
+	}
+	s.obs.mu.Lock()
+	last, seen := s.obs.causes[st.Service]
+	if s.obs.busy[st.Service] || (seen && st.At.Sub(last.At) < causeEvery) {
+		s.obs.mu.Unlock()
+		return
+	}
+	if s.obs.busy == nil {
+		s.obs.busy, s.obs.causes = map[string]bool{}, map[string]autoCause{}
+	}
+	s.obs.busy[st.Service] = true
+	s.obs.mu.Unlock()
+	go func() {
+		rep, err := s.explain(st.Service, symptom)
+		s.obs.mu.Lock()
+		defer s.obs.mu.Unlock()
+		delete(s.obs.busy, st.Service)
+		if err == nil {
+			s.obs.causes[st.Service] = autoCause{At: st.At, Trigger: trigger, Report: rep}
+		}
+	}()
+}
+
+// RootCause is the latest automatic analysis of a service, if its health has fallen.
+func (s *Server) RootCause(service string) (rootcause.Report, bool) {
+	s.obs.mu.Lock()
+	defer s.obs.mu.Unlock()
+	c, ok := s.obs.causes[service]
+	return c.Report, ok
+}
+
+// explain runs root cause over a service's history and the received traces and logs.
+func (s *Server) explain(service, symptom string) (rootcause.Report, error) {
+	hist := s.opt.Loop.History(service)
+	if len(hist) < 2 {
+		return rootcause.Report{}, fmt.Errorf("service %q: no history yet (known: %v)", service, serviceNames(s.opt.Loop))
+	}
+	set := historySeries(service, hist)
+	sym, ok := set.Get(service, symptom)
+	if !ok {
+		return rootcause.Report{}, fmt.Errorf("symptom %q: the service has no such observed series", symptom)
+	}
+	spans, recs := s.obs.buf.Snapshot()
+	return rootcause.Analyze(rootcause.Input{Symptom: sym, Metrics: set, Spans: spans, Logs: recs})
+}
+
+// observeHealth updates the observability gauges from a state, and explains a fall in health.
 func (s *Server) observeHealth(st loop.State) {
+	s.maybeExplain(st)
 	s.obs.score.DeletePartialMatch(prometheus.Labels{"service": st.Service})
 	if sc := st.Score; sc != nil && sc.Score != nil {
 		s.obs.score.WithLabelValues(st.Service, string(sc.Band)).Set(*sc.Score)
@@ -117,7 +207,7 @@ func (s *Server) ingestTraces(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, (err).Error())
 		return
 	}
-	s.obs.buf.AddSpans(spans)
+	s.obs.buf.AddSpans(spans, s.opt.Now())
 	s.obs.ingested.WithLabelValues("spans", "accepted").Add(float64(len(spans)))
 	// An empty ExportTraceServiceResponse, in the request's encoding.
 	if enc == otlp.JSON {
@@ -140,7 +230,7 @@ func (s *Server) ingestLogs(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, (err).Error())
 		return
 	}
-	s.obs.buf.AddLogs(batch.Records)
+	s.obs.buf.AddLogs(batch.Records, s.opt.Now())
 	s.obs.ingested.WithLabelValues("logs", "accepted").Add(float64(len(batch.Records)))
 	s.obs.ingested.WithLabelValues("logs", "refused").Add(float64(len(batch.Bad)))
 	resp := struct {
@@ -172,6 +262,7 @@ func (s *Server) pipelineHealth(w http.ResponseWriter, r *http.Request) {
 	type svc struct {
 		Service string `json:"service"`
 		loop.Observability
+		RootCause *autoCause `json:"root_cause,omitempty"`
 	}
 	out := struct {
 		Services []svc          `json:"services"`
@@ -179,37 +270,43 @@ func (s *Server) pipelineHealth(w http.ResponseWriter, r *http.Request) {
 		Received observe.Counts `json:"received"`
 	}{Services: []svc{}, Pipeline: rep, Received: s.obs.buf.Counts()}
 	for _, st := range s.opt.Loop.States() {
-		out.Services = append(out.Services, svc{st.Service, st.Observability})
+		v := svc{Service: st.Service, Observability: st.Observability}
+		s.obs.mu.Lock()
+		if c, ok := s.obs.causes[st.Service]; ok {
+			v.RootCause = &c
+		}
+		s.obs.mu.Unlock()
+		out.Services = append(out.Services, v)
 	}
 	writeJSON(w, out)
 }
 
 // rootCause explains a service's symptom (?service=NAME&symptom=ttft_p95) from the loop's
-// history of its observed series, and the received traces and logs.
+// history of its observed series and the received traces and logs. Without a symptom it answers
+// with the latest automatic analysis (run when the service's health fell), if there is one.
 func (s *Server) rootCause(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("service")
 	symptom := r.URL.Query().Get("symptom")
 	if symptom == "" {
+		s.obs.mu.Lock()
+		c, ok := s.obs.causes[name]
+		s.obs.mu.Unlock()
+		if ok {
+			writeJSON(w, c)
+			return
+		}
 		symptom = "ttft_p95"
 	}
-	hist := s.opt.Loop.History(name)
-	if len(hist) < 2 {
-		apiError(w, http.StatusNotFound, (fmt.Errorf("service %q: no history yet (known: %v)", name, serviceNames(s.opt.Loop))).Error())
-		return
-	}
-	set := historySeries(name, hist)
-	sym, ok := set.Get(name, symptom)
-	if !ok {
-		apiError(w, http.StatusBadRequest, (fmt.Errorf("symptom %q: the service has no such observed series", symptom)).Error())
-		return
-	}
-	spans, recs := s.obs.buf.Snapshot()
-	rep, err := rootcause.Analyze(rootcause.Input{Symptom: sym, Metrics: set, Spans: spans, Logs: recs})
+	rep, err := s.explain(name, symptom)
 	if err != nil {
-		apiError(w, http.StatusBadRequest, (err).Error())
+		status := http.StatusBadRequest
+		if len(s.opt.Loop.History(name)) < 2 {
+			status = http.StatusNotFound
+		}
+		apiError(w, status, err.Error())
 		return
 	}
-	writeJSON(w, rep)
+	writeJSON(w, autoCause{At: s.opt.Now(), Trigger: "asked", Report: rep})
 }
 
 // historySeries turns a service's states into one series per observed key, on the loop's grid

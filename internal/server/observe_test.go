@@ -147,3 +147,36 @@ func TestHealthAndPredictionsAreOnMetrics(t *testing.T) {
 		t.Errorf("an unknown service: %d %s", status, body)
 	}
 }
+
+// A service whose health falls is explained without being asked: the analysis runs in the
+// background and is served, with its trigger, on the root-cause and health endpoints.
+func TestAFallInHealthIsExplainedAutomatically(t *testing.T) {
+	srv, s, store := setup(t, "")
+	fillKVCacheAndTraces(t, srv.URL, s, store)
+	// The KV cache's climb has already put the service in a degraded band while the loop stepped;
+	// an at-risk state makes sure of it either way.
+	st := s.opt.Loop.States()[0]
+	st.Health, st.Reasons = "at risk", []string{"the page alert fires"}
+	s.Observe(st)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if rep, ok := s.RootCause("chat"); ok {
+			if rep.Symptom != "chat/kv_usage" || rep.Explanation == "" {
+				t.Errorf("%+v", rep)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no automatic root cause after 10 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	status, body := get(t, srv.URL+"/api/headroom/v1/rootcause?service=chat")
+	if status != 200 || !strings.Contains(body, `"trigger": "health degraded`) && !strings.Contains(body, `"trigger": "at risk`) {
+		t.Errorf("%d %.400s", status, body)
+	}
+	status, body = get(t, srv.URL+"/api/headroom/v1/health")
+	if status != 200 || !strings.Contains(body, `"root_cause"`) {
+		t.Errorf("health: %d %.300s", status, body)
+	}
+}

@@ -37,7 +37,7 @@ function chart(target, title, labels, data) {
   new uPlot(opts, data, box);
 }
 
-async function drawService(root, st) {
+async function drawService(root, st, cause) {
   const sec = el("section", {class: "service", id: "service-" + st.service});
   sec.append(el("h2", {}, st.service));
   const facts = el("div", {class: "facts"});
@@ -63,6 +63,9 @@ async function drawService(root, st) {
     sec.append(el("p", {class: "reason bad"}, "Anomalous: " + st.anomalous.map((n) => n + " (" + fmt(st.anomalies[n], 2) + ")").join(", ")));
   }
   if (st.alerts && st.alerts.length) sec.append(alertTable(st.alerts));
+  if (cause) {
+    sec.append(el("p", {class: "reason rootcause"}, "Root cause (" + cause.trigger + ", " + new Date(cause.at).toLocaleTimeString() + "): " + cause.report.explanation));
+  }
   if (st.health_reasons && st.health_reasons.length) sec.append(el("p", {class: "reason"}, "Health: " + st.health_reasons.join("; ")));
   for (const b of st.slos || []) {
     if (b.firing && b.firing.length) sec.append(el("p", {class: "reason"}, "SLO " + b.name + ": " + b.firing.join(" and ") + " alert firing"));
@@ -119,8 +122,7 @@ function alertTable(alerts) {
 
 // pipelinePanel shows the health of the components that sent traces and logs (OTLP on /v1/traces,
 // JSON lines on /api/headroom/v1/logs), when any did.
-async function pipelinePanel(root) {
-  const h = await api("/api/headroom/v1/health");
+function pipelinePanel(root, h) {
   const comps = (h.pipeline && h.pipeline.components) || [];
   if (comps.length === 0) return;
   const t = el("table", {class: "pipeline"}, el("thead", {}, el("tr", {}, el("th", {}, "component"), el("th", {}, "score"),
@@ -160,12 +162,14 @@ function whatIfPanel(st) {
 
 async function refresh() {
   try {
-    const [svc, targets] = await Promise.all([api("/api/headroom/v1/services"), api("/api/headroom/v1/targets")]);
+    const [svc, targets, health] = await Promise.all([api("/api/headroom/v1/services"), api("/api/headroom/v1/targets"), api("/api/headroom/v1/health")]);
+    const causes = {};
+    for (const h of health.services || []) if (h.root_cause) causes[h.service] = h.root_cause;
     const root = document.getElementById("services");
     root.replaceChildren();
-    for (const st of svc.services) await drawService(root, st);
+    for (const st of svc.services) await drawService(root, st, causes[st.service]);
     if (svc.services.length === 0) root.append(el("p", {}, "No decision yet: the loop has not run."));
-    await pipelinePanel(root);
+    pipelinePanel(root, health);
     const tb = document.querySelector("#targets tbody");
     tb.replaceChildren();
     for (const h of targets.targets) {
