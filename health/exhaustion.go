@@ -174,3 +174,23 @@ func (e Exhaustion) Worth(horizon time.Duration) bool {
 	}
 	return *e.ETA == 0 || (*e.ETA <= horizon && e.ETAHigh != nil)
 }
+
+// FormatETA writes a time to exhaustion for people: "now", "1h40m0s", or "never" for none.
+func FormatETA(d *time.Duration) string {
+	if d == nil {
+		return "never"
+	}
+	if *d == 0 {
+		return "now"
+	}
+	return d.Round(time.Minute).String()
+}
+
+// Interval writes the 95% interval of the time to exhaustion, "1h33m0s–1h46m0s" ("∞" for an open end).
+func (e Exhaustion) Interval() string {
+	high := "∞"
+	if e.ETAHigh != nil {
+		high = FormatETA(e.ETAHigh)
+	}
+	return FormatETA(e.ETALow) + "–" + high
+}

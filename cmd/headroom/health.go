@@ -91,7 +91,7 @@ func (r healthView) WriteTable(w io.Writer) error {
 		tw = output.NewTable(w)
 		fmt.Fprintln(tw, "SEVERITY\tRESOURCE\tNOW\tLIMIT\tTREND/H\tETA\tINTERVAL\tACTION")
 		for _, a := range r.Alerts {
-			fmt.Fprintf(tw, "%s\t%s\t%.3g\t%.3g\t%+.3g\t%s\t%s\t%s\n", a.Severity, a.Resource, a.Current, a.Limit, a.PerHour, eta(a.ETA), interval(a), a.Action)
+			fmt.Fprintf(tw, "%s\t%s\t%.3g\t%.3g\t%+.3g\t%s\t%s\t%s\n", a.Severity, a.Resource, a.Current, a.Limit, a.PerHour, health.FormatETA(a.ETA), a.Interval(), a.Action)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -108,22 +108,4 @@ func num(v *float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f", *v)
-}
-
-func eta(d *time.Duration) string {
-	if d == nil {
-		return "-"
-	}
-	if *d == 0 {
-		return "now"
-	}
-	return d.Round(time.Minute).String()
-}
-
-func interval(a health.Exhaustion) string {
-	high := "∞"
-	if a.ETAHigh != nil {
-		high = eta(a.ETAHigh)
-	}
-	return eta(a.ETALow) + "–" + high
 }

@@ -80,7 +80,7 @@ func FromState(st loop.State, ttl time.Duration, generatorURL string) []Alert {
 			continue
 		}
 		mk("HeadroomExhaustion", string(e.Severity), map[string]string{"resource": e.Resource, "kind": e.Kind}, map[string]string{
-			"summary":     fmt.Sprintf("%s reaches %g in %s (95%%: %s)", e.Resource, e.Limit, eta(e.ETA), interval(e)),
+			"summary":     fmt.Sprintf("%s reaches %g in %s (95%%: %s)", e.Resource, e.Limit, health.FormatETA(e.ETA), e.Interval()),
 			"description": e.Action,
 		})
 	}
@@ -100,22 +100,4 @@ func FromState(st loop.State, ttl time.Duration, generatorURL string) []Alert {
 		})
 	}
 	return out
-}
-
-func eta(d *time.Duration) string {
-	if d == nil {
-		return "never"
-	}
-	if *d == 0 {
-		return "now"
-	}
-	return d.Round(time.Minute).String()
-}
-
-func interval(e health.Exhaustion) string {
-	high := "no upper bound"
-	if e.ETAHigh != nil {
-		high = eta(e.ETAHigh)
-	}
-	return eta(e.ETALow) + "–" + high
 }

@@ -22,6 +22,14 @@ type Line struct {
 	X, Y  []float64
 }
 
+func (l Line) points() plotter.XYs {
+	pts := make(plotter.XYs, len(l.X))
+	for j := range l.X {
+		pts[j] = plotter.XY{X: l.X[j], Y: l.Y[j]}
+	}
+	return pts
+}
+
 // Panel is one chart of a stacked figure; panels share the x axis's meaning.
 type Panel struct {
 	YLabel string
@@ -57,11 +65,7 @@ func SavePanels(path, title string, panels []Panel) error {
 		}
 		p.Add(plotter.NewGrid())
 		for k, l := range pn.Lines {
-			pts := make(plotter.XYs, len(l.X))
-			for j := range l.X {
-				pts[j] = plotter.XY{X: l.X[j], Y: l.Y[j]}
-			}
-			line, err := plotter.NewLine(pts)
+			line, err := plotter.NewLine(l.points())
 			if err != nil {
 				return fmt.Errorf("plot %s: %w", l.Label, err)
 			}
@@ -73,11 +77,7 @@ func SavePanels(path, title string, panels []Panel) error {
 			p.Legend.Add(l.Label, line)
 		}
 		for k, m := range pn.Marks {
-			pts := make(plotter.XYs, len(m.X))
-			for j := range m.X {
-				pts[j] = plotter.XY{X: m.X[j], Y: m.Y[j]}
-			}
-			sc, err := plotter.NewScatter(pts)
+			sc, err := plotter.NewScatter(m.points())
 			if err != nil {
 				return fmt.Errorf("plot %s: %w", m.Label, err)
 			}

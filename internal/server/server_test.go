@@ -151,17 +151,11 @@ func TestMetricsAndStateSayWhatWasDecided(t *testing.T) {
 
 func post(t *testing.T, url, token, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	var auth []string
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		auth = []string{"Authorization", "Bearer " + token}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return postBody(t, url, "application/json", []byte(body), auth...)
 }
 
 func TestWhatIfPredictsAChange(t *testing.T) {
