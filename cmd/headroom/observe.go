@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -23,9 +24,9 @@ type signalFlags struct {
 }
 
 func (f *signalFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.metrics, "metrics", "", "per-component metrics: a CSV of timestamp,component,metric,value")
-	cmd.Flags().StringVar(&f.logs, "logs", "", "structured logs: JSON lines with level, message, component, timestamp (trace_id, span_id, metadata optional)")
-	cmd.Flags().StringVar(&f.traces, "traces", "", "traces: OTLP protobuf or JSON (one export request, or one a line as the Collector's file exporter writes)")
+	cmd.Flags().StringVar(&f.metrics, "metrics", "", "per-component metrics: a CSV of timestamp,component,metric,value (a file or an http(s) URL)")
+	cmd.Flags().StringVar(&f.logs, "logs", "", "structured logs: JSON lines with level, message, component, timestamp (trace_id, span_id, metadata optional); a file or an http(s) URL")
+	cmd.Flags().StringVar(&f.traces, "traces", "", "traces: OTLP protobuf or JSON (one export request, or one a line as the Collector's file exporter writes); a file or an http(s) URL")
 	cmd.Flags().StringVar(&f.targets, "targets", "", "targets per component (YAML: weights, error_target, components.<name>.latency_p95)")
 	cmd.Flags().IntVar(&f.maxLine, "max-line", logs.DefaultMaxLine, "the longest log or trace line accepted, in bytes")
 }
@@ -42,18 +43,18 @@ func (f *signalFlags) load() (observe.Signals, config.HealthTargets, []string, e
 		return sig, targets, nil, usagef("--max-line %d: want a positive number of bytes", f.maxLine)
 	}
 	if f.metrics != "" {
-		data, err := os.ReadFile(f.metrics)
+		data, err := readSource("metrics", f.metrics)
 		if err != nil {
-			return sig, targets, nil, fmt.Errorf("read metrics: %w", err)
+			return sig, targets, nil, err
 		}
 		if sig.Metrics, err = telemetry.ParseCSV(data); err != nil {
 			return sig, targets, nil, fmt.Errorf("%s: %w", f.metrics, err)
 		}
 	}
 	if f.logs != "" {
-		data, err := os.ReadFile(f.logs)
+		data, err := readSource("logs", f.logs)
 		if err != nil {
-			return sig, targets, nil, fmt.Errorf("read logs: %w", err)
+			return sig, targets, nil, err
 		}
 		b, err := logs.Read(bytes.NewReader(data), f.maxLine)
 		if err != nil {
@@ -68,9 +69,9 @@ func (f *signalFlags) load() (observe.Signals, config.HealthTargets, []string, e
 		}
 	}
 	if f.traces != "" {
-		data, err := os.ReadFile(f.traces)
+		data, err := readSource("traces", f.traces)
 		if err != nil {
-			return sig, targets, nil, fmt.Errorf("read traces: %w", err)
+			return sig, targets, nil, err
 		}
 		if sig.Spans, err = otlp.ReadFile(data, f.maxLine); err != nil {
 			return sig, targets, nil, fmt.Errorf("%s: %w", f.traces, err)
@@ -100,4 +101,34 @@ func parseWhen(flag, s string) (time.Time, error) {
 func splitKey(s string) (string, string, bool) {
 	c, m, ok := strings.Cut(s, "/")
 	return c, m, ok && c != "" && m != ""
+}
+
+// maxSource bounds what readSource takes from a URL.
+const maxSource = 256 << 20
+
+// readSource reads a file, or fetches an http(s) URL (a log or trace endpoint that answers with
+// JSON lines or OTLP), with a timeout and a size limit, so a server that does not answer or answers
+// too much fails clearly.
+func readSource(what, pathOrURL string) ([]byte, error) {
+	if !strings.HasPrefix(pathOrURL, "http://") && !strings.HasPrefix(pathOrURL, "https://") {
+		b, err := os.ReadFile(pathOrURL)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+		return b, nil
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Get(pathOrURL)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", what, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("fetch %s from %s: %s", what, pathOrURL, resp.Status)
+	}
+	b, err := otlp.ReadAllLimited(resp.Body, maxSource)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s from %s: %w", what, pathOrURL, err)
+	}
+	return b, nil
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,5 +165,24 @@ func TestLogsAndTracesCommandsReadTheScenario(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, "traces", filepath.Join(dir, "logs.jsonl")); code != 1 || !strings.Contains(errOut, "no spans: is it OTLP") {
 		t.Errorf("logs given as traces: exit %d, %s", code, errOut)
+	}
+}
+
+// Logs and traces can come from an HTTP endpoint as well as a file; a server that fails or does not
+// answer is a clear error.
+func TestSignalsFromAnHTTPEndpoint(t *testing.T) {
+	dir := incidentDir(t)
+	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+	defer srv.Close()
+	out, errOut, code := runCLI(t, "health", "--logs", srv.URL+"/logs.jsonl", "--traces", srv.URL+"/traces.otlp.jsonl", "-o", "json")
+	if code != 0 || !strings.Contains(out, `"retriever"`) {
+		t.Fatalf("exit %d: %s %.300s", code, errOut, out)
+	}
+	if _, errOut, code := runCLI(t, "logs", srv.URL+"/missing.jsonl"); code != 1 || !strings.Contains(errOut, "404") {
+		t.Errorf("a 404: exit %d, %s", code, errOut)
+	}
+	srv.Close()
+	if _, errOut, code := runCLI(t, "traces", srv.URL+"/traces.otlp.jsonl"); code != 1 || !strings.Contains(errOut, "fetch traces") {
+		t.Errorf("a server that is gone: exit %d, %s", code, errOut)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -21,7 +20,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 	var maxLine, top int
 	var all bool
 	cmd := &cobra.Command{
-		Use:   "logs FILE",
+		Use:   "logs FILE|URL",
 		Short: "Error rates per component and the message patterns that are new or growing",
 		Long: `logs reads structured logs (JSON lines: level, message, component, trace_id, span_id, timestamp,
 metadata; common aliases such as msg, severity and ts are read too), counts error lines per
@@ -46,9 +45,9 @@ By default --since is an hour before the last line, and only warning and error t
 			if maxLine <= 0 || top < 1 {
 				return usagef("--max-line and --top must be positive")
 			}
-			data, err := os.ReadFile(args[0])
+			data, err := readSource("logs", args[0])
 			if err != nil {
-				return fmt.Errorf("read logs: %w", err)
+				return err
 			}
 			b, err := logs.Read(bytes.NewReader(data), maxLine)
 			if err != nil {
@@ -124,7 +123,7 @@ func (v logsView) WriteTable(w io.Writer) error {
 func newTracesCmd(g *globals) *cobra.Command {
 	var maxLine int
 	cmd := &cobra.Command{
-		Use:   "traces FILE",
+		Use:   "traces FILE|URL",
 		Short: "Break request latency down by pipeline stage along the critical path (OpenTelemetry traces)",
 		Long: `traces reads OpenTelemetry traces (OTLP protobuf, or OTLP/JSON: one export request, or one a line
 as the Collector's file exporter writes) and splits each request's latency by stage along its
@@ -146,9 +145,9 @@ outside its parent (clock skew between hosts) is clamped and counted.
 			if maxLine <= 0 {
 				return usagef("--max-line must be positive")
 			}
-			data, err := os.ReadFile(args[0])
+			data, err := readSource("traces", args[0])
 			if err != nil {
-				return fmt.Errorf("read traces: %w", err)
+				return err
 			}
 			spans, err := otlp.ReadFile(data, maxLine)
 			if err != nil {
