@@ -1,7 +1,8 @@
 // Command nabsensitivity shows how much the ensemble's NAB score owes to its defaults: it scores
 // the default ensemble, then each of its settings halved and doubled, on the standard profile.
 // The defaults were chosen on the same corpus, so the spread is the honest error bar on the
-// headline number.
+// headline number. Then a two-fold cross-validation: the files split in two halves (alternately
+// within each category), settings chosen from a grid on one half, scored on the other.
 //
 //	go run ./bench/nabsensitivity [DATA LABELS]
 package main
@@ -9,6 +10,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/headroom-oss/headroom/anomaly"
 	"github.com/headroom-oss/headroom/internal/nabcorpus"
@@ -66,5 +68,89 @@ func main() {
 			fmt.Printf(" %.1f |", r.Score)
 		}
 		fmt.Println()
+	}
+	crossValidate(corpus)
+}
+
+// setting is one point of the cross-validation grid.
+type setting struct {
+	margin  float64
+	refract int
+	damp    float64
+	short   int
+	gamma   float64
+}
+
+func (s setting) String() string {
+	return fmt.Sprintf("margin %g, decay %d, damping %g, average %d, HW gamma %g", s.margin, s.refract, s.damp, s.short, s.gamma)
+}
+
+func crossValidate(corpus []nabcorpus.Series) {
+	var grid []setting
+	for _, m := range []float64{0.01, 0.05, 0.1} {
+		for _, r := range []int{250, 500, 1000} {
+			for _, d := range []float64{0.5, 0.8} {
+				for _, sh := range []int{3, 6} {
+					for _, g := range []float64{0.05, 0.1, 0.2} {
+						grid = append(grid, setting{m, r, d, sh, g})
+					}
+				}
+			}
+		}
+	}
+	defaults := setting{0.05, 500, 0.8, 3, 0.1}
+	// Alternate files within each category (the corpus is in name order, so categories are runs).
+	half := make([]int, len(corpus))
+	seen := map[string]int{}
+	for i, s := range corpus {
+		cat := s.Name[:strings.Index(s.Name, "/")]
+		half[i] = seen[cat] % 2
+		seen[cat]++
+	}
+	score := func(st setting, fold int, scored map[setting][]anomaly.File) float64 {
+		files := scored[st]
+		var part []anomaly.File
+		for i, f := range files {
+			if half[i] == fold {
+				part = append(part, f)
+			}
+		}
+		r, err := anomaly.Score(part, anomaly.Profiles()[0])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "nabsensitivity:", err)
+			os.Exit(1)
+		}
+		return r.Score
+	}
+	scored := map[setting][]anomaly.File{}
+	for _, st := range append(grid, defaults) {
+		files := make([]anomaly.File, len(corpus))
+		for i, s := range corpus {
+			e := anomaly.NewEnsemble(s.Period)
+			e.RangeMargin, e.Refract, e.Damp, e.Short = st.margin, st.refract, st.damp, st.short
+			for _, m := range e.Members {
+				if h, ok := m.(*anomaly.HoltWinters); ok {
+					h.Gamma = st.gamma
+				}
+			}
+			files[i] = s.File(anomaly.Run(e, s.Values))
+		}
+		scored[st] = files
+	}
+	fmt.Printf("\nTwo-fold cross-validation over %d settings (standard profile):\n\n", len(grid))
+	fmt.Println("| chosen on | scored on | settings chosen | held-out score | defaults there | best possible there |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- |")
+	for fold := 0; fold < 2; fold++ {
+		other := 1 - fold
+		best, bestScore := grid[0], -1.0
+		oracle := -1.0
+		for _, st := range grid {
+			if sc := score(st, fold, scored); sc > bestScore {
+				best, bestScore = st, sc
+			}
+			oracle = max(oracle, score(st, other, scored))
+		}
+		fmt.Printf("| half %d (%.1f) | half %d | %s | %.1f | %.1f | %.1f |\n", fold+1, bestScore, other+1, best,
+			score(best, other, scored), score(defaults, other, scored), oracle)
 	}
 }
