@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"time"
@@ -18,8 +19,8 @@ type Observability struct {
 	Anomalies map[string]float64 `json:"anomalies,omitempty"`
 	Anomalous []string           `json:"anomalous,omitempty"`
 	// Score is the seed's health score (metrics 0.4, errors 0.3, performance 0.3): saturation is
-	// the KV cache or the model's utilisation, errors come from the SLO books, performance is the
-	// observed p95 TTFT against its target.
+	// the KV cache (or a queue of a request a replica), errors come from the SLO books, performance
+	// is the observed p95 TTFT against its target.
 	Score *health.Score `json:"health_score,omitempty"`
 	// Alerts are predictive: the KV cache and each SLO's error budget, extrapolated over the last
 	// hour of ticks to their limit.
@@ -67,12 +68,15 @@ func (w *watch) update(observed map[string]float64) (map[string]float64, []strin
 func (l *Loop) observe(s *Service, st *State) {
 	st.Anomalies, st.Anomalous = s.watch.update(st.Observed)
 	sig := health.Signals{Component: st.Service}
+	// Saturation is the KV cache, and a queue of a request or more per replica (the judge's
+	// "saturated"). Not the batch slots' utilisation: the autoscaler runs them near its target on
+	// purpose, and that is health, not a warning.
 	if kv, ok := st.Observed["kv_usage"]; ok {
 		sig.Saturation, sig.SaturationSource = &kv, "KV cache"
 	}
-	if p := st.Predicted; p != nil && (sig.Saturation == nil || p.Utilization > *sig.Saturation) {
-		u := p.Utilization
-		sig.Saturation, sig.SaturationSource = &u, "batch slots (model)"
+	if w, ok := st.Observed["waiting"]; ok && st.Replicas > 0 && w/float64(st.Replicas) >= 1 {
+		full := 1.0
+		sig.Saturation, sig.SaturationSource = &full, fmt.Sprintf("queue (%.0f waiting)", w)
 	}
 	if len(st.Anomalous) > 0 {
 		worst, name := 0.0, ""
