@@ -9,7 +9,9 @@ import (
 )
 
 // Detector scores a stream one point at a time, causally: the score of a point uses only the
-// points before it (and the point itself). Scores are in [0, 1].
+// points before it (and the point itself). Scores are in [0, 1]. A NaN or infinite value is a
+// missing point: it scores 0 and teaches the detector nothing (a seasonal detector still counts it,
+// so the season keeps its phase).
 type Detector interface {
 	Name() string
 	Update(v float64) float64
@@ -30,6 +32,9 @@ func (e *EWMA) Name() string { return "ewma" }
 
 // Update implements Detector.
 func (e *EWMA) Update(v float64) float64 {
+	if missing(v) {
+		return 0
+	}
 	a, warm := e.Alpha, e.Warmup
 	if a == 0 {
 		a = 0.01
@@ -127,3 +132,6 @@ func DailyPeriod(times []time.Time) int {
 // otherwise: the threshold NAB's standard profile chose for it on the corpus in testdata/nab
 // (0.2808, rounded; docs/anomaly.md).
 const DefaultThreshold = 0.28
+
+// missing says whether a value is a gap rather than an observation.
+func missing(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }

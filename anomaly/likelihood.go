@@ -102,6 +102,12 @@ func (e *Ensemble) Name() string { return or(e.Label, "ensemble") }
 
 // Update implements Detector.
 func (e *Ensemble) Update(v float64) float64 {
+	if missing(v) {
+		for _, d := range e.Members {
+			d.Update(v) // the seasonal members keep their phase
+		}
+		return 0
+	}
 	if e.calib == nil {
 		e.calib = make([]Likelihood, len(e.Members))
 		for i := range e.calib {

@@ -41,6 +41,19 @@ func (h *HoltWinters) Name() string { return "holtwinters" }
 // Update implements Detector.
 func (h *HoltWinters) Update(v float64) float64 {
 	m := max(h.Period, 1)
+	if missing(v) {
+		// A gap still takes its place in the season: the model moves on by its own prediction.
+		if h.n < m {
+			if len(h.first) > 0 {
+				h.first = append(h.first, h.first[len(h.first)-1])
+				h.n++
+			}
+			return 0
+		}
+		h.n++
+		h.level += h.trend
+		return 0
+	}
 	alpha, beta, gamma := or(h.Alpha, 0.1), or(h.Beta, 0.001), or(h.Gamma, 0.1)
 	if h.n < m {
 		// Initialise from the first season: level its mean, season the offsets from it, deviation
@@ -106,6 +119,22 @@ func (s *SeasonalResidual) Name() string { return "seasonal" }
 // Update implements Detector.
 func (s *SeasonalResidual) Update(v float64) float64 {
 	p := s.Period
+	if missing(v) {
+		// A gap keeps the season's phase: it counts, with the expected value in the history the
+		// season is fitted on, and is not scored.
+		if p >= 2 && s.history.buf != nil {
+			effect := 0.0
+			if s.profile != nil {
+				effect = s.profile[s.n%p]
+			}
+			s.n++
+			s.history.push(effect + s.med)
+			if s.n%p == 0 && s.history.len() >= 2*p {
+				s.refit()
+			}
+		}
+		return 0
+	}
 	seasonal := p >= 2
 	if s.recent.buf == nil {
 		s.recent = newRing(max(or(s.Window, 128), p))
@@ -181,6 +210,9 @@ func (c *CUSUM) Name() string { return "cusum" }
 
 // Update implements Detector.
 func (c *CUSUM) Update(v float64) float64 {
+	if missing(v) {
+		return 0
+	}
 	k, reset, a := or(c.K, 0.5), or(c.Reset, 8), or(c.Alpha, 0.005)
 	c.n++
 	c.sinceReset++

@@ -208,3 +208,43 @@ func TestDailyPeriodFromTheMedianStep(t *testing.T) {
 		}
 	}
 }
+
+// A gap (NaN, ±Inf) scores 0 and teaches nothing. Detectors without a season score what follows
+// as if the gap were not there; seasonal ones count it, so a value missing from a series scores
+// the rest of it nearly as the full series does (the season keeps its phase).
+func TestGapsAreSkippedWithoutHarm(t *testing.T) {
+	x := daily(8, rand.New(rand.NewPCG(11, 12)))
+	for _, name := range Names() {
+		seasonal := name != "ewma" && name != "cusum"
+		gappy := append([]float64(nil), x...)
+		if seasonal {
+			gappy[300], gappy[301] = math.NaN(), math.Inf(1)
+		} else {
+			gappy = append(append(append([]float64(nil), x[:300]...), math.NaN(), math.Inf(-1)), x[300:]...)
+		}
+		clean := Run(mustNew(t, name, 96), x)
+		got := Run(mustNew(t, name, 96), gappy)
+		for i, s := range got {
+			if math.IsNaN(s) || s < 0 || s > 1 || (missing(gappy[i]) && s != 0) {
+				t.Fatalf("%s: point %d scores %g", name, i, s)
+			}
+		}
+		if !seasonal {
+			got = append(got[:300], got[302:]...)
+			for i := range clean {
+				if got[i] != clean[i] {
+					t.Fatalf("%s: point %d scores %g after a gap, %g without", name, i, got[i], clean[i])
+				}
+			}
+			continue
+		}
+		// The season stays aligned: late in the series the scores agree closely.
+		worst := 0.0
+		for i := 600; i < len(x); i++ {
+			worst = math.Max(worst, math.Abs(got[i]-clean[i]))
+		}
+		if worst > 0.1 {
+			t.Errorf("%s: scores differ by up to %.3f after a gap: the season lost its phase?", name, worst)
+		}
+	}
+}
