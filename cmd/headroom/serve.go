@@ -46,15 +46,21 @@ func newServeCmd(g *globals) *cobra.Command {
 load, latency and saturation (from its embedded store, fed by scraping /metrics endpoints and by
 Prometheus remote write, or from any Prometheus-compatible API with --prometheus-url), forecasts the
 arrival rate, lets the service's autoscaling policy decide the replicas (with the reason), predicts
-the latency at that count, and keeps the SLO books and the cost. It recommends: the decisions are on
-/metrics as headroom_desired_replicas{service} (for KEDA's Prometheus scaler or an HPA on external
-metrics) and in the JSON API.
+the latency at that count, and keeps the SLO books and the cost. It watches every observed series
+for anomalies, scores each service's health, predicts when its KV cache or error budget runs out,
+and explains a fall in health from its history and the traces and logs it receives (alerts to an
+Alertmanager with alerting.alertmanager_url). It recommends: the decisions are on /metrics as
+headroom_desired_replicas{service} (for KEDA's Prometheus scaler or an HPA on external metrics) and
+in the JSON API.
 
 HTTP:
   /api/v1/query, /api/v1/query_range    Prometheus-compatible, over the same source (Grafana)
   /api/v1/write                         remote-write receiver (metrics.remote_write_receiver: true)
   /metrics                              headroom's own series
   /api/headroom/v1/services[/NAME[/decisions]], /api/headroom/v1/targets, POST /api/headroom/v1/whatif
+  POST /v1/traces                       OpenTelemetry traces (OTLP/HTTP, protobuf or JSON)
+  POST /api/headroom/v1/logs            JSON-line logs
+  /api/headroom/v1/health, /api/headroom/v1/rootcause?service=NAME
 
   headroom config validate examples/headroom.yaml
   headroom serve --config examples/headroom.yaml`,
