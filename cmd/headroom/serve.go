@@ -217,7 +217,7 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 		list = append(list, services[sc.Name])
 	}
 	lp := loop.New(source, list, l.Interval.Std(), time.Now)
-	opts := server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Receiver: receiver, Token: l.Token}
+	opts := server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Receiver: receiver, Token: l.Token, Targets: l.Health}
 	if history != nil {
 		opts.History = history
 	}

@@ -48,20 +48,26 @@ func ParseHealthTargets(data []byte) (HealthTargets, error) {
 	if err != nil {
 		return h, err
 	}
+	return h, h.validate(doc)
+}
+
+// validate checks the values, naming the field at path (under prefix) on an error.
+func (h HealthTargets) validate(doc yamlspec.Doc, prefix ...any) error {
+	at := func(err error, path ...any) error { return doc.At(err, append(append([]any{}, prefix...), path...)...) }
 	if h.Weights != nil {
 		if err := h.Weights.Validate(); err != nil {
-			return h, doc.At(err, "weights")
+			return at(err, "weights")
 		}
 	}
 	if !(h.ErrorTarget >= 0 && h.ErrorTarget < 1) {
-		return h, doc.At(fmt.Errorf("error_target %g: want a ratio in [0, 1)", h.ErrorTarget), "error_target")
+		return at(fmt.Errorf("error_target %g: want a ratio in [0, 1)", h.ErrorTarget), "error_target")
 	}
 	for name, c := range h.Components {
 		if !(c.ErrorTarget >= 0 && c.ErrorTarget < 1) {
-			return h, doc.At(fmt.Errorf("error_target %g: want a ratio in [0, 1)", c.ErrorTarget), "components", name, "error_target")
+			return at(fmt.Errorf("error_target %g: want a ratio in [0, 1)", c.ErrorTarget), "components", name, "error_target")
 		}
 	}
-	return h, nil
+	return nil
 }
 
 // LoadHealthTargets reads a targets file.

@@ -30,6 +30,9 @@ type Config struct {
 	Metrics  MetricsConfig `yaml:"metrics"`
 	API      APIConfig     `yaml:"api"`
 	Alerting Alerting      `yaml:"alerting,omitempty"`
+	// Health holds the targets the components sending traces and logs are judged against (the
+	// same format as headroom health --targets).
+	Health HealthTargets `yaml:"health,omitempty"`
 	// LedgerRetention is how long decisions stay in the ledger (data_dir/ledger.db); 30d when unset.
 	LedgerRetention Duration        `yaml:"ledger_retention,omitempty"`
 	Services        []ServiceConfig `yaml:"services"`
@@ -183,6 +186,9 @@ func ParseConfig(data []byte) (Config, error) {
 		if pu, err := url.Parse(u.value); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			add(fmt.Errorf("%q: want an http or https URL", u.value), "alerting", u.field)
 		}
+	}
+	if err := c.Health.validate(doc, "health"); err != nil {
+		errs = append(errs, err)
 	}
 	m := c.Metrics
 	if m.PrometheusURL != "" && (len(m.Scrape) > 0 || m.RemoteWrite) {

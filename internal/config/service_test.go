@@ -66,6 +66,7 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 		{"unknown policy", "{min: 1, max: 8}", "{policy: magic, min: 1, max: 8}", "want predictive", 12},
 		{"predictive without a profile", "    profile: p.yaml\n", "", "replica profile", 0},
 		{"bad query", "    slo: ttft_p95=500ms\n", "    slo: ttft_p95=500ms\n    queries: {running: 'sum(x'}\n", "PromQL", 12},
+		{"bad health weights", "data_dir: data\n", "data_dir: data\nhealth:\n  weights: {metrics: -1}\n", "finite number", 4},
 		{"bad alertmanager URL", "data_dir: data\n", "data_dir: data\nalerting: {alertmanager_url: 'alertmanager:9093'}\n", "want an http or https URL", 3},
 		{"bad auth", "metrics:\n", "metrics:\n  http: {basic_auth: {username: u, password: p}, bearer_token: t}\n", "at most one", 4},
 	} {

@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/headroom-oss/headroom/health"
-	"github.com/headroom-oss/headroom/internal/config"
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/observe"
 	"github.com/headroom-oss/headroom/internal/otlp"
@@ -254,7 +253,7 @@ func (s *Server) ingestLogs(w http.ResponseWriter, r *http.Request) {
 // service's own score from the loop.
 func (s *Server) pipelineHealth(w http.ResponseWriter, r *http.Request) {
 	spans, recs := s.obs.buf.Snapshot()
-	rep, err := observe.Health(observe.Signals{Spans: spans, Logs: recs}, config.HealthTargets{}, observe.Options{Now: s.opt.Now()})
+	rep, err := observe.Health(observe.Signals{Spans: spans, Logs: recs}, s.opt.Targets, observe.Options{Now: s.opt.Now()})
 	if err != nil {
 		apiError(w, http.StatusInternalServerError, (err).Error())
 		return

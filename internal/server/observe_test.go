@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 
 	"github.com/headroom-oss/headroom/health"
+	"github.com/headroom-oss/headroom/internal/config"
 	"github.com/headroom-oss/headroom/internal/loop"
 )
 
@@ -178,5 +179,29 @@ func TestAFallInHealthIsExplainedAutomatically(t *testing.T) {
 	status, body = get(t, srv.URL+"/api/headroom/v1/health")
 	if status != 200 || !strings.Contains(body, `"root_cause"`) {
 		t.Errorf("health: %d %.300s", status, body)
+	}
+}
+
+// The configuration's health targets judge the components that send traces: a retriever whose
+// spans take 30 ms against a 10 ms target has a failing performance part.
+func TestPipelineHealthUsesTheConfiguredTargets(t *testing.T) {
+	srv, s, _ := setup(t, "")
+	s.opt.Targets = config.HealthTargets{Components: map[string]config.ComponentTarget{"retriever": {LatencyP95: config.Duration(10 * time.Millisecond)}}}
+	pb, _ := exportRequest(4).MarshalProto()
+	if status, body := postBody(t, srv.URL+"/v1/traces", "application/x-protobuf", pb); status != 200 {
+		t.Fatalf("%d %s", status, body)
+	}
+	_, body := get(t, srv.URL+"/api/headroom/v1/health")
+	var h struct {
+		Pipeline struct {
+			Components []struct {
+				Component   string   `json:"component"`
+				Performance *float64 `json:"performance_score"`
+			} `json:"components"`
+		} `json:"pipeline"`
+	}
+	json.Unmarshal([]byte(body), &h)
+	if len(h.Pipeline.Components) != 1 || h.Pipeline.Components[0].Performance == nil || *h.Pipeline.Components[0].Performance != 0 {
+		t.Errorf("%.500s", body)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/headroom-oss/headroom/internal/config"
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/scrape"
@@ -43,6 +44,7 @@ type Options struct {
 	Token    string                   // bearer token for mutating calls; empty: none allowed
 	History  History                  // the ledger; nil keeps the loop's in-memory decisions only
 	Signals  *observe.Buffer          // where received spans and logs are kept; nil: a default-sized one
+	Targets  config.HealthTargets     // what the pipeline's components are judged against
 	Now      func() time.Time
 }
 
