@@ -46,7 +46,9 @@ func TestParseLineRefusesWhatItCannotRead(t *testing.T) {
 		{`{"message":"x","ts":"yesterday"}`, "timestamp"},
 		{`{"message":"x","ts":-5}`, "not a time"},
 		{`{"message":7,"ts":1}`, "want a string"},
-		{`{"message":"x","ts":1} {"message":"y","ts":2}`, "more than one"},
+		{`{"message":"x","ts":1} {"message":"y","ts":2}`, "after top-level value"},
+		{`null`, "not a JSON object"},
+		{`[1,2]`, "not a JSON object"},
 	} {
 		if _, err := ParseLine([]byte(c.line)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q in it", c.line, err, c.want)
