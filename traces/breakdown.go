@@ -42,18 +42,35 @@ type Report struct {
 // percentile or beyond: what the slow requests spend more time on, not what every request spends
 // time on.
 func Analyze(spans []Span) Report {
+	return analyze(walkAll(Group(spans)))
+}
+
+// walked is a trace with its critical path.
+type walked struct {
+	trace Trace
+	path  Path
+}
+
+func walkAll(ts []Trace) []walked {
+	out := make([]walked, len(ts))
+	for i, t := range ts {
+		out[i] = walked{t, CriticalPath(t)}
+	}
+	return out
+}
+
+func analyze(ws []walked) Report {
 	var paths []Path
 	spansBy, errorsBy := map[string]int{}, map[string]int{}
-	for _, s := range spans {
-		spansBy[s.Stage]++
-		if s.Error {
-			errorsBy[s.Stage]++
+	for _, w := range ws {
+		for _, s := range w.trace.Spans {
+			spansBy[s.Stage]++
+			if s.Error {
+				errorsBy[s.Stage]++
+			}
 		}
-	}
-	for _, t := range Group(spans) {
-		p := CriticalPath(t)
-		if p.Duration > 0 || len(p.ByStage) > 0 {
-			paths = append(paths, p)
+		if w.path.Duration > 0 || len(w.path.ByStage) > 0 {
+			paths = append(paths, w.path)
 		}
 	}
 	r := Report{Traces: len(paths)}
@@ -147,16 +164,15 @@ type ShareShift struct {
 // CompareShares splits the traces at a moment (by each trace's start) and says how each stage's
 // share of critical-path time moved, the largest rise first.
 func CompareShares(spans []Span, split time.Time) []ShareShift {
-	var before, after []Span
-	for _, t := range Group(spans) {
-		p := CriticalPath(t)
-		if p.Start.Before(split) {
-			before = append(before, t.Spans...)
+	var before, after []walked
+	for _, w := range walkAll(Group(spans)) {
+		if w.path.Start.Before(split) {
+			before = append(before, w)
 		} else {
-			after = append(after, t.Spans...)
+			after = append(after, w)
 		}
 	}
-	b, a := Analyze(before), Analyze(after)
+	b, a := analyze(before), analyze(after)
 	by := map[string]*ShareShift{}
 	get := func(st string) *ShareShift {
 		if by[st] == nil {

@@ -281,6 +281,16 @@ func (l *Loop) History(service string) []State {
 	return append([]State(nil), l.history[service]...)
 }
 
+// historySince copies a service's states from the given time on (the tail only: a tick's
+// prediction needs the last hour, not the last thousand states).
+func (l *Loop) historySince(service string, from time.Time) []State {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := l.history[service]
+	i := sort.Search(len(h), func(i int) bool { return !h[i].At.Before(from) })
+	return append([]State(nil), h[i:]...)
+}
+
 // SetReplicas tells the loop the count actually running (what the actuator read from the scale
 // subresource), so the next decision starts from it.
 func (l *Loop) SetReplicas(service string, n int) {

@@ -124,7 +124,7 @@ func shortestBurn(rates map[string]float64) (float64, bool) {
 // predict extrapolates the KV cache and the error budgets over the last hour of the service's
 // history (and this tick).
 func (l *Loop) predict(st *State) []health.Exhaustion {
-	hist := append(l.History(st.Service), *st)
+	hist := append(l.historySince(st.Service, st.At.Add(-time.Hour)), *st)
 	type series struct {
 		kind    string
 		limit   float64
@@ -142,9 +142,6 @@ func (l *Loop) predict(st *State) []health.Exhaustion {
 		s.times, s.values = append(s.times, t), append(s.values, v)
 	}
 	for _, h := range hist {
-		if h.At.Before(st.At.Add(-time.Hour)) {
-			continue
-		}
 		if kv, ok := h.Observed["kv_usage"]; ok {
 			add(st.Service+"/kv_usage", "kv_cache", 1, false, h.At, kv)
 		}
