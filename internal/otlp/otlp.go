@@ -153,14 +153,18 @@ func ReadFile(data []byte, maxLine int) ([]traces.Span, error) {
 // fields, so any JSON object decodes).
 var errNoSpans = errors.New("no spans: is it OTLP/JSON (an object with resourceSpans)?")
 
-// ReadAllLimited reads at most limit bytes, and fails clearly when there are more.
+// ErrTooLarge is ReadAllLimited's error for a body over its limit.
+var ErrTooLarge = errors.New("too large: refused")
+
+// ReadAllLimited reads at most limit bytes, and fails clearly (wrapping ErrTooLarge) when there
+// are more.
 func ReadAllLimited(r io.Reader, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("the body is larger than %d bytes: refused", limit)
+		return nil, fmt.Errorf("the body is larger than %d bytes: %w", limit, ErrTooLarge)
 	}
 	return b, nil
 }

@@ -178,7 +178,7 @@ func body(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	b, err := otlp.ReadAllLimited(in, MaxIngestBody)
 	var tooBig *http.MaxBytesError
 	switch {
-	case errors.As(err, &tooBig) || (err != nil && strings.Contains(err.Error(), "larger than")):
+	case errors.As(err, &tooBig) || errors.Is(err, otlp.ErrTooLarge):
 		apiError(w, http.StatusRequestEntityTooLarge, (fmt.Errorf("the body is larger than %d bytes: refused", MaxIngestBody)).Error())
 		return nil, false
 	case err != nil:
