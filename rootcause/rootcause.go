@@ -62,8 +62,8 @@ type Report struct {
 
 // Analyze ranks the causes.
 func Analyze(in Input) (Report, error) {
-	if len(in.Symptom.Values) == 0 {
-		return Report{}, fmt.Errorf("the symptom series %s is empty", in.Symptom.Key())
+	if _, _, ok := in.Symptom.Last(); !ok {
+		return Report{}, fmt.Errorf("the symptom series %s has no value", in.Symptom.Key())
 	}
 	lookback := in.Lookback
 	if lookback <= 0 {

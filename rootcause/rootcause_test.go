@@ -112,4 +112,8 @@ func TestNothingStandsOutWhenNothingMoved(t *testing.T) {
 	if _, err := Analyze(Input{}); err == nil {
 		t.Error("an empty symptom was accepted")
 	}
+	gaps := telemetry.Series{Component: "gateway", Metric: "latency", Start: t0, Step: time.Minute, Values: []float64{math.NaN(), math.NaN()}}
+	if _, err := Analyze(Input{Symptom: gaps}); err == nil || !strings.Contains(err.Error(), "no value") {
+		t.Errorf("a symptom of gaps: %v", err)
+	}
 }
