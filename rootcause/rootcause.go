@@ -129,20 +129,9 @@ func onset(s telemetry.Series) (time.Time, string) {
 	return s.Time(worst), fmt.Sprintf("the highest value of %s (no anomaly flagged)", s.Key())
 }
 
-// scoreSeries runs the ensemble over a series, holding over gaps (a NaN scores 0).
+// scoreSeries runs the ensemble over a series; a gap scores 0 and keeps the season's phase.
 func scoreSeries(s telemetry.Series) []float64 {
-	period := 0
-	if s.Step > 0 && (24*time.Hour)%s.Step == 0 && len(s.Values) >= 2*int(24*time.Hour/s.Step) {
-		period = int(24 * time.Hour / s.Step)
-	}
-	d := anomaly.NewEnsemble(period)
-	out := make([]float64, len(s.Values))
-	for i, v := range s.Values {
-		if !math.IsNaN(v) {
-			out[i] = d.Update(v)
-		}
-	}
-	return out
+	return anomaly.Run(anomaly.NewEnsemble(s.DailyPeriod()), s.Values)
 }
 
 func clamp(x float64) float64 { return math.Min(1, math.Max(0, x)) }

@@ -61,6 +61,16 @@ func (s Series) Last() (float64, time.Time, bool) {
 	return math.NaN(), time.Time{}, false
 }
 
+// DailyPeriod is the number of points in a day when the step divides a day and the series holds
+// two days or more, else 0: the season the anomaly detectors are given.
+func (s Series) DailyPeriod() int {
+	day := 24 * time.Hour
+	if s.Step <= 0 || day%s.Step != 0 || len(s.Values) < 2*int(day/s.Step) {
+		return 0
+	}
+	return int(day / s.Step)
+}
+
 // Key names a series as component/metric.
 func (s Series) Key() string { return s.Component + "/" + s.Metric }
 

@@ -66,3 +66,15 @@ func FuzzParseCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestDailyPeriodNeedsTwoDaysOfAWholeStep(t *testing.T) {
+	mk := func(step time.Duration, n int) Series { return Series{Step: step, Values: make([]float64, n)} }
+	for _, c := range []struct {
+		s    Series
+		want int
+	}{{mk(5*time.Minute, 576), 288}, {mk(5*time.Minute, 575), 0}, {mk(7*time.Minute, 5000), 0}, {mk(0, 10), 0}} {
+		if got := c.s.DailyPeriod(); got != c.want {
+			t.Errorf("step %s, %d points: %d, want %d", c.s.Step, len(c.s.Values), got, c.want)
+		}
+	}
+}

@@ -239,11 +239,7 @@ func recentMean(s telemetry.Series, now time.Time, window time.Duration) (float6
 // recentAnomaly is the highest ensemble score the series got in the window, its history up to
 // now teaching the detector (points after now are not seen).
 func recentAnomaly(s telemetry.Series, now time.Time, window time.Duration) float64 {
-	period := 0
-	if s.Step > 0 && (24*time.Hour)%s.Step == 0 && len(s.Values) >= 2*int(24*time.Hour/s.Step) {
-		period = int(24 * time.Hour / s.Step)
-	}
-	d := anomaly.NewEnsemble(period)
+	d := anomaly.NewEnsemble(s.DailyPeriod())
 	warm := anomaly.Probation(len(s.Values))
 	best := 0.0
 	for i, v := range s.Values {
@@ -251,10 +247,7 @@ func recentAnomaly(s telemetry.Series, now time.Time, window time.Duration) floa
 		if t.After(now) {
 			break
 		}
-		if math.IsNaN(v) {
-			continue
-		}
-		sc := d.Update(v)
+		sc := d.Update(v) // a gap scores 0 and keeps the season's phase
 		if i >= warm && t.After(now.Add(-window)) {
 			best = math.Max(best, sc)
 		}
