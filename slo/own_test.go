@@ -3,7 +3,6 @@ package slo
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,27 +93,19 @@ func TestStandardExampleIsTheSeeds(t *testing.T) {
 			t.Errorf("p95-latency is not p95 ≤ 500 ms per hour: %+v", o.SLI.Timeslice)
 		}
 	}
-	tool := promtool(t)
-	out := writeGenerated(t, t.TempDir(), "standard.rules.yml", GenerateSloth(l.Spec, Options{Period: l.Period, Improved: true, MinEvents: l.MinEvents}))
-	if msg, err := exec.Command(tool, "check", "rules", out).CombinedOutput(); err != nil {
-		t.Errorf("promtool check rules: %v\n%s", err, msg)
-	}
+	checkRules(t, writeGenerated(t, t.TempDir(), "standard.rules.yml", GenerateSloth(l.Spec, Options{Period: l.Period, Improved: true, MinEvents: l.MinEvents})))
 }
 
-// runPromtoolTest writes rules and a promtool unit test into a directory and runs it.
+// runPromtoolTest writes rules and a rule unit test (promtool's format) into a directory and runs
+// it in process and, when installed, under promtool.
 func runPromtoolTest(t *testing.T, rules RuleFile, test string) {
 	t.Helper()
-	tool := promtool(t)
 	dir := t.TempDir()
 	writeGenerated(t, dir, "rules.yml", rules)
 	if err := os.WriteFile(filepath.Join(dir, "test.yml"), []byte(test), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(tool, "test", "rules", "test.yml")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
-		t.Errorf("promtool test rules: %v\n%s", err, out)
-	}
+	testRules(t, dir, "test.yml")
 }
 
 // A per-label SLO pages for the model that burns and not for the one that does not, under

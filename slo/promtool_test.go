@@ -8,16 +8,40 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/headroom-oss/headroom/internal/ruletest"
+	"github.com/headroom-oss/headroom/internal/testtool"
 )
 
-// promtool is Prometheus's own rule checker (Debian's prometheus package; .ci/run installs it).
-func promtool(t *testing.T) string {
+// checkRules checks a rule file as `promtool check rules` does, in process with Prometheus's own
+// parser, and again with the real promtool when it is installed (Debian's prometheus package;
+// .ci/run installs it and requires it).
+func checkRules(t *testing.T, path string) {
 	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatal("promtool not found: install Debian's prometheus package (.ci/run does)")
+	if err := ruletest.Check(path); err != nil {
+		t.Errorf("check rules: %v", err)
 	}
-	return path
+	if tool, ok := testtool.Find(t, "promtool", "prometheus"); ok {
+		if out, err := exec.Command(tool, "check", "rules", path).CombinedOutput(); err != nil {
+			t.Errorf("promtool check rules %s: %v\n%s", path, err, out)
+		}
+	}
+}
+
+// testRules runs a rule unit test (promtool's format) in dir: in process with Prometheus's rules
+// engine, and again with the real promtool when it is installed, so two evaluators agree.
+func testRules(t *testing.T, dir, testFile string) {
+	t.Helper()
+	if err := ruletest.RunFile(filepath.Join(dir, testFile)); err != nil {
+		t.Errorf("rule test %s in process: %v", testFile, err)
+	}
+	if tool, ok := testtool.Find(t, "promtool", "prometheus"); ok {
+		cmd := exec.Command(tool, "test", "rules", testFile)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
+			t.Errorf("promtool test rules %s: %v\n%s", testFile, err, out)
+		}
+	}
 }
 
 // gettingStarted is Sloth's getting-started spec: one 99.9% availability SLO of myservice's
@@ -52,7 +76,6 @@ func writeGenerated(t *testing.T, dir, name string, f RuleFile) string {
 // Sloth's getting-started output passes on headroom's: the page and ticket alerts fire and stay
 // quiet at the minutes the workbook predicts for a 1/3 error ratio.
 func TestPromtoolAcceptsTheRulesAndTheirAlertsFireOnTime(t *testing.T) {
-	tool := promtool(t)
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		spec, out string
@@ -69,10 +92,7 @@ func TestPromtoolAcceptsTheRulesAndTheirAlertsFireOnTime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := writeGenerated(t, dir, tc.out, GenerateSloth(spec, tc.opt))
-		if out, err := exec.Command(tool, "check", "rules", path).CombinedOutput(); err != nil {
-			t.Errorf("promtool check rules %s: %v\n%s", tc.out, err, out)
-		}
+		checkRules(t, writeGenerated(t, dir, tc.out, GenerateSloth(spec, tc.opt)))
 	}
 	test, err := os.ReadFile("testdata/sloth/getting-started.promtool-test.yml")
 	if err != nil {
@@ -80,17 +100,12 @@ func TestPromtoolAcceptsTheRulesAndTheirAlertsFireOnTime(t *testing.T) {
 	}
 	testPath := filepath.Join(dir, "getting-started.promtool-test.yml")
 	os.WriteFile(testPath, test, 0o644)
-	cmd := exec.Command(tool, "test", "rules", "getting-started.promtool-test.yml")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
-		t.Errorf("promtool test rules on headroom's output: %v\n%s", err, out)
-	}
+	testRules(t, dir, "getting-started.promtool-test.yml")
 }
 
 // The improved rules under Prometheus's own evaluator: no NaN before any traffic, and the period
 // SLI weighted by traffic, where Sloth's average of 5-minute ratios is NaN.
 func TestImprovedRulesAvoidNaNAndWeighByTraffic(t *testing.T) {
-	tool := promtool(t)
 	dir := t.TempDir()
 	spec := gettingStarted(t)
 	writeGenerated(t, dir, "improved.rules.yml", GenerateSloth(spec, Options{Improved: true, MinEvents: 100, For: map[string]string{"page": "1m"}}))
@@ -117,12 +132,6 @@ tests:
             value: 0.25
 `
 	os.WriteFile(filepath.Join(dir, "improved.test.yml"), []byte(test), 0o644)
-	cmd := exec.Command(tool, "test", "rules", "improved.test.yml")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
-		t.Errorf("promtool test rules on the improved rules: %v\n%s", err, out)
-	}
-	if out, err := exec.Command(tool, "check", "rules", filepath.Join(dir, "improved.rules.yml")).CombinedOutput(); err != nil {
-		t.Errorf("promtool check rules: %v\n%s", err, out)
-	}
+	testRules(t, dir, "improved.test.yml")
+	checkRules(t, filepath.Join(dir, "improved.rules.yml"))
 }

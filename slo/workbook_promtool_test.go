@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,7 +90,6 @@ func workbookTest(t *testing.T, rules string, budget, burn float64, duration tim
 // Prometheus's own evaluator fires and resolves each alert at the times the workbook predicts,
 // for a burst that only pages and one that only opens a ticket, on Sloth's rules and headroom's.
 func TestAlertsFireAndResolveAtWorkbookTimesUnderPromtool(t *testing.T) {
-	tool := promtool(t)
 	spec := gettingStarted(t)
 	for _, burst := range []struct {
 		name         string
@@ -115,11 +113,8 @@ func TestAlertsFireAndResolveAtWorkbookTimesUnderPromtool(t *testing.T) {
 					t.Fatalf("workbook spans %+v, want page=%v ticket=%v", spans, burst.page, burst.ticket)
 				}
 				os.WriteFile(filepath.Join(dir, "test.yml"), []byte(test), 0o644)
-				cmd := exec.Command(tool, "test", "rules", "test.yml")
-				cmd.Dir = dir
-				if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "SUCCESS") {
-					t.Errorf("spans %+v\npromtool test rules: %v\n%s", spans, err, out)
-				}
+				t.Logf("workbook spans %+v", spans)
+				testRules(t, dir, "test.yml")
 			})
 		}
 	}

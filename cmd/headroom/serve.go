@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/dynamic"
-	coordinationv1 "k8s.io/client-go/kubernetes/typed/coordination/v1"
 
 	"github.com/headroom-oss/headroom/internal/alerting"
 	"github.com/headroom-oss/headroom/internal/config"
@@ -299,15 +298,11 @@ func actuator(ctx context.Context, f *serveFlags, l config.Loaded, lp *loop.Loop
 	var leading atomic.Bool
 	leading.Store(!f.leaderElect)
 	if f.leaderElect {
-		coord, err := coordinationv1.NewForConfig(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("kubernetes client: %w", err)
-		}
 		id := os.Getenv("POD_NAME")
 		if id == "" {
 			id, _ = os.Hostname()
 		}
-		e := kube.Election{Client: coord, Namespace: f.leaderNamespace, Name: "headroom-actuator", Identity: id}
+		e := kube.Election{Client: dyn, Namespace: f.leaderNamespace, Name: "headroom-actuator", Identity: id}
 		go e.Run(ctx, func(lctx context.Context) {
 			leading.Store(true)
 			slog.Info("leading: this replica acts", "identity", id)

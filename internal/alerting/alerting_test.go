@@ -14,6 +14,7 @@ import (
 
 	"github.com/headroom-oss/headroom/health"
 	"github.com/headroom-oss/headroom/internal/loop"
+	"github.com/headroom-oss/headroom/internal/testtool"
 )
 
 var now = time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC)
@@ -49,10 +50,7 @@ func TestFromStateMakesOneAlertPerFinding(t *testing.T) {
 // The alerts reach a real Alertmanager (Debian's prometheus-alertmanager, installed by .ci/run) and
 // read back from its API with their labels.
 func TestPushReachesARealAlertmanager(t *testing.T) {
-	bin, err := exec.LookPath("prometheus-alertmanager")
-	if err != nil {
-		t.Fatal("prometheus-alertmanager is not installed (.ci/run installs it): ", err)
-	}
+	bin := testtool.Require(t, "prometheus-alertmanager", "prometheus-alertmanager")
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "alertmanager.yml")
 	os.WriteFile(cfg, []byte("route:\n  receiver: nobody\nreceivers:\n  - name: nobody\n"), 0o644)

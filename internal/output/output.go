@@ -3,7 +3,6 @@
 package output
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -40,9 +39,7 @@ type Tabler interface {
 func Write(w io.Writer, f Format, v Tabler) error {
 	switch f {
 	case JSON:
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return encodeJSON(w, v)
 	case YAML:
 		enc := yaml.NewEncoder(w)
 		enc.SetIndent(2)

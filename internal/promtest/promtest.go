@@ -1,5 +1,6 @@
 // Package promtest starts a real Prometheus (Debian's prometheus package, which .ci/run installs)
-// on loopback for integration tests, and stops it when the test ends.
+// on loopback for integration tests, and stops it when the test ends. A test that starts one skips
+// when prometheus is not installed (fails under HEADROOM_REQUIRE_TOOLS=1).
 package promtest
 
 import (
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/headroom-oss/headroom/internal/testtool"
 )
 
 // FreeLoopbackPort returns an address on 127.0.0.1 that was free a moment ago.
@@ -29,10 +32,7 @@ func FreeLoopbackPort(t testing.TB) string {
 // when the test ends; its log is printed if the test failed.
 func Start(t testing.TB, config string, flags ...string) string {
 	t.Helper()
-	binary, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Fatal("prometheus not found: install Debian's prometheus package (.ci/run does)")
-	}
+	binary := testtool.Require(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	configPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(configPath, []byte(config), 0o644); err != nil {

@@ -19,7 +19,6 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
-	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
 // The scenario's facts, for tests and docs.
@@ -129,8 +128,8 @@ func Generate(seed uint64) (Files, error) {
 				}
 			}
 		}
-		req := ptraceotlp.NewExportRequestFromTraces(td)
-		js, err := req.MarshalJSON()
+		// TracesData's JSON is an ExportTraceServiceRequest's: one resourceSpans field.
+		js, err := (&ptrace.JSONMarshaler{}).MarshalTraces(td)
 		if err != nil {
 			return Files{}, fmt.Errorf("ragdemo: %w", err)
 		}

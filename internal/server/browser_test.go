@@ -11,15 +11,13 @@ import (
 
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/embedded"
+	"github.com/headroom-oss/headroom/internal/testtool"
 )
 
 // The dashboard in a real browser (Debian's Chromium, headless; .ci/run installs it): the page
 // loads its vendored uPlot, reads the API, and draws the service's facts, charts and decisions.
 func TestDashboardRendersInARealBrowser(t *testing.T) {
-	chromium, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium not found: install Debian's chromium package (.ci/run does)")
-	}
+	chromium := testtool.Require(t, "chromium", "chromium")
 	srv, s, store := setup(t, "")
 	fillKVCacheAndTraces(t, srv.URL, s, store)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
