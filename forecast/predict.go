@@ -43,7 +43,7 @@ type SeasonalProfile struct {
 
 // Confidence summarises how much to trust the forecast.
 type Confidence struct {
-	HoldoutSMAPE float64 `json:"holdout_smape" yaml:"holdout_smape"` // sMAPE (%) on the latest horizons of history
+	HoldoutSMAPE float64 `json:"holdout_smape" yaml:"holdout_smape"` // sMAPE (%) on the latest horizons of history; null when there were none to test on
 	Level        string  `json:"level" yaml:"level"`                 // high (< 10%), medium (< 25%), low
 	Summary      string  `json:"summary" yaml:"summary"`
 }
@@ -239,6 +239,11 @@ func profileOf(s Series, y []float64) SeasonalProfile {
 func confidenceOf(holdoutScore float64, h int) Confidence {
 	smape := 200 * holdoutScore
 	c := Confidence{HoldoutSMAPE: smape}
+	if math.IsNaN(smape) || math.IsInf(smape, 0) {
+		c.Level = "unknown"
+		c.Summary = fmt.Sprintf("unknown: the history is too short to test a %d-step forecast on it; shorten --horizon to learn how far to trust it", h)
+		return c
+	}
 	switch {
 	case smape < 10:
 		c.Level = "high"

@@ -85,6 +85,10 @@ type detectReport struct {
 	Scores    []detectPoint `json:"scores,omitempty" yaml:"scores,omitempty"`
 }
 
+// minDetectPoints is the shortest series anomaly detect judges: below about twenty points a
+// median absolute deviation, the robust spread the detectors score against, is mostly noise.
+const minDetectPoints = 20
+
 func runDetect(path string, f detectFlags, seasonSet bool) (detectReport, error) {
 	if !(f.threshold >= 0 && f.threshold <= 1) {
 		return detectReport{}, usagef("--threshold %g: want a score between 0 and 1", f.threshold)
@@ -114,9 +118,15 @@ func runDetect(path string, f detectFlags, seasonSet bool) (detectReport, error)
 		return detectReport{}, fmt.Errorf("%s: %w", path, errors.New("no point has a value"))
 	}
 	rep.Points = len(values)
+	if rep.Points < minDetectPoints {
+		return detectReport{}, fmt.Errorf("%s: too few points to judge: %d with a value; the detectors learn a series' level and spread before they judge it, and need at least %d", path, rep.Points, minDetectPoints)
+	}
 	rep.Warmup = f.warmup
 	if f.warmup < 0 {
 		rep.Warmup = anomaly.Probation(len(values))
+	}
+	if rep.Warmup >= rep.Points {
+		return detectReport{}, usagef("--warmup %d leaves none of the %d points to judge", rep.Warmup, rep.Points)
 	}
 	rep.Season = f.season
 	if !seasonSet {

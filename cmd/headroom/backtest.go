@@ -63,7 +63,7 @@ in that method, summed over workers.`,
 	fl.StringArrayVar(&f.inputs, "input", nil, "a series to backtest (CSV or Prometheus JSON); repeat for several")
 	fl.StringVar(&f.m4, "m4", "", "M4 training file; the test file follows as an argument")
 	fl.IntVar(&f.horizon, "horizon", 48, "steps to forecast from each origin")
-	fl.StringVar(&f.season, "season", "24", "seasonal periods in steps, shortest first")
+	fl.StringVar(&f.season, "season", "auto", "seasonal periods in steps, shortest first; auto: a day in steps of the data (24 for --m4's hourly series)")
 	fl.StringVar(&f.methods, "methods", "", "methods to score, comma-separated (default: all)")
 	fl.IntVar(&f.stride, "stride", 0, "steps between rolling origins (default: the horizon)")
 	fl.IntVar(&f.minTrain, "min-train", 0, "points before the first origin (default: half the series)")
@@ -94,7 +94,7 @@ func (v backtestView) WriteTable(w io.Writer) error {
 }
 
 func runBacktest(f *backtestFlags, args []string, stderr io.Writer) (backtestView, error) {
-	periods, err := parsePeriods(f.season)
+	periods, _, err := periodsFor(f.season, time.Hour) // M4 Hourly; a series' own step below
 	if err != nil {
 		return backtestView{}, err
 	}
@@ -192,6 +192,9 @@ func rollingTasks(path string, f *backtestFlags, periods []int) ([]forecast.Task
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if strings.TrimSpace(f.season) == "auto" {
+		periods = seasonFor(s.Step)
+	}
 	stride, minTrain := f.stride, f.minTrain
 	if stride == 0 {
 		stride = f.horizon
@@ -218,6 +221,7 @@ type progressBar struct {
 	unit  string
 	start time.Time
 	last  time.Time
+	drawn bool // a line is on the screen, waiting for its newline
 }
 
 func newProgressBar(w io.Writer) *progressBar {
@@ -228,11 +232,17 @@ func (p *progressBar) update(done, total int) {
 	if done < total && time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
-	p.last = time.Now()
+	p.last, p.drawn = time.Now(), true
 	const width = 30
 	filled := width * done / total
 	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s, %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
 		done, total, p.unit, time.Since(p.start).Round(time.Second))
 }
 
-func (p *progressBar) finish() { fmt.Fprintln(p.w) }
+// finish ends the bar's line, once; a nil bar or one never drawn writes nothing.
+func (p *progressBar) finish() {
+	if p != nil && p.drawn {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
+}

@@ -41,8 +41,10 @@ interpolation, and the output says so. Outliers are replaced before fitting (--n
 and listed.
 
 --season takes the seasonal periods in steps, shortest first (24 for hourly data, 144 for 10-minute
-data; 24,168 adds the week explicitly). With one period m, auto also tries a 7m season when the
-history holds two of them. --method auto (the default) picks, per series, the member that forecast
+data; 24,168 adds the week explicitly). By default (auto) the season is a day in steps of the
+data (24 on hourly data, 144 on 10-minute data, 7 on daily data, none when a day is not a whole
+number of steps), and the output says what it chose. With one period m, auto also tries a 7m season
+when the history holds two of them. --method auto (the default) picks, per series, the member that forecast
 the latest horizons of history best; see docs/forecast.md for every method.
 
   headroom forecast --input load.csv --horizon 48 --season 24
@@ -63,7 +65,7 @@ the latest horizons of history best; see docs/forecast.md for every method.
 	fl := cmd.Flags()
 	fl.StringVar(&f.input, "input", "", "CSV (timestamp,value) or Prometheus range-query JSON (required)")
 	fl.IntVar(&f.horizon, "horizon", 48, "steps to forecast")
-	fl.StringVar(&f.season, "season", "24", "seasonal periods in steps, comma-separated, shortest first; 0 for none")
+	fl.StringVar(&f.season, "season", "auto", "seasonal periods in steps, comma-separated, shortest first; 0 for none; auto: a day in steps of the data")
 	fl.StringVar(&f.method, "method", "auto", "forecasting method: "+strings.Join(methodNames(), ", "))
 	fl.StringVar(&f.levels, "level", "80,95", "prediction interval levels in percent")
 	fl.DurationVar(&f.step, "step", 0, "grid step to resample to (default: the median spacing of the timestamps)")
@@ -78,6 +80,34 @@ func methodNames() []string {
 		names = append(names, m.Name)
 	}
 	return names
+}
+
+// seasonFor is the season --season auto picks for data at this step: a day in steps (a week of
+// daily data), or none when the day is not a whole number of steps.
+func seasonFor(step time.Duration) []int {
+	day := 24 * time.Hour
+	switch {
+	case step <= 0:
+		return nil
+	case step >= day && step%day == 0 && step/day < 7:
+		return []int{int(7 * day / step)} // a week of daily data
+	case step < day && day%step == 0:
+		return []int{int(day / step)}
+	}
+	return nil
+}
+
+// periodsFor reads --season; "auto" picks the season from the data's step and says so in a note.
+func periodsFor(flag string, step time.Duration) ([]int, string, error) {
+	if strings.TrimSpace(flag) != "auto" {
+		p, err := parsePeriods(flag)
+		return p, "", err
+	}
+	p := seasonFor(step)
+	if len(p) == 0 {
+		return nil, fmt.Sprintf("no season: a day is not a whole number of %s steps (give --season)", step), nil
+	}
+	return p, fmt.Sprintf("season %d steps: a %s of %s steps (--season auto)", p[0], map[bool]string{true: "week", false: "day"}[step >= 24*time.Hour], step), nil
 }
 
 // parsePeriods reads "24" or "24,168"; "0" or "" means no season.
@@ -128,8 +158,7 @@ func runForecast(f *forecastFlags) (forecastView, error) {
 	if f.input == "" {
 		return forecastView{}, usagef("--input is required: a CSV of timestamp,value or a Prometheus range-query JSON")
 	}
-	periods, err := parsePeriods(f.season)
-	if err != nil {
+	if _, _, err := periodsFor(f.season, 0); err != nil {
 		return forecastView{}, err
 	}
 	levels, err := parseLevels(f.levels)
@@ -151,10 +180,17 @@ func runForecast(f *forecastFlags) (forecastView, error) {
 	if err != nil {
 		return forecastView{}, fmt.Errorf("%s: %w", f.input, err)
 	}
+	periods, seasonNote, err := periodsFor(f.season, series.Step)
+	if err != nil {
+		return forecastView{}, err
+	}
 	res, err := forecast.Predict(forecast.Request{Series: series, Horizon: f.horizon, Periods: periods,
 		Method: f.method, Levels: levels, Clean: !f.noClean})
 	if err != nil {
 		return forecastView{}, fmt.Errorf("%s: %w", f.input, err)
+	}
+	if seasonNote != "" {
+		res.Notes = append(res.Notes, seasonNote)
 	}
 	if resampling.Filled > 0 || resampling.Merged > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("resampled to a %s grid: %d slots filled by linear interpolation, %d observations averaged into shared slots",

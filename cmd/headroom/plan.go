@@ -77,7 +77,7 @@ blocking probability, the throughput, and the latency of the requests admitted.`
 	fl.DurationVar(&f.serviceTime, "service-time", 0, "mean service time per request, e.g. 120ms (c-server mode)")
 	fl.Float64Var(&f.arrivalSCV, "arrival-scv", 1, "squared coefficient of variation of inter-arrival times (1 = Poisson)")
 	fl.Float64Var(&f.serviceSCV, "service-scv", 1, "squared coefficient of variation of service times (1 = exponential, 0 = fixed)")
-	fl.IntVar(&f.servers, "servers", 0, "evaluate this many servers/replicas instead of sizing")
+	fl.IntVar(&f.servers, "servers", 0, "evaluate this many servers/replicas (≥ 1) instead of sizing")
 	fl.IntVar(&f.capacity, "capacity", 0, "with --servers: room for this many requests in all, in service and waiting (M/M/c/K); arrivals beyond are lost")
 	fl.StringVar(&f.slo, "slo", "", "targets, e.g. p95=500ms,util=0.8 or ttft=500ms,itl=24ms")
 	fl.StringVar(&f.profilePath, "llm-profile", "", "LLM replica profile (YAML or JSON), e.g. examples/h100-llama-3-8b.yaml")
@@ -102,8 +102,8 @@ func runPlan(fl *pflag.FlagSet, f *planFlags) (output.Tabler, error) {
 	for _, name := range llmFlags {
 		llm = llm || fl.Changed(name)
 	}
-	if f.servers < 0 {
-		return nil, usagef("--servers must be ≥ 1, got %d", f.servers)
+	if f.servers < 0 || fl.Changed("servers") && f.servers == 0 {
+		return nil, usagef("--servers must be ≥ 1, got %d (leave it out to size the fleet)", f.servers)
 	}
 	if f.capacity < 0 || f.capacity > 0 && f.servers == 0 {
 		return nil, usagef("--capacity K evaluates a given size: give --servers N too, with K ≥ N")

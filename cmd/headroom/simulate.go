@@ -83,9 +83,9 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 			var bar *progressBar
 			if f.progress || isTerminal(cmd.ErrOrStderr()) {
 				bar = newProgressBar(cmd.ErrOrStderr())
-				defer bar.finish()
 			}
 			rep, err := runSimulate(f, bar)
+			bar.finish() // end the bar's line before the report or the error is written
 			if err != nil {
 				return err
 			}

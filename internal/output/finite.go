@@ -3,30 +3,28 @@ package output
 import (
 	"encoding"
 	"encoding/json"
-	"errors"
+	"io"
 	"math"
 	"reflect"
 	"strings"
+	"time"
 )
 
-// encodeJSON writes v as indented JSON. encoding/json refuses NaN and ±Inf; a result that holds
-// one (a quantile of nothing, a forecast step past what the history can say) is still worth
-// printing, so the value is written as null, JSON's "no value", instead of losing the whole
-// answer to an error.
-func encodeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
+// encodeJSON writes v as indented JSON in headroom's conventions (see JSONValue).
+func encodeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	data, err := json.Marshal(v)
-	var unsupported *json.UnsupportedValueError
-	if errors.As(err, &unsupported) {
-		return enc.Encode(finite(reflect.ValueOf(v)))
-	}
-	if err != nil {
-		return err
-	}
-	var raw json.RawMessage = data
-	return enc.Encode(raw)
+	return enc.Encode(JSONValue(v))
 }
+
+// JSONValue is v as encoding/json would write it, with two of headroom's conventions applied to
+// every field: a time.Duration is a number of seconds, like every latency key, not Go's
+// nanoseconds; and NaN and ±Inf, which encoding/json refuses, are null, JSON's "no value", so a
+// result that holds one (a quantile of nothing, a forecast step past what the history can say)
+// is still printed instead of lost to an error.
+func JSONValue(v any) any { return finite(reflect.ValueOf(v)) }
+
+var durationType = reflect.TypeFor[time.Duration]()
 
 var (
 	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
@@ -45,6 +43,9 @@ func finite(v reflect.Value) any {
 		if data, err := json.Marshal(v.Interface()); err == nil {
 			return json.RawMessage(data)
 		}
+	}
+	if v.Type() == durationType {
+		return time.Duration(v.Int()).Seconds()
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:

@@ -71,3 +71,28 @@ func TestJSONOfFiniteValuesIsEncodingJSONs(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}
 }
+
+func TestJSONWritesDurationsInSeconds(t *testing.T) {
+	type eta struct {
+		ETA  *time.Duration `json:"eta"`
+		Took time.Duration  `json:"took"`
+		None *time.Duration `json:"none"`
+	}
+	d := 90 * time.Minute
+	var got map[string]any
+	if err := json.Unmarshal(mustJSON(t, eta{ETA: &d, Took: 1500 * time.Millisecond}), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["eta"] != 5400.0 || got["took"] != 1.5 || got["none"] != nil {
+		t.Errorf("got %v, want eta 5400, took 1.5, none null", got)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := encodeJSON(&buf, v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}

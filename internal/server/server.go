@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/headroom-oss/headroom/internal/output"
 	"math"
 	"net/http"
 	"sort"
@@ -296,11 +297,13 @@ func (s *Server) queryRange(w http.ResponseWriter, r *http.Request) {
 
 // --- headroom's API ---
 
+// writeJSON answers with v in the conventions of every headroom answer: durations in seconds and
+// no NaN (output.JSONValue).
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	enc.Encode(output.JSONValue(v))
 }
 
 func apiError(w http.ResponseWriter, status int, msg string) {

@@ -108,7 +108,7 @@ async function drawService(root, st, cause) {
 
 // alertTable lists the predictive alerts: what runs out, when, and what to do.
 function alertTable(alerts) {
-  const dur = (s) => s === null || s === undefined ? "–" : s === 0 ? "now" : (s / 3.6e12).toFixed(1) + " h";
+  const dur = (s) /* seconds */ => s === null || s === undefined ? "–" : s === 0 ? "now" : (s / 3600).toFixed(1) + " h";
   const t = el("table", {class: "alerts"}, el("thead", {}, el("tr", {}, el("th", {}, "severity"), el("th", {}, "resource"),
     el("th", {}, "limit in"), el("th", {}, "95% interval"), el("th", {}, "action"))));
   const body = el("tbody");
