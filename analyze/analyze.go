@@ -33,8 +33,9 @@ type Thresholds struct {
 	LatencyMedium, LatencyHigh float64 // seconds
 }
 
-// DefaultThresholds are the seed PerformanceModeler's: CPU 0.8/0.9, GPU 0.85 high and 0.95 critical,
-// memory 0.85/0.9, latency p95 1 s / 2 s.
+// DefaultThresholds: CPU 0.8/0.9, GPU 0.85 high and 0.95 critical, memory 0.85/0.9, latency p95
+// 1 s / 2 s. Waits grow as 1/(1 − ρ): past 0.8 a station's queue is five times its service time,
+// and a GPU batch engine, whose slots absorb load, turns critical only nearer full.
 func DefaultThresholds() Thresholds {
 	return Thresholds{CPUMedium: 0.8, CPUHigh: 0.9, GPUHigh: 0.85, GPUCritical: 0.95,
 		MemoryMedium: 0.85, MemoryHigh: 0.9, LatencyMedium: 1, LatencyHigh: 2}

@@ -4,5 +4,5 @@
 // cluster. Every decision carries its reason.
 //
 // The Kubernetes HPA and Knative KPA follow their upstream algorithms and constants as
-// REFERENCES.md §2 records them.
+// Their sources are named where each is defined.
 package autoscale

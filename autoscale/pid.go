@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// PIDConfig holds the controller's constants. DefaultPIDConfig has the seed's.
+// PIDConfig holds the controller's constants. DefaultPIDConfig has headroom's defaults.
 type PIDConfig struct {
 	Target          float64 // per-pod metric target (0.7 = 70% utilisation)
 	Kp, Ki, Kd      float64
@@ -21,7 +21,8 @@ type PIDConfig struct {
 	IntegralLimit   float64 // anti-windup: |∫e dt| stays within this many error-seconds
 }
 
-// DefaultPIDConfig is the seed's PID autoscaler: kp 0.5, ki 0.1, kd 0.2, deadband 0.1, at most
+// DefaultPIDConfig is a conservative PID autoscaler: kp 0.5 (close half the error at once), ki 0.1,
+// kd 0.2, deadband 0.1 (ignore the noise of a ±10% load), at most
 // 50% change per minute, at least 300 s between actions, act above +0.2 or below −0.3 of capacity
 // error, at most 2× up and 0.5× down.
 func DefaultPIDConfig(target float64, min, max int) PIDConfig {
@@ -31,7 +32,7 @@ func DefaultPIDConfig(target float64, min, max int) PIDConfig {
 }
 
 // PID scales on the capacity error e = (mean pod metric / target) − 1 with a proportional,
-// integral and derivative term (time in minutes). The seed's controller wound its integral up
+// integral and derivative term (time in minutes). A plain PID controller winds its integral up
 // during long saturations and then overshot on the way down; this one integrates only while its
 // output is not clamped, and bounds the integral (anti-windup).
 type PID struct {

@@ -2,9 +2,12 @@
 # Forecast accuracy on real LLM load (ServeGen, 14 days at 10 minutes) and on M4 Hourly, as
 # recorded in docs/benchmarks.md: rolling-origin backtests at 1 h, 6 h and 24 h with 95% interval
 # coverage, against the daily and weekly seasonal naive forecasts.
+# DATA is a folder holding load/servegen-language-m-{mid,small}-10min.csv (alibaba/ServeGen's
+# data/language series, github.com/alibaba/ServeGen, summed per 10 minutes: window,rate) and
+# m4/Hourly-{train,test}-dev.csv (M4's hourly series, github.com/Mcompetitions/M4-methods).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${DATA:-../shared/data}
+data=${DATA:?set DATA to the folder holding load/ and m4/ (see the comment at the top)}
 mkdir -p bench/out
 go build -o bench/out/headroom ./cmd/headroom
 for s in mid small; do

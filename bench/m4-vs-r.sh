@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # M4 Hourly, headroom beside R's forecast::ets() in one run: accuracy (sMAPE, MASE, OWA against
 # Naive2) and time, each tool on one core, as a ratio. Installs R's forecast package from Debian.
-#   bash bench/m4-vs-r.sh [TRAIN.csv TEST.csv]
+#   bash bench/m4-vs-r.sh TRAIN.csv TEST.csv
+# The files are M4's Hourly-train.csv and Hourly-test.csv (github.com/Mcompetitions/M4-methods,
+# folder Dataset), whole or a subset of their rows; forecast/testdata has three series to try it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-train=${1:-../shared/data/m4/Hourly-train-dev.csv}
-test=${2:-../shared/data/m4/Hourly-test-dev.csv}
+if [ $# -ne 2 ]; then
+  echo "usage: bash bench/m4-vs-r.sh Hourly-train.csv Hourly-test.csv (M4's, from github.com/Mcompetitions/M4-methods)" >&2
+  exit 2
+fi
+train=$1
+test=$2
 if ! Rscript -e 'suppressPackageStartupMessages(library(forecast))' >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends r-cran-forecast >/dev/null
 fi

@@ -37,7 +37,7 @@ func TestDefaultCatalogIsDatedAndSourced(t *testing.T) {
 	if count < 8 {
 		t.Errorf("only %d prices", count)
 	}
-	// The published points REFERENCES.md §6 records are the ones shipped.
+	// The published list prices (AWS EC2 and OpenAI pricing pages, with their dates) are the ones shipped.
 	p5, _ := c.Instance("aws-p5.48xlarge")
 	mini, _ := c.API("gpt-4o-mini")
 	if p5.OnDemand.Amount != 98.32 || p5.Accelerators != 8 || mini.Input.Amount != 0.15 || mini.Output.Amount != 0.60 {

@@ -23,7 +23,7 @@ const (
 	riskHigh         = "high"
 )
 
-// Thresholds are the rules that decide when an opportunity is worth taking; the seed's by default.
+// Thresholds are the rules that decide when an opportunity is worth taking; DefaultThresholds unless set.
 type Thresholds struct {
 	RightsizeBelow float64 // utilisation under which to rightsize (0.3)
 	RightsizeTo    float64 // the utilisation to size to (0.7)
@@ -32,8 +32,10 @@ type Thresholds struct {
 	Model          float64 // for model optimisation (0.15)
 }
 
-// DefaultThresholds are the seed's: utilisation below 30% is sized to 70%; scheduling is worth it
-// above a 10% saving, caching above 5%, model optimisation above 15%.
+// DefaultThresholds: utilisation below 30% is sized to 70% (a fleet under 30% pays for more than
+// three times what it uses; 70% leaves the room a latency SLO needs); scheduling is worth it above a
+// 10% saving, caching above 5%, model optimisation above 15% (each a change with its own risk and
+// work, worth it only for a saving larger than the forecast's own error).
 func DefaultThresholds() Thresholds {
 	return Thresholds{RightsizeBelow: 0.3, RightsizeTo: 0.7, Scheduling: 0.10, Caching: 0.05, Model: 0.15}
 }
@@ -85,7 +87,12 @@ type checkedConfig struct {
 type Plan struct {
 	Currency      string        `json:"currency" yaml:"currency"`
 	Opportunities []Opportunity `json:"opportunities" yaml:"opportunities"`
-	TotalSaving   float64       `json:"total_recommended_saving" yaml:"total_recommended_saving"` // an upper bound: savings overlap
+	TotalSaving   float64       `json:"total_recommended_saving" yaml:"total_recommended_saving"` // the plain sum: an upper bound, since savings overlap
+	// CombinedSaving is what taking every recommended saving together can save. Savings overlap
+	// (a rightsized fleet has less left to move to spot), so within a service each one takes its
+	// share of what the others leave, 1 − Π(1 − saving/compute), and no service saves more than its
+	// compute bill.
+	CombinedSaving float64 `json:"combined_recommended_saving" yaml:"combined_recommended_saving"`
 	Notes         []string      `json:"notes,omitempty" yaml:"notes,omitempty"`
 }
 
@@ -95,11 +102,13 @@ type Plan struct {
 // the reason; so is one below its threshold.
 func Optimize(f Fleet, cat Catalog, th Thresholds) (Plan, error) {
 	plan := Plan{Currency: cat.Currency}
+	compute := map[string]float64{}
 	for _, s := range f.Services {
 		in, ok := cat.Instance(s.Instance)
 		if !ok {
 			return Plan{}, fmt.Errorf("service %s: instance %q is not in the catalogue", s.Name, s.Instance)
 		}
+		compute[s.Name] = computeMonthly(s, in, s.Instances, s.Pricing, cat)
 		o := optimizer{s: s, in: in, cat: cat, th: th}
 		ops, notes := o.run()
 		plan.Opportunities = append(plan.Opportunities, ops...)
@@ -112,10 +121,21 @@ func Optimize(f Fleet, cat Catalog, th Thresholds) (Plan, error) {
 		}
 		return a.MonthlySaving > b.MonthlySaving
 	})
+	left := map[string]float64{} // the share of each service's compute no saving has taken yet
 	for _, op := range plan.Opportunities {
-		if op.Recommended {
-			plan.TotalSaving += op.MonthlySaving
+		if !op.Recommended {
+			continue
 		}
+		plan.TotalSaving += op.MonthlySaving
+		if _, ok := left[op.Service]; !ok {
+			left[op.Service] = 1
+		}
+		if c := compute[op.Service]; c > 0 {
+			left[op.Service] *= 1 - math.Min(1, op.MonthlySaving/c)
+		}
+	}
+	for svc, l := range left {
+		plan.CombinedSaving += compute[svc] * (1 - l)
 	}
 	if plan.Opportunities == nil {
 		plan.Opportunities = []Opportunity{}
@@ -270,7 +290,7 @@ func noProfile(op Opportunity, in Instance) Opportunity {
 	return op
 }
 
-// rightsize applies the seed's rule (below 30% utilisation, size to 70%), never below what the
+// rightsize applies the rightsizing rule (below 30% utilisation, size to 70%), never below what the
 // SLO needs at peak.
 func (o optimizer) rightsize(p queueing.LLMProfile, hasProfile bool, current float64) (Opportunity, bool) {
 	s, in := o.s, o.in

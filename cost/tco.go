@@ -8,7 +8,7 @@ import (
 	"github.com/headroom-oss/headroom/queueing"
 )
 
-// Categories of the breakdown: the seed's CAPEX (hardware, software licences, initial
+// Categories of the breakdown: CAPEX (hardware, software licences, initial
 // development, deployment) amortised, and its OPEX (compute, storage, network, maintenance,
 // personnel, software licences).
 const (
@@ -155,6 +155,8 @@ func TCO(f Fleet, cat Catalog) (Report, error) {
 		tin, tout := q*s.Traffic.InputTokens, q*s.Traffic.OutputTokens
 		tokensIn, tokensOut = tokensIn+tin, tokensOut+tout
 		costIn, costOut = costIn+sc.Monthly*sc.InputShare, costOut+sc.Monthly*(1-sc.InputShare)
+		sc.CostPer1kQueries = math.NaN() // undefined without traffic
+		sc.CostPerMillionTokens.Input, sc.CostPerMillionTokens.Output = math.NaN(), math.NaN()
 		if q > 0 {
 			sc.CostPer1kQueries = sc.Monthly / q * 1000
 		}
@@ -203,8 +205,11 @@ func TCO(f Fleet, cat Catalog) (Report, error) {
 		r.CostPerQuery = r.MonthlyTotal / r.QueriesPerMonth
 		r.CostPer1kQueries = r.CostPerQuery * 1000
 	} else {
-		r.Notes = append(r.Notes, "no traffic: unit costs are 0")
+		// Nothing was served: a cost per query is undefined, not free (null in JSON, "none" in tables).
+		r.CostPerQuery, r.CostPer1kQueries = math.NaN(), math.NaN()
+		r.Notes = append(r.Notes, "no traffic: no cost per query or per token (none was served)")
 	}
+	r.CostPerMillionTokens.Input, r.CostPerMillionTokens.Output = math.NaN(), math.NaN()
 	if tokensIn > 0 {
 		r.CostPerMillionTokens.Input = costIn / tokensIn * 1e6
 	}

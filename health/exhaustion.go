@@ -12,7 +12,8 @@ import (
 // Severity of a predictive alert.
 type Severity string
 
-// The seed's severities: exhaustion within 2 hours is critical, within 6 hours a warning.
+// The severities: exhaustion within 2 hours is critical (about the time to get and warm new GPU
+// capacity on call), within 6 hours a warning (it can wait for the working day).
 const (
 	SeverityCritical Severity = "critical"
 	SeverityWarning  Severity = "warning"

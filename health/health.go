@@ -14,7 +14,9 @@ type Weights struct {
 	Performance float64 `json:"performance" yaml:"performance"`
 }
 
-// DefaultWeights are the seed's: metrics 0.4, errors 0.3, performance 0.3.
+// DefaultWeights are metrics 0.4, errors 0.3, performance 0.3: saturation weighs most because it
+// moves first (a filling queue or KV cache comes before the errors and the slow responses it
+// causes); errors and latency share the rest equally.
 func DefaultWeights() Weights { return Weights{0.4, 0.3, 0.3} }
 
 // Validate refuses negative weights and weights that are all zero.
@@ -33,7 +35,8 @@ func (w Weights) Validate() error {
 // Band is a named range of scores.
 type Band string
 
-// The seed's bands.
+// The bands: a component that lost a tenth of its score is no longer healthy; one that lost half
+// is critical (an unhealthy part counts fully against a score of three parts).
 const (
 	Healthy  Band = "healthy"  // ≥ 0.9
 	Warning  Band = "warning"  // ≥ 0.7

@@ -26,7 +26,7 @@ func near(t *testing.T, name string, got, want, relTol float64) {
 }
 
 func TestWVAReproducesTheReferencePredictions(t *testing.T) {
-	// ../shared/data/profiles/README.md: the birth–death model fed the H100 fit predicts mean TTFT
+	// the engine's measurements: the birth–death model fed the H100 fit predicts mean TTFT
 	// 45, 85, 182, 314, 545 ms and mean ITL 7.5, 7.7, 8.1, 8.8, 9.2 ms at 5, 10, 20, 30, 36 req/s.
 	e := loadEngine(t)
 	p := e.FitProfile()

@@ -5,7 +5,7 @@ import (
 )
 
 // WVA is the state-dependent birth–death model of an LLM replica used by llm-d's
-// workload-variant-autoscaler and IBM's inferno (REFERENCES.md §1), reproduced exactly as the reference
+// workload-variant-autoscaler and IBM's inferno (github.com/llm-d-incubation/workload-variant-autoscaler, github.com/llm-inferno), reproduced exactly as the reference
 // the field uses: states n = 0..K with K = N + 10·N, departure rate μ(n) = min(n,N)/τ(min(n,N)) where
 // τ(n) = prefill(n·in) + (out−1)·ITL(n) charges every request a prefill of the whole batch. TTFT and
 // ITL are read at the effective batch n_eff where τ(n_eff) equals the mean service time. Its

@@ -23,7 +23,7 @@ func TestErlangMatchesTextbookValues(t *testing.T) {
 	}
 }
 
-// The call-centre example of REFERENCES.md §1: 100 calls per 30 min, 3 min each (a = 10), answer 80%
+// The textbook call-centre example (Erlang C, as in callcentrehelper.com's Erlang calculator): 100 calls per 30 min, 3 min each (a = 10), answer 80%
 // of calls within 0.33 min. The answer is 14 agents, P(wait) 0.174, occupancy 0.714, service level 0.888.
 func TestSizingReproducesTheFourteenAgentExample(t *testing.T) {
 	perMin := Station{ArrivalRate: 100.0 / 30, ServiceRate: 1.0 / 3, ArrivalSCV: 1, ServiceSCV: 1}

@@ -69,6 +69,13 @@ func Analyze(in Input) (Report, error) {
 	if lookback <= 0 {
 		lookback = 30 * time.Minute
 	}
+	if !in.Incident.IsZero() && len(in.Symptom.Values) > 0 {
+		first, last := in.Symptom.Time(0), in.Symptom.Time(len(in.Symptom.Values)-1)
+		if in.Incident.Before(first) || in.Incident.After(last) {
+			return Report{}, fmt.Errorf("incident at %s is outside the symptom's data (%s to %s): nothing before or after it can be compared",
+				in.Incident.UTC().Format(time.RFC3339), first.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339))
+		}
+	}
 	rep := Report{Symptom: in.Symptom.Key(), Incident: in.Incident, FoundBy: "given", Causes: []Cause{}, Notes: []string{}, Skew: []Skew{}}
 	if rep.Incident.IsZero() {
 		rep.Incident, rep.FoundBy = onset(in.Symptom)

@@ -42,7 +42,8 @@ type BudgetPolicy struct {
 	Active  bool    `json:"active" yaml:"active"`
 }
 
-// DefaultBudgetPolicies are the seed's: burning more than 10% of the budget an hour halts
+// DefaultBudgetPolicies follow the error-budget policy of Google's SRE workbook (sre.google,
+// "Implementing SLOs"): burning more than 10% of the budget an hour halts
 // deployments (conservative), 20% requires a review (moderate), 50% means monitor closely (aggressive).
 func DefaultBudgetPolicies() []BudgetPolicy {
 	return []BudgetPolicy{{Name: "conservative", PerHour: 0.1, Action: "halt deployments"},

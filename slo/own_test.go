@@ -76,8 +76,8 @@ func TestOwnSpecErrorsNameTheLine(t *testing.T) {
 	}
 }
 
-// The seed's standard SLOs ship as an example that loads, generates rules promtool accepts, and
-// says what the seed says: 99.9% availability over 30 days, p95 latency at most 500 ms in 95% of
+// The standard SLOs of an LLM service ship as an example that loads, generates rules promtool
+// accepts, and says: 99.9% availability over 30 days, p95 latency at most 500 ms in 95% of
 // hours, and an error rate of at most 0.1%.
 func TestStandardExampleIsTheSeeds(t *testing.T) {
 	l := loadFile(t, "../examples/slo/standard.yaml")

@@ -23,7 +23,7 @@ func readRules(t *testing.T, path string) RuleFile {
 	return f
 }
 
-// Sloth's own inputs (../shared/reference/sloth, copied to testdata/sloth) must give Sloth's own
+// Sloth's own inputs (github.com/slok/sloth v0.16.0, copied to testdata/sloth) must give Sloth's own
 // output: every group, rule, expression, window, factor, label and annotation.
 func TestSlothCompatibleOutputMatchesSloth(t *testing.T) {
 	cases := []struct {

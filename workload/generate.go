@@ -141,7 +141,7 @@ func Diurnal(base, daily, weekly, trendPerDay, noise, duration, step float64, se
 	return out
 }
 
-// ReadRates reads a rate series such as ../shared/data/load: a header, then the window start in
+// ReadRates reads a rate series such as alibaba/ServeGen's (github.com/alibaba/ServeGen): a header, then the window start in
 // seconds and the rate in requests per second (further columns are ignored); each window lasts
 // until the next one starts, the last as long as the one before it.
 func ReadRates(r io.Reader) ([]RateWindow, error) {

@@ -1,7 +1,7 @@
 // Command llmfidelity prints, for docs/benchmarks.md, the LLM replica models' predictions beside the
 // measurements of a real continuous-batching engine on an H100
 // (queueing/testdata/engine-h100-llama-3-8b-slots64.summary.json, cut from
-// ../shared/data/profiles/engine-h100-llama-3-8b-slots64.json).
+// queueing/testdata/engine-h100-llama-3-8b-slots64.summary.json).
 //
 //	go run ./bench/llmfidelity
 package main

@@ -43,7 +43,7 @@ At least 10 rows.
   headroom analyze metrics.csv --arrivals requests.csv     test the Poisson assumption`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usagef("analyze takes one metrics file (CSV or JSON), got %d arguments", len(args))
+				return usagef("analyze takes one metrics file (CSV or JSON; a file, - for standard input, or an http(s) URL), got %d arguments", len(args))
 			}
 			return nil
 		},
@@ -52,7 +52,7 @@ At least 10 rows.
 			if err != nil {
 				return err
 			}
-			h, err := readHistory(args[0])
+			h, err := readHistory(args[0], cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -91,10 +91,10 @@ At least 10 rows.
 	return cmd
 }
 
-func readHistory(path string) (analyze.History, error) {
-	data, err := os.ReadFile(path)
+func readHistory(path string, stdin io.Reader) (analyze.History, error) {
+	data, err := readText("metrics", path, stdin)
 	if err != nil {
-		return analyze.History{}, fmt.Errorf("read metrics: %w", err)
+		return analyze.History{}, err
 	}
 	var h analyze.History
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '[' {

@@ -27,7 +27,7 @@ windows, the first 15% of each file (at most 750 rows) unscored, the scaled sigm
 early detection, the standard, reward-low-FP and reward-low-FN profiles, the threshold swept to the
 detector's best, and scores normalised so the null detector gets 0 and the perfect one 100.
 
-  headroom anomaly nab --data ../shared/data/nab/data --labels ../shared/data/nab/labels/combined_windows.json`,
+  headroom anomaly nab --data anomaly/testdata/nab/data --labels anomaly/testdata/nab/labels/combined_windows.json`,
 		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +27,7 @@ type detectFlags struct {
 func newAnomalyDetectCmd(g *globals) *cobra.Command {
 	var f detectFlags
 	cmd := &cobra.Command{
-		Use:   "detect FILE",
+		Use:   "detect FILE|-|URL",
 		Short: "Find the anomalies in one series, as a streaming detector would have seen them",
 		Long: `detect runs a detector over one series, point by point and causally (each score uses only the
 points before it, as an alert rule would have), and lists the points whose score reaches the
@@ -51,7 +50,7 @@ rule by default: 15% of the series, at most 750 points): give it at least a few 
 				return err
 			}
 			seasonSet := cmd.Flags().Changed("season")
-			rep, err := runDetect(args[0], f, seasonSet)
+			rep, err := runDetect(args[0], f, seasonSet, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -89,16 +88,16 @@ type detectReport struct {
 // median absolute deviation, the robust spread the detectors score against, is mostly noise.
 const minDetectPoints = 20
 
-func runDetect(path string, f detectFlags, seasonSet bool) (detectReport, error) {
+func runDetect(path string, f detectFlags, seasonSet bool, stdin io.Reader) (detectReport, error) {
 	if !(f.threshold >= 0 && f.threshold <= 1) {
 		return detectReport{}, usagef("--threshold %g: want a score between 0 and 1", f.threshold)
 	}
 	if f.season < 0 {
 		return detectReport{}, usagef("--season %d: want a number of points, 0 for none", f.season)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readText("input", path, stdin)
 	if err != nil {
-		return detectReport{}, fmt.Errorf("read input: %w", err)
+		return detectReport{}, err
 	}
 	obs, err := forecast.ParseObservations(data)
 	if err != nil {

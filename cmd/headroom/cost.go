@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -313,6 +314,8 @@ func (r costReport) WriteTable(w io.Writer) error {
 
 func money(v float64, currency string) string {
 	switch {
+	case math.IsNaN(v):
+		return "none"
 	case v >= 100:
 		return fmt.Sprintf("%s %s", commas(v), currency)
 	case v >= 1:
@@ -362,7 +365,8 @@ func (p costPlan) WriteTable(w io.Writer) error {
 			}
 		}
 	}
-	fmt.Fprintf(tw, "\nrecommended\t%s a month at most (savings overlap: take them one at a time)\n", money(p.TotalSaving, p.Currency))
+	fmt.Fprintf(tw, "\nrecommended\t%s a month with all of them taken together (each counted on what the others leave; the plain sum, %s, double-counts their overlap)\n",
+		money(p.CombinedSaving, p.Currency), money(p.TotalSaving, p.Currency))
 	for _, n := range p.Notes {
 		fmt.Fprintf(tw, "note\t%s\n", n)
 	}

@@ -60,6 +60,18 @@ the dashboard is at the printed URL, a status line comes every five seconds (on 
 			if err != nil {
 				return err
 			}
+			if !(speed > 0) || speed > 3600 {
+				return usagef("--speed %v: want simulated seconds per second in (0, 3600]", speed)
+			}
+			// --duration counts from launch: the report's seconds are part of the run (the report
+			// itself is always written in full).
+			var deadline time.Time
+			if duration > 0 {
+				deadline = time.Now().Add(duration)
+			}
+			// Say at once what is coming: the plan and the analysis take a moment, the six
+			// simulated hours some seconds.
+			fmt.Fprintln(cmd.ErrOrStderr(), "headroom demo: planning, analysing, then running six hours of the loop on a simulated vLLM fleet (a few seconds)…")
 			result, err := runDemo()
 			if err != nil {
 				return err
@@ -69,8 +81,6 @@ the dashboard is at the printed URL, a status line comes every five seconds (on 
 				return fmt.Errorf("demo store: %w", err)
 			}
 			defer os.RemoveAll(dir)
-			// The six simulated hours take some seconds: say so, on stderr, before the report.
-			fmt.Fprintln(cmd.ErrOrStderr(), "headroom demo: running six hours of the loop on a simulated vLLM fleet (a few seconds)…")
 			live, parts, err := demo.RunLive(cmd.Context(), demo.LiveOptions{Dir: dir})
 			if err != nil {
 				return fmt.Errorf("demo service: %w", err)
@@ -80,11 +90,11 @@ the dashboard is at the printed URL, a status line comes every five seconds (on 
 			if err := output.Write(cmd.OutOrStdout(), format, result); err != nil {
 				return err
 			}
-			return serveDemo(cmd, parts, listen, duration, speed)
+			return serveDemo(cmd, parts, listen, speed, deadline)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve the API and dashboard on")
-	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (default: run until Ctrl-C)")
+	cmd.Flags().DurationVar(&duration, "duration", 0, "stop this long after launch (default: run until Ctrl-C)")
 	cmd.Flags().Float64Var(&speed, "speed", 60, "simulated seconds per second while serving")
 	cmd.AddCommand(newDemoIncidentCmd())
 	return cmd
@@ -92,12 +102,13 @@ the dashboard is at the printed URL, a status line comes every five seconds (on 
 
 // serveDemo serves the run, as headroom serve would, while the simulation goes on in accelerated
 // time, until the context ends or the duration passes.
-func serveDemo(cmd *cobra.Command, parts *demo.Live, addr string, duration time.Duration, speed float64) error {
-	if !(speed > 0) || speed > 3600 {
-		return usagef("--speed %v: want simulated seconds per second in (0, 3600]", speed)
+func serveDemo(cmd *cobra.Command, parts *demo.Live, addr string, speed float64, deadline time.Time) error {
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		fmt.Fprintln(cmd.ErrOrStderr(), "\nheadroom demo: --duration ended during the report; not serving (give a longer one, or none, to open the dashboard)")
+		return nil
 	}
 	sim := parts.Sim()
-	srv := server.New(server.Options{Source: parts.Store, Loop: parts.Loop, Services: parts.Services, Now: sim.Now})
+	srv := server.New(server.Options{Source: parts.Store, Loop: parts.Loop, Services: parts.Services, Now: sim.Now, Scraper: sim.Scraper()})
 	for _, st := range parts.Loop.States() {
 		srv.Observe(st)
 	}
@@ -111,10 +122,10 @@ func serveDemo(cmd *cobra.Command, parts *demo.Live, addr string, duration time.
 	fmt.Fprintf(errOut, "\nheadroom is serving the demo on http://%s/ (API: /api/v1/services); the fleet runs on at %g× speed. Ctrl-C stops.\n", ln.Addr(), speed)
 	done := make(chan error, 1)
 	go func() { done <- httpSrv.Serve(ln) }()
-	ctx := cmd.Context()
-	if duration > 0 {
+	ctx := cmd.Context() // ends at Ctrl-C
+	if !deadline.IsZero() {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, duration)
+		ctx, cancel = context.WithDeadline(ctx, deadline)
 		defer cancel()
 	}
 	// Each tick advances the simulation by one fleet report (15 s) in 15 s / speed of wall time.

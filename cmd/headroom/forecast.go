@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -29,12 +28,13 @@ type forecastFlags struct {
 func newForecastCmd(g *globals) *cobra.Command {
 	f := &forecastFlags{}
 	cmd := &cobra.Command{
-		Use:   "forecast",
+		Use:   "forecast [FILE|-|URL]",
 		Short: "Forecast load with trend, daily/weekly seasons and prediction intervals",
 		Long: `forecast predicts a load series: the chosen model, per-step predictions with 80% and 95% intervals,
 the trend, the hour-of-day and day-of-week profile, and how far to trust it.
 
-The input is a CSV with a header (timestamp,value; RFC 3339 or Unix seconds) or the JSON answer of a
+The input is a file, - for standard input, or an http(s) URL (a Prometheus /api/v1/query_range
+URL works as it is), given as the argument or with --input. It is a CSV with a header (timestamp,value; RFC 3339 or Unix seconds) or the JSON answer of a
 Prometheus range query (/api/v1/query_range) holding one series. Irregular timestamps, gaps and
 missing values are put on a regular grid (the median spacing, or --step) by averaging and linear
 interpolation, and the output says so. Outliers are replaced before fitting (--no-clean keeps them)
@@ -49,13 +49,19 @@ the latest horizons of history best; see docs/forecast.md for every method.
 
   headroom forecast --input load.csv --horizon 48 --season 24
   headroom forecast --input rate.json --horizon 144 --season 144 --plot forecast.svg -o json`,
-		Args: argsAre(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: argsAre(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := g.format()
 			if err != nil {
 				return err
 			}
-			res, err := runForecast(f)
+			if len(args) == 1 {
+				if f.input != "" {
+					return usagef("give the series once: as an argument or with --input, not both")
+				}
+				f.input = args[0]
+			}
+			res, err := runForecast(f, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -63,7 +69,7 @@ the latest horizons of history best; see docs/forecast.md for every method.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.input, "input", "", "CSV (timestamp,value) or Prometheus range-query JSON (required)")
+	fl.StringVar(&f.input, "input", "", "CSV (timestamp,value) or Prometheus range-query JSON: a file, - or an http(s) URL (or give it as the argument)")
 	fl.IntVar(&f.horizon, "horizon", 48, "steps to forecast")
 	fl.StringVar(&f.season, "season", "auto", "seasonal periods in steps, comma-separated, shortest first; 0 for none; auto: a day in steps of the data")
 	fl.StringVar(&f.method, "method", "auto", "forecasting method: "+strings.Join(methodNames(), ", "))
@@ -154,9 +160,9 @@ type forecastView struct {
 	Result     forecast.Result     `json:"forecast" yaml:"forecast"`
 }
 
-func runForecast(f *forecastFlags) (forecastView, error) {
+func runForecast(f *forecastFlags, stdin io.Reader) (forecastView, error) {
 	if f.input == "" {
-		return forecastView{}, usagef("--input is required: a CSV of timestamp,value or a Prometheus range-query JSON")
+		return forecastView{}, usagef("give the series: a file, - for standard input, or an http(s) URL (as an argument or with --input), holding a CSV of timestamp,value or a Prometheus range-query JSON")
 	}
 	if _, _, err := periodsFor(f.season, 0); err != nil {
 		return forecastView{}, err
@@ -168,9 +174,9 @@ func runForecast(f *forecastFlags) (forecastView, error) {
 	if f.horizon < 1 {
 		return forecastView{}, usagef("--horizon must be ≥ 1, got %d", f.horizon)
 	}
-	data, err := os.ReadFile(f.input)
+	data, err := readText("input", f.input, stdin)
 	if err != nil {
-		return forecastView{}, fmt.Errorf("read input: %w", err)
+		return forecastView{}, err
 	}
 	obs, err := forecast.ParseObservations(data)
 	if err != nil {

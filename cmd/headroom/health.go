@@ -45,7 +45,7 @@ interval includes zero) raises no alert.
 			if err != nil {
 				return err
 			}
-			sig, targets, notes, err := sf.load()
+			sig, targets, notes, err := sf.load(cmd.InOrStdin())
 			if err != nil {
 				return err
 			}

@@ -215,7 +215,7 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"short history", []string{"analyze", "testdata/short.csv"}, 1, "at least 10 rows"},
 		{"unknown column", []string{"analyze", "testdata/unknown-column.csv"}, 1, "unknown column"},
 		{"no file", []string{"analyze"}, 2, "one metrics file"},
-		{"forecast without input", []string{"forecast"}, 2, "--input is required"},
+		{"forecast without input", []string{"forecast"}, 2, "give the series"},
 		{"forecast bad season", []string{"forecast", "--input", "testdata/load-10min.csv", "--season", "day"}, 2, "whole numbers"},
 		{"forecast bad level", []string{"forecast", "--input", "testdata/load-10min.csv", "--level", "120"}, 2, "percentages"},
 		{"forecast short", []string{"forecast", "--input", "testdata/short.csv"}, 1, "at least 24 points"},

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -32,7 +34,7 @@ func (f *signalFlags) register(cmd *cobra.Command) {
 }
 
 // load reads whatever signals were given. Bad log lines are counted and reported, not fatal.
-func (f *signalFlags) load() (observe.Signals, config.HealthTargets, []string, error) {
+func (f *signalFlags) load(stdin io.Reader) (observe.Signals, config.HealthTargets, []string, error) {
 	var sig observe.Signals
 	var targets config.HealthTargets
 	var notes []string
@@ -43,7 +45,7 @@ func (f *signalFlags) load() (observe.Signals, config.HealthTargets, []string, e
 		return sig, targets, nil, usagef("--max-line %d: want a positive number of bytes", f.maxLine)
 	}
 	if f.metrics != "" {
-		data, err := readSource("metrics", f.metrics)
+		data, err := readText("metrics", f.metrics, stdin)
 		if err != nil {
 			return sig, targets, nil, err
 		}
@@ -52,7 +54,7 @@ func (f *signalFlags) load() (observe.Signals, config.HealthTargets, []string, e
 		}
 	}
 	if f.logs != "" {
-		data, err := readSource("logs", f.logs)
+		data, err := readText("logs", f.logs, stdin)
 		if err != nil {
 			return sig, targets, nil, err
 		}
@@ -69,7 +71,7 @@ func (f *signalFlags) load() (observe.Signals, config.HealthTargets, []string, e
 		}
 	}
 	if f.traces != "" {
-		data, err := readSource("traces", f.traces)
+		data, err := readSource("traces", f.traces, stdin)
 		if err != nil {
 			return sig, targets, nil, err
 		}
@@ -103,14 +105,24 @@ func splitKey(s string) (string, string, bool) {
 	return c, m, ok && c != "" && m != ""
 }
 
-// maxSource bounds what readSource takes from a URL.
+// maxSource bounds what readSource takes from a URL or standard input.
 const maxSource = 256 << 20
 
-// readSource reads a file, or fetches an http(s) URL (a log or trace endpoint that answers with
-// JSON lines or OTLP), with a timeout and a size limit, so a server that does not answer or answers
-// too much fails clearly.
-func readSource(what, pathOrURL string) ([]byte, error) {
-	if !strings.HasPrefix(pathOrURL, "http://") && !strings.HasPrefix(pathOrURL, "https://") {
+// readSource is headroom's one way to take an input: a file, "-" for standard input, or an
+// http(s) URL (an endpoint that answers with CSV, JSON lines or OTLP), fetched with a timeout and a
+// size limit so that a server that does not answer or answers too much fails clearly.
+func readSource(what, pathOrURL string, stdin io.Reader) ([]byte, error) {
+	switch {
+	case pathOrURL == "-":
+		if stdin == nil {
+			return nil, fmt.Errorf("read %s: no standard input", what)
+		}
+		b, err := otlp.ReadAllLimited(stdin, maxSource)
+		if err != nil {
+			return nil, fmt.Errorf("read %s from standard input: %w", what, err)
+		}
+		return b, nil
+	case !strings.HasPrefix(pathOrURL, "http://") && !strings.HasPrefix(pathOrURL, "https://"):
 		b, err := os.ReadFile(pathOrURL)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", what, err)
@@ -131,4 +143,31 @@ func readSource(what, pathOrURL string) ([]byte, error) {
 		return nil, fmt.Errorf("fetch %s from %s: %w", what, pathOrURL, err)
 	}
 	return b, nil
+}
+
+// readText is readSource for the text formats (CSV, JSON): a binary file is refused with a short
+// message instead of being echoed back in a parse error.
+func readText(what, pathOrURL string, stdin io.Reader) ([]byte, error) {
+	b, err := readSource(what, pathOrURL, stdin)
+	if err != nil {
+		return nil, err
+	}
+	head := b[:min(len(b), 8192)]
+	if bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(trimPartialRune(head)) {
+		return nil, fmt.Errorf("read %s: %s is not text (a binary file?): want CSV or JSON", what, pathOrURL)
+	}
+	return b, nil
+}
+
+// trimPartialRune drops a UTF-8 sequence cut off at the end of a prefix.
+func trimPartialRune(b []byte) []byte {
+	for i := 0; i < utf8.UTFMax && i < len(b); i++ {
+		if utf8.RuneStart(b[len(b)-1-i]) {
+			if !utf8.FullRune(b[len(b)-1-i:]) {
+				return b[:len(b)-1-i]
+			}
+			break
+		}
+	}
+	return b
 }

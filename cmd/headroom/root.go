@@ -65,7 +65,9 @@ Start with:
   headroom demo incident --out /tmp/incident      an incident in a RAG pipeline, for health and rootcause`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

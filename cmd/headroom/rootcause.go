@@ -55,7 +55,7 @@ while its span runs); a skewed source is reported and corrected before its patte
 			if sf.metrics == "" {
 				return usagef("--metrics is required: the symptom %s is one of its series", symptom)
 			}
-			sig, _, notes, err := sf.load()
+			sig, _, notes, err := sf.load(cmd.InOrStdin())
 			if err != nil {
 				return err
 			}

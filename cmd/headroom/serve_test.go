@@ -145,7 +145,7 @@ services:
 }
 
 // headroom demo serves its run while the simulated fleet goes on: the service is on the API and
-// its simulated clock moves; --duration stops it by itself.
+// its simulated clock moves; --duration, counted from launch, stops it by itself.
 func TestDemoServesAndTheFleetRunsOn(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -155,7 +155,7 @@ func TestDemoServesAndTheFleetRunsOn(t *testing.T) {
 	l.Close()
 	done := make(chan int, 1)
 	go func() {
-		_, _, code := runCLI(t, "demo", "--listen", addr, "--duration", "5s", "--speed", "600")
+		_, _, code := runCLI(t, "demo", "--listen", addr, "--duration", "45s", "--speed", "600")
 		done <- code
 	}()
 	var first time.Time
@@ -187,7 +187,7 @@ func TestDemoServesAndTheFleetRunsOn(t *testing.T) {
 		if code != 0 {
 			t.Errorf("exit %d", code)
 		}
-	case <-time.After(60 * time.Second):
+	case <-time.After(90 * time.Second):
 		t.Error("--duration did not stop the demo")
 	}
 }

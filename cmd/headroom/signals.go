@@ -45,7 +45,7 @@ By default --since is an hour before the last line, and only warning and error t
 			if maxLine <= 0 || top < 1 {
 				return usagef("--max-line and --top must be positive")
 			}
-			data, err := readSource("logs", args[0])
+			data, err := readText("logs", args[0], cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -145,7 +145,7 @@ outside its parent (clock skew between hosts) is clamped and counted.
 			if maxLine <= 0 {
 				return usagef("--max-line must be positive")
 			}
-			data, err := readSource("traces", args[0])
+			data, err := readSource("traces", args[0], cmd.InOrStdin())
 			if err != nil {
 				return err
 			}

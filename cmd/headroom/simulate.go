@@ -64,7 +64,7 @@ TTFT/ITL/E2E percentiles, replica-hours, cost and scaling actions, next to an or
 future.
 
 Policies: hpa (Kubernetes HPA on slot utilisation, target 0.8, default behaviour), kpa (Knative KPA on
-in-flight requests, 0.7 × slots per pod), pid (the seed's PID controller, target 0.7), saturation
+in-flight requests, 0.7 × slots per pod), pid (a PID controller with anti-windup, target 0.7), saturation
 (llm-d's: KV cache at 80% or 5 waiting saturate a replica; ±1 per 30 s), predictive (forecasts the
 per-minute rate over the cold start and sizes it with the batch model, never below the HPA as a
 safety net; every minute), oracle (knows the trace: plans each 15-s window's replicas from the coming

@@ -10,7 +10,7 @@ import (
 
 // HealthTargets are what components are judged against in headroom health and rootcause.
 type HealthTargets struct {
-	Weights     *health.Weights            `yaml:"weights"`      // the seed's 0.4/0.3/0.3 when absent
+	Weights     *health.Weights            `yaml:"weights"`      // 0.4/0.3/0.3 when absent
 	ErrorTarget float64                    `yaml:"error_target"` // the error ratio allowed (0.01 when zero)
 	Components  map[string]ComponentTarget `yaml:"components"`
 }
@@ -21,7 +21,7 @@ type ComponentTarget struct {
 	ErrorTarget float64  `yaml:"error_target"`
 }
 
-// WeightsOrDefault are the configured weights or the seed's.
+// WeightsOrDefault are the configured weights or health.DefaultWeights.
 func (h HealthTargets) WeightsOrDefault() health.Weights {
 	if h.Weights == nil {
 		return health.DefaultWeights()

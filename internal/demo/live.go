@@ -224,9 +224,15 @@ func (s *Sim) Advance(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
+// Scraper is the scraper that reads the fleet's pods, for the targets page.
+func (s *Sim) Scraper() *scrape.Scraper { return s.scraper }
+
 // target is a pod's scrape target.
 func (s *Sim) target(pod int) scrape.Target {
-	return scrape.Target{Job: "vllm", URL: fmt.Sprintf("%s/pods/%d/metrics", s.base, pod), Labels: map[string]string{"pod": "vllm-" + strconv.Itoa(pod)}}
+	// Every pod is served on one loopback port; the instance label is the pod's own address, as a
+	// Kubernetes service discovery would give it, so that each pod is a target of its own.
+	return scrape.Target{Job: "vllm", URL: fmt.Sprintf("%s/pods/%d/metrics", s.base, pod),
+		Labels: map[string]string{"pod": "vllm-" + strconv.Itoa(pod), "instance": fmt.Sprintf("vllm-%d:8000", pod)}}
 }
 
 // report moves the fleet one step and scrapes every serving pod; the series of pods that stopped

@@ -1,6 +1,6 @@
 // Package enginedata reads the measurements of the real continuous-batching engine that the LLM
 // replica models are held against (an H100 serving a Llama-3-8B-shaped decoder under Poisson load;
-// ../shared/data/profiles/engine-h100-llama-3-8b-slots64.json, summarised in
+// the engine run measured for headroom on an H100 (CC0), summarised in
 // queueing/testdata/engine-h100-llama-3-8b-slots64.summary.json), and turns them into profiles.
 package enginedata
 
@@ -80,7 +80,7 @@ func (f File) StepProfile() queueing.LLMProfile {
 }
 
 // FitProfile uses the straight-line fits of the separate H100 step-time profile at context 512
-// (../shared/data/profiles/h100-llama-3-8b.json, fits.decode_context_512 and fits.prefill).
+// (examples/h100-llama-3-8b.yaml's decode and prefill fits).
 func (f File) FitProfile() queueing.LLMProfile {
 	p := f.shape()
 	p.Alpha, p.Beta, p.Gamma, p.Delta = 7.302801, 0.0333287, 2.344219, 0.0276868

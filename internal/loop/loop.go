@@ -349,7 +349,7 @@ func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State
 	}
 	if len(st.Errors) > 0 && len(st.Observed) == 0 {
 		// Nothing read: hold, as HPA does when its metrics are missing.
-		st.Desired, st.Reason = current, "metrics unavailable: holding"
+		st.Desired, st.Reason = current, "metrics unavailable: holding ("+firstError(st.Errors)+")"
 	} else {
 		d := s.Policy.Decide(obs)
 		st.Desired, st.Reason = d.Replicas, d.Reason
@@ -564,4 +564,12 @@ func (l *Loop) sloBooks(ctx context.Context, s *Service, now time.Time) []SLOSta
 		out = append(out, st)
 	}
 	return out
+}
+
+// firstError is the first of a tick's read errors, and how many more there were, for a reason.
+func firstError(errs []string) string {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return fmt.Sprintf("%s; and %d more", errs[0], len(errs)-1)
 }

@@ -18,7 +18,7 @@ type Observability struct {
 	// (AnomalyWarmup ticks).
 	Anomalies map[string]float64 `json:"anomalies,omitempty"`
 	Anomalous []string           `json:"anomalous,omitempty"`
-	// Score is the seed's health score (metrics 0.4, errors 0.3, performance 0.3): saturation is
+	// Score is the health score (metrics 0.4, errors 0.3, performance 0.3): saturation is
 	// the KV cache (or a queue of a request a replica), errors come from the SLO books, performance
 	// is the observed p95 TTFT against its target.
 	Score *health.Score `json:"health_score,omitempty"`

@@ -46,7 +46,7 @@ func (q Queries) Each() [][2]string {
 // preset writes a serving engine's queries for a selector (label matchers without braces).
 type preset func(sel string) Queries
 
-// The presets read the metric names of REFERENCES.md §5. vLLM's renamed metrics are read under
+// The presets read the metric names the engines export (vLLM: vllm/v1/metrics/loggers.py). vLLM's renamed metrics are read under
 // both names (`or`), so one preset serves engines before and after the rename.
 var presets = map[string]preset{
 	"vllm": func(sel string) Queries {

@@ -90,6 +90,24 @@ func IsSaturation(metric string) bool {
 	return false
 }
 
+// checkSaturation refuses a saturation series with a value no resource can be filled to: below 0,
+// or above 100 (a percentage; 0–1 is a fraction). Judging such a series would print "124%" and
+// predict exhaustions that cannot happen.
+func checkSaturation(metrics telemetry.Set) error {
+	for _, m := range metrics {
+		if !IsSaturation(m.Metric) {
+			continue
+		}
+		for i, v := range m.Values {
+			if v < 0 || v > 100 {
+				return fmt.Errorf("%s at %s: saturation %g is not how full a resource is: want 0–1, or 0–100 for a percentage",
+					m.Key(), m.Time(i).UTC().Format(time.RFC3339), v)
+			}
+		}
+	}
+	return nil
+}
+
 // Health judges every component the signals mention.
 func Health(sig Signals, targets config.HealthTargets, opt Options) (Report, error) {
 	now := opt.Now
@@ -102,6 +120,9 @@ func Health(sig Signals, targets config.HealthTargets, opt Options) (Report, err
 	}
 	weights := targets.WeightsOrDefault()
 	if err := weights.Validate(); err != nil {
+		return Report{}, err
+	}
+	if err := checkSaturation(sig.Metrics); err != nil {
 		return Report{}, err
 	}
 	rep := Report{At: now, Components: []health.Score{}, Alerts: []health.Exhaustion{}, Notes: []string{}}

@@ -3,6 +3,7 @@
 package output
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -41,14 +42,34 @@ func Write(w io.Writer, f Format, v Tabler) error {
 	case JSON:
 		return encodeJSON(w, v)
 	case YAML:
+		// The JSON form, read back as YAML (JSON is YAML), so that both carry the same keys in the
+		// same order, durations in seconds and no NaN.
+		data, err := json.Marshal(JSONValue(v))
+		if err != nil {
+			return err
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			return err
+		}
+		clearStyle(&doc)
 		enc := yaml.NewEncoder(w)
 		enc.SetIndent(2)
-		if err := enc.Encode(v); err != nil {
+		if err := enc.Encode(&doc); err != nil {
 			return err
 		}
 		return enc.Close()
 	default:
 		return v.WriteTable(w)
+	}
+}
+
+// clearStyle drops the flow style and quotes the JSON text gave the nodes, so that the YAML is
+// written in block style with quotes only where YAML needs them.
+func clearStyle(n *yaml.Node) {
+	n.Style = 0 // yaml.v3 still quotes a string that would read back as another type
+	for _, c := range n.Content {
+		clearStyle(c)
 	}
 }
 

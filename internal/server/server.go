@@ -378,10 +378,6 @@ func (s *Server) decisions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.opt.History == nil {
-		writeJSON(w, map[string]any{"service": name, "decisions": s.opt.Loop.Decisions(name)})
-		return
-	}
 	since, err := parseTime(r.FormValue("since"), time.Time{})
 	limit, lerr := strconv.Atoi(r.FormValue("limit"))
 	if r.FormValue("limit") == "" {
@@ -389,6 +385,20 @@ func (s *Server) decisions(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil || lerr != nil || limit < 1 {
 		apiError(w, http.StatusBadRequest, "since is a Unix time or RFC 3339, limit a positive number")
+		return
+	}
+	if s.opt.History == nil {
+		// No ledger (the demo): the loop's own memory, filtered the way the ledger answers.
+		ds := []loop.Decision{}
+		for _, d := range s.opt.Loop.Decisions(name) {
+			if !d.At.Before(since) {
+				ds = append(ds, d)
+			}
+		}
+		if len(ds) > limit {
+			ds = ds[len(ds)-limit:]
+		}
+		writeJSON(w, map[string]any{"service": name, "decisions": ds})
 		return
 	}
 	ds, err := s.opt.History.Decisions(r.Context(), name, since, limit)
