@@ -171,7 +171,10 @@ func (e *pathError) Error() string { return yamlspec.FieldName(e.path) + ": " + 
 func ownSLO(o OwnSLO) (SlothSLO, *pathError) {
 	so := SlothSLO{Name: o.Name, Objective: o.Objective, Description: o.Description, Labels: o.Labels,
 		Alerting: o.Alerting, GroupBy: o.GroupBy}
-	fail := func(err error, path ...any) (SlothSLO, *pathError) { return so, &pathError{path, err} }
+	fail := func(err error, path ...any) (SlothSLO, *pathError) {
+		so.SLI.origin = failedSLI // reported here; validateSLOs must not add a second, vaguer error
+		return so, &pathError{path, err}
+	}
 	kinds := 0
 	for _, set := range []bool{o.SLI.Events != nil, o.SLI.Raw != nil, o.SLI.Latency != nil, o.SLI.Availability != nil, o.SLI.Timeslice != nil} {
 		if set {

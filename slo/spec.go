@@ -119,6 +119,9 @@ func ParseSloth(data []byte) (SlothSpec, error) {
 // validateSLOs checks what every format shares once loaded: a service, named SLOs, objectives in
 // (0, 100), exactly one SLI, and PromQL that parses and takes {{.window}}. Paths follow Sloth's
 // layout, which headroom/v1 shares.
+// failedSLI marks an SLI whose conversion from headroom's own kinds failed with its own error.
+const failedSLI = "failed"
+
 func validateSLOs(s SlothSpec, doc specDoc) []error {
 	var errs []error
 	if strings.TrimSpace(s.Service) == "" {
@@ -147,6 +150,8 @@ func validateSLOs(s SlothSpec, doc specDoc) []error {
 			}
 		}
 		switch {
+		case o.SLI.origin == failedSLI:
+			// Its conversion failed and said why.
 		case o.SLI.Events != nil && o.SLI.Raw != nil:
 			errs = append(errs, doc.At(errors.New("has both events and raw"), "slos", i, "sli"))
 		case o.SLI.Events != nil:

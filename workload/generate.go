@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Process names an arrival process for generators and for turning rate series into arrivals.
@@ -141,21 +142,46 @@ func Diurnal(base, daily, weekly, trendPerDay, noise, duration, step float64, se
 	return out
 }
 
-// ReadRates reads a rate series such as alibaba/ServeGen's (github.com/alibaba/ServeGen): a header, then the window start in
-// seconds and the rate in requests per second (further columns are ignored); each window lasts
-// until the next one starts, the last as long as the one before it.
+// IsRateSeries says whether data is a rate series (a window start and a rate a line) rather than
+// a request trace, by its header (the first line that is not a # comment).
+func IsRateSeries(data []byte) bool {
+	for _, line := range strings.SplitN(string(data), "\n", 64) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		return isRateHeader(strings.Split(line, ","))
+	}
+	return false
+}
+
+func isRateHeader(head []string) bool {
+	if len(head) < 2 || strings.Contains(strings.ToLower(strings.Join(head, ",")), "tokens") {
+		return false
+	}
+	second := strings.ToLower(strings.TrimSpace(head[1]))
+	return strings.Contains(second, "rate") || second == "value"
+}
+
+// ReadRates reads a rate series such as alibaba/ServeGen's (github.com/alibaba/ServeGen): a
+// header, then the window start (seconds, or an RFC 3339 time counted from the first) and the rate
+// in requests per second (further columns are ignored); lines starting with # are comments. The
+// forecast command's timestamp,value layout is one such series. Each window lasts until the next
+// one starts, the last as long as the one before it.
 func ReadRates(r io.Reader) ([]RateWindow, error) {
 	cr := csv.NewReader(bufio.NewReader(r))
 	cr.FieldsPerRecord = -1
+	cr.Comment = '#' // provenance lines, as headroom's own data files carry
 	head, err := cr.Read()
 	if err != nil {
 		return nil, fmt.Errorf("read rate header: %w", err)
 	}
-	if len(head) < 2 || !strings.Contains(strings.ToLower(head[1]), "rate") {
-		return nil, fmt.Errorf("rate header %v: want window start (s), then a rate column", head)
+	if !isRateHeader(head) {
+		return nil, fmt.Errorf("rate header %v: want window start (seconds or RFC 3339), then a rate column (named *rate* or value)", head)
 	}
 	var out []RateWindow
-	for line := 2; ; line++ {
+	var first time.Time // of RFC 3339 starts, which count from the first window
+	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
@@ -163,10 +189,19 @@ func ReadRates(r io.Reader) ([]RateWindow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read rates: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) < 2 {
 			return nil, fmt.Errorf("line %d: want a start and a rate", line)
 		}
 		start, err1 := strconv.ParseFloat(strings.TrimSpace(rec[0]), 64)
+		if err1 != nil {
+			if t, terr := time.Parse(time.RFC3339, strings.TrimSpace(rec[0])); terr == nil {
+				if first.IsZero() {
+					first = t
+				}
+				start, err1 = t.Sub(first).Seconds(), nil
+			}
+		}
 		rate, err2 := strconv.ParseFloat(strings.TrimSpace(rec[1]), 64)
 		if err1 != nil || err2 != nil || math.IsNaN(start) || math.IsInf(start, 0) || math.IsNaN(rate) || math.IsInf(rate, 0) || rate < 0 {
 			return nil, fmt.Errorf("line %d: %q, %q is not a start and a non-negative rate", line, rec[0], rec[1])

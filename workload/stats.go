@@ -2,6 +2,7 @@ package workload
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 )
@@ -45,6 +46,7 @@ type Stats struct {
 	InputTokens    Distribution `json:"input_tokens" yaml:"input_tokens"`
 	OutputTokens   Distribution `json:"output_tokens" yaml:"output_tokens"`
 	PrefixReuse    *float64     `json:"prefix_reuse,omitempty" yaml:"prefix_reuse,omitempty"` // share of prompt blocks seen before
+	Notes          []string     `json:"notes,omitempty" yaml:"notes,omitempty"`
 }
 
 // Summarize computes a trace's statistics with counts over windows of the given length (seconds).
@@ -73,7 +75,13 @@ func Summarize(t Trace, window float64) (Stats, error) {
 		}
 		s.InterArrivalCV = math.Sqrt(v/float64(len(gaps)-1)) / mean
 	}
-	if windows := int(d / window); windows >= 2 {
+	if windows := int(d / window); windows < 2 {
+		// One window has no spread: the rate, its peak and the dispersion are unknown, not zero.
+		nan := math.NaN()
+		s.Rate = Distribution{Mean: nan, P50: nan, P95: nan, P99: nan, Max: nan}
+		s.PeakToMean, s.Dispersion = nan, nan
+		s.Notes = append(s.Notes, fmt.Sprintf("the trace spans %.4g s, under two %g s windows: no rate distribution or dispersion (give a shorter --window)", d, window))
+	} else {
 		counts := make([]float64, windows)
 		for _, r := range t.Requests {
 			if i := int(r.Arrival / window); i < windows {

@@ -96,7 +96,7 @@ the dashboard is at the printed URL, a status line comes every five seconds (on 
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve the API and dashboard on")
 	cmd.Flags().DurationVar(&duration, "duration", 0, "stop this long after launch (default: run until Ctrl-C)")
 	cmd.Flags().Float64Var(&speed, "speed", 60, "simulated seconds per second while serving")
-	cmd.AddCommand(newDemoIncidentCmd())
+	cmd.AddCommand(newDemoIncidentCmd(g))
 	return cmd
 }
 
@@ -246,7 +246,24 @@ func (d demoResult) WriteTable(w io.Writer) error {
 	return nil
 }
 
-func newDemoIncidentCmd() *cobra.Command {
+// incidentView is what demo incident wrote, and what to run on it.
+type incidentView struct {
+	Metrics string   `json:"metrics" yaml:"metrics"`
+	Logs    string   `json:"logs" yaml:"logs"`
+	Traces  string   `json:"traces" yaml:"traces"`
+	Targets string   `json:"targets" yaml:"targets"`
+	Try     []string `json:"try" yaml:"try"`
+}
+
+func (v incidentView) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "wrote %s, %s, %s and %s\n\nnow try:\n", v.Metrics, v.Logs, v.Traces, v.Targets)
+	for _, t := range v.Try {
+		fmt.Fprintf(w, "  %s\n", t)
+	}
+	return nil
+}
+
+func newDemoIncidentCmd(g *globals) *cobra.Command {
 	var out string
 	var seed uint64
 	cmd := &cobra.Command{
@@ -264,6 +281,10 @@ memory climbed for a quarter of an hour; the gateway's p95 breaks. Red herrings:
 			if out == "" {
 				return usagef("--out is required: the directory to write the files into")
 			}
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
 			f, err := ragdemo.Generate(seed)
 			if err != nil {
 				return err
@@ -272,11 +293,12 @@ memory climbed for a quarter of an hour; the gateway's p95 breaks. Red herrings:
 				return err
 			}
 			p := func(name string) string { return filepath.Join(out, name) }
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s, %s, %s and %s\n\nnow try:\n  headroom health --metrics %s --logs %s --traces %s --targets %s\n  headroom rootcause --metrics %s --logs %s --traces %s\n",
-				p("metrics.csv"), p("logs.jsonl"), p("traces.otlp.jsonl"), p("health.yaml"),
-				p("metrics.csv"), p("logs.jsonl"), p("traces.otlp.jsonl"), p("health.yaml"),
-				p("metrics.csv"), p("logs.jsonl"), p("traces.otlp.jsonl"))
-			return nil
+			v := incidentView{Metrics: p("metrics.csv"), Logs: p("logs.jsonl"), Traces: p("traces.otlp.jsonl"), Targets: p("health.yaml")}
+			v.Try = []string{
+				fmt.Sprintf("headroom health --metrics %s --logs %s --traces %s --targets %s", v.Metrics, v.Logs, v.Traces, v.Targets),
+				fmt.Sprintf("headroom rootcause --metrics %s --logs %s --traces %s", v.Metrics, v.Logs, v.Traces),
+			}
+			return output.Write(cmd.OutOrStdout(), format, v)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "the directory to write into (created if missing)")

@@ -25,6 +25,7 @@ import (
 	"github.com/headroom-oss/headroom/internal/metrics/remote"
 	"github.com/headroom-oss/headroom/internal/metrics/remotewrite"
 	"github.com/headroom-oss/headroom/internal/metrics/scrape"
+	"github.com/headroom-oss/headroom/internal/output"
 	"github.com/headroom-oss/headroom/internal/server"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/slo"
@@ -85,7 +86,7 @@ HTTP:
 	return cmd
 }
 
-func newConfigCmd(*globals) *cobra.Command {
+func newConfigCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "config", Short: "Check headroom serve's configuration"}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "validate FILE",
@@ -97,6 +98,10 @@ func newConfigCmd(*globals) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
 			l, err := config.Load(args[0])
 			if err != nil {
 				return err
@@ -108,8 +113,11 @@ func newConfigCmd(*globals) *cobra.Command {
 			if l.Metrics.PrometheusURL != "" {
 				source = l.Metrics.PrometheusURL
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: %d service(s), metrics from %s\n", args[0], len(l.Services), source)
-			return nil
+			v := validView{File: args[0], Valid: true, Services: []string{}, Metrics: source}
+			for _, s := range l.Services {
+				v.Services = append(v.Services, s.Name)
+			}
+			return output.Write(cmd.OutOrStdout(), format, v)
 		},
 	})
 	return cmd

@@ -126,6 +126,7 @@ type simulateReport struct {
 	Capacity float64        `json:"capacity_per_replica" yaml:"capacity_per_replica"`
 	Model    string         `json:"capacity_model" yaml:"capacity_model"`
 	Policies []policyResult `json:"policies" yaml:"policies"`
+	Notes    []string       `json:"notes,omitempty" yaml:"notes,omitempty"`
 }
 
 type policyResult struct {
@@ -219,6 +220,10 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 		model = "M/G/c, Allen–Cunneen"
 	}
 	rep := simulateReport{Trace: f.trace, Requests: len(tr.Requests), Capacity: capacity, Model: model, Policies: make([]policyResult, len(names))}
+	if d := time.Duration(tr.Duration() * float64(time.Second)); d < f.coldStart {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the trace lasts %s, less than the %s cold start: no replica added during it can serve before it ends, so every autoscaler looks alike (use a longer trace or --time-scale)",
+			d.Round(time.Second), f.coldStart))
+	}
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -453,9 +458,8 @@ func loadSimTrace(f *simulateFlags) (workload.Trace, error) {
 	if err != nil {
 		return workload.Trace{}, fmt.Errorf("read trace: %w", err)
 	}
-	head := strings.ToLower(strings.SplitN(string(data), "\n", 2)[0])
 	var tr workload.Trace
-	if strings.Contains(head, "rate") && !strings.Contains(head, "tokens") {
+	if workload.IsRateSeries(data) {
 		w, err := workload.ReadRates(bytes.NewReader(data))
 		if err != nil {
 			return tr, fmt.Errorf("%s: %w", f.trace, err)
@@ -515,7 +519,11 @@ func loadSimTrace(f *simulateFlags) (workload.Trace, error) {
 }
 
 func (r simulateReport) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "%s: %d requests; one replica sustains %.4g req/s under the SLO (%s)\n\n", r.Trace, r.Requests, r.Capacity, r.Model)
+	fmt.Fprintf(w, "%s: %d requests; one replica sustains %.4g req/s under the SLO (%s)\n", r.Trace, r.Requests, r.Capacity, r.Model)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	fmt.Fprintln(w)
 	tw := output.NewTable(w)
 	fmt.Fprintln(tw, "POLICY\tSLO MET\tGOODPUT\tTTFT p50/p95/p99\tE2E p95\tREPLICA-HOURS\tCOST\tACTIONS\tUNDER/OVER TIME")
 	for _, p := range r.Policies {

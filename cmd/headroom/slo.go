@@ -88,7 +88,14 @@ error names the field and its line.
 			}
 			rules := slo.GenerateSloth(spec, slo.Options{Period: period, ExtraLabels: labels, Improved: !compatible,
 				MinEvents: minEvents, For: fors})
-			return writeRules(cmd.OutOrStdout(), rules)
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			if format == output.JSON {
+				return output.Write(cmd.OutOrStdout(), format, summarizeRules(args[0], spec, period, rules))
+			}
+			return writeRules(cmd.OutOrStdout(), rules) // the rule file is YAML already: table and yaml both write it
 		},
 	}
 	gen.Flags().StringVar(&periodFlag, "default-slo-period", "30d", "the SLO period: 30d, 4w, 28d, 720h")
@@ -107,12 +114,19 @@ error names the field and its line.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
 			loaded, err := readSpec(args[0])
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid: service %s, %d SLO(s)\n", args[0], loaded.Spec.Service, len(loaded.Spec.SLOs))
-			return nil
+			v := validView{File: args[0], Valid: true, Service: loaded.Spec.Service, SLOs: []string{}}
+			for _, o := range loaded.Spec.SLOs {
+				v.SLOs = append(v.SLOs, o.Name)
+			}
+			return output.Write(cmd.OutOrStdout(), format, v)
 		},
 	}
 	var preset, service, selector, threshold string
@@ -417,4 +431,68 @@ func parsePeriod(s string) (time.Duration, error) {
 		return 0, usagef("--default-slo-period: %v", err)
 	}
 	return d, nil
+}
+
+// validView is what a validate command prints: the file is valid (an invalid one is an error on
+// stderr, exit 1), and what it holds.
+type validView struct {
+	File     string   `json:"file" yaml:"file"`
+	Valid    bool     `json:"valid" yaml:"valid"`
+	Service  string   `json:"service,omitempty" yaml:"service,omitempty"`
+	SLOs     []string `json:"slos,omitempty" yaml:"slos,omitempty"`
+	Services []string `json:"services,omitempty" yaml:"services,omitempty"`
+	Metrics  string   `json:"metrics_from,omitempty" yaml:"metrics_from,omitempty"`
+}
+
+func (v validView) WriteTable(w io.Writer) error {
+	switch {
+	case v.Service != "":
+		_, err := fmt.Fprintf(w, "%s: valid: service %s, %d SLO(s)\n", v.File, v.Service, len(v.SLOs))
+		return err
+	default:
+		_, err := fmt.Fprintf(w, "%s: valid: %d service(s), metrics from %s\n", v.File, len(v.Services), v.Metrics)
+		return err
+	}
+}
+
+// rulesSummary is slo generate's answer under -o json: what the rule file holds, not the file.
+type rulesSummary struct {
+	Spec       string   `json:"spec"`
+	Service    string   `json:"service"`
+	SLOs       []string `json:"slos"`
+	PeriodDays float64  `json:"period_days"`
+	Groups     int      `json:"groups"`
+	Recording  int      `json:"recording_rules"`
+	Alerts     []string `json:"alerts"`
+	AlertRules int      `json:"alerting_rules"`
+}
+
+func (r rulesSummary) WriteTable(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "%s: %d groups, %d recording and %d alerting rules\n", r.Spec, r.Groups, r.Recording, r.AlertRules)
+	return err
+}
+
+func summarizeRules(path string, spec slo.SlothSpec, period time.Duration, f slo.RuleFile) rulesSummary {
+	if period == 0 {
+		period = 30 * 24 * time.Hour
+	}
+	r := rulesSummary{Spec: path, Service: spec.Service, SLOs: []string{}, PeriodDays: period.Hours() / 24, Groups: len(f.Groups), Alerts: []string{}}
+	for _, o := range spec.SLOs {
+		r.SLOs = append(r.SLOs, o.Name)
+	}
+	seen := map[string]bool{}
+	for _, g := range f.Groups {
+		for _, rule := range g.Rules {
+			if rule.Alert == "" {
+				r.Recording++
+				continue
+			}
+			r.AlertRules++
+			if !seen[rule.Alert] {
+				seen[rule.Alert] = true
+				r.Alerts = append(r.Alerts, rule.Alert)
+			}
+		}
+	}
+	return r
 }

@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"strings"
+	"math"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,7 +47,7 @@ lines, BurstGPT (either column layout), timestamp,input_tokens,output_tokens, an
 			if window <= 0 {
 				return usagef("--window must be positive, got %s", window)
 			}
-			s, err := traceStats(args[0], window)
+			s, err := traceStats(args[0], window, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -61,14 +60,13 @@ lines, BurstGPT (either column layout), timestamp,input_tokens,output_tokens, an
 }
 
 // traceStats summarises a request trace, or a rate series directly (without drawing its arrivals).
-func traceStats(path string, window time.Duration) (workload.Stats, error) {
-	data, err := os.ReadFile(path)
+func traceStats(path string, window time.Duration, stdin io.Reader) (workload.Stats, error) {
+	data, err := readText("trace", path, stdin)
 	if err != nil {
-		return workload.Stats{}, fmt.Errorf("read trace: %w", err)
+		return workload.Stats{}, err
 	}
-	head := strings.ToLower(strings.SplitN(string(data), "\n", 2)[0])
 	var s workload.Stats
-	if strings.Contains(head, "rate") && !strings.Contains(head, "tokens") {
+	if workload.IsRateSeries(data) {
 		w, err := workload.ReadRates(bytes.NewReader(data))
 		if err == nil {
 			s, err = workload.SummarizeRates(w)
@@ -98,17 +96,29 @@ func (v traceStatsView) WriteTable(w io.Writer) error {
 	tw := output.NewTable(w)
 	fmt.Fprintf(tw, "format\t%s\n", s.Format)
 	fmt.Fprintf(tw, "requests\t%d over %s (%.4g req/s)\n", s.Requests, time.Duration(s.Duration*float64(time.Second)).Round(time.Second), s.MeanRate)
-	fmt.Fprintf(tw, "rate per %s\tmean %.4g, p50 %.4g, p95 %.4g, max %.4g req/s (peak/mean %.2f)\n",
-		time.Duration(s.Window*float64(time.Second)), s.Rate.Mean, s.Rate.P50, s.Rate.P95, s.Rate.Max, s.PeakToMean)
+	if math.IsNaN(s.Rate.Mean) {
+		fmt.Fprintf(tw, "rate per %s\tn/a: fewer than two windows\n", time.Duration(s.Window*float64(time.Second)))
+	} else {
+		fmt.Fprintf(tw, "rate per %s\tmean %.4g, p50 %.4g, p95 %.4g, max %.4g req/s (peak/mean %.2f)\n",
+			time.Duration(s.Window*float64(time.Second)), s.Rate.Mean, s.Rate.P50, s.Rate.P95, s.Rate.Max, s.PeakToMean)
+	}
 	if s.InterArrival.Mean == 0 { // a rate series: no arrivals to describe
+		for _, n := range s.Notes {
+			fmt.Fprintf(tw, "note\t%s\n", n)
+		}
 		return tw.Flush()
 	}
 	fmt.Fprintf(tw, "inter-arrival\tmean %s, p99 %s, CV %.2f (1 for Poisson)\n", output.Seconds(s.InterArrival.Mean), output.Seconds(s.InterArrival.P99), s.InterArrivalCV)
-	fmt.Fprintf(tw, "dispersion\t%.2f (index of dispersion of counts; 1 for Poisson)\n", s.Dispersion)
+	if !math.IsNaN(s.Dispersion) {
+		fmt.Fprintf(tw, "dispersion\t%.2f (index of dispersion of counts; 1 for Poisson)\n", s.Dispersion)
+	}
 	fmt.Fprintf(tw, "input tokens\tmean %.0f, p50 %.0f, p95 %.0f, p99 %.0f, max %.0f\n", s.InputTokens.Mean, s.InputTokens.P50, s.InputTokens.P95, s.InputTokens.P99, s.InputTokens.Max)
 	fmt.Fprintf(tw, "output tokens\tmean %.0f, p50 %.0f, p95 %.0f, p99 %.0f, max %.0f\n", s.OutputTokens.Mean, s.OutputTokens.P50, s.OutputTokens.P95, s.OutputTokens.P99, s.OutputTokens.Max)
 	if s.PrefixReuse != nil {
 		fmt.Fprintf(tw, "prefix reuse\t%s of prompt blocks seen before\n", output.Percent(*s.PrefixReuse))
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(tw, "note\t%s\n", n)
 	}
 	return tw.Flush()
 }

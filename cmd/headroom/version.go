@@ -15,8 +15,8 @@ import (
 var version = "dev"
 
 type versionInfo struct {
-	Version   string `json:"version" yaml:"version"`               // the release, or the module's version ("(devel)" in a clone)
-	Module    string `json:"module" yaml:"module"`                 // the module path and version go install recorded
+	Version   string `json:"version" yaml:"version"` // the release, or the module's version ("(devel)" in a clone)
+	Module    string `json:"module" yaml:"module"`   // the module path and version go install recorded
 	GoVersion string `json:"go_version" yaml:"go_version"`
 	Commit    string `json:"commit,omitempty" yaml:"commit,omitempty"` // the VCS revision it was built from
 	Time      string `json:"commit_time,omitempty" yaml:"commit_time,omitempty"`
