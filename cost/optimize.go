@@ -92,8 +92,8 @@ type Plan struct {
 	// (a rightsized fleet has less left to move to spot), so within a service each one takes its
 	// share of what the others leave, 1 − Π(1 − saving/compute), and no service saves more than its
 	// compute bill.
-	CombinedSaving float64 `json:"combined_recommended_saving" yaml:"combined_recommended_saving"`
-	Notes         []string      `json:"notes,omitempty" yaml:"notes,omitempty"`
+	CombinedSaving float64  `json:"combined_recommended_saving" yaml:"combined_recommended_saving"`
+	Notes          []string `json:"notes,omitempty" yaml:"notes,omitempty"`
 }
 
 // Optimize finds each service's savings and checks every one against the service's SLO with the
