@@ -220,6 +220,8 @@ type sloReport struct {
 	// Groups holds a per-label SLO's reports, one per value of its group_by labels; the
 	// top-level figures are then the SLO's over all groups.
 	Groups []sloGroupReport `json:"groups,omitempty" yaml:"groups,omitempty"`
+	// OtherSLOs are the spec's SLOs this report is not about (a data file holds one SLO's events).
+	OtherSLOs []string `json:"other_slos,omitempty" yaml:"other_slos,omitempty"`
 }
 
 type sloGroupReport struct {
@@ -255,9 +257,12 @@ func runSLOReport(f *sloReportFlags) (sloReport, error) {
 			return sloReport{}, usagef("--slo %q: the spec has no such SLO", f.name)
 		}
 	}
-	data, err := os.ReadFile(f.data)
+	data, err := readText("data", f.data, nil)
 	if err != nil {
-		return sloReport{}, fmt.Errorf("read data: %w", err)
+		return sloReport{}, err
+	}
+	if chosen.SLI.Timeslice != nil && !headerHas(data, "up") {
+		return sloReport{}, usagef("%s: SLO %s counts good time slices: --data wants timestamp,up, one row per slice (up 1 when the slice met its target), not per-request counts", f.data, chosen.Name)
 	}
 	groups, err := slo.ParseGroupedSamples(data, chosen.GroupBy)
 	if err != nil {
@@ -286,6 +291,11 @@ func runSLOReport(f *sloReportFlags) (sloReport, error) {
 		return sloReport{}, fmt.Errorf("%s: %w", f.data, err)
 	}
 	out := sloReport{SLO: chosen.Name, Objective: opt.Objective, Period: slo.PromDuration(period), BudgetReport: reports[0]}
+	for _, o := range spec.SLOs {
+		if o.Name != chosen.Name {
+			out.OtherSLOs = append(out.OtherSLOs, o.Name)
+		}
+	}
 	for i, r := range reports[1:] {
 		out.Groups = append(out.Groups, sloGroupReport{Labels: groups[i].Labels, BudgetReport: r})
 	}
@@ -307,6 +317,23 @@ func runSLOReport(f *sloReportFlags) (sloReport, error) {
 		}
 	}
 	return out, nil
+}
+
+// headerHas says whether the CSV's header (its first line that is not a # comment) names column.
+func headerHas(data []byte, column string) bool {
+	for _, line := range strings.SplitN(string(data), "\n", 64) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, c := range strings.Split(line, ",") {
+			if strings.EqualFold(strings.TrimSpace(c), column) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 // mergeGroups adds the groups' samples at each time into one series: the SLO over all groups.
@@ -342,6 +369,10 @@ func labelText(labels map[string]string) string {
 func (r sloReport) WriteTable(w io.Writer) error {
 	tw := output.NewTable(w)
 	fmt.Fprintf(tw, "SLO\t%s: %.6g over %s\n", r.SLO, r.Objective, r.Period)
+	if len(r.OtherSLOs) > 0 {
+		fmt.Fprintf(tw, "note\tthe spec holds %d more SLO(s) (%s): a data file holds one SLO's events; give --slo NAME with its data\n",
+			len(r.OtherSLOs), strings.Join(r.OtherSLOs, ", "))
+	}
 	writeBudget(tw, r.BudgetReport, r.Period, "")
 	for _, g := range r.Groups {
 		fmt.Fprintf(tw, "\t\n%s\t\n", labelText(g.Labels))

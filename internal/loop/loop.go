@@ -82,6 +82,10 @@ type SLOStatus struct {
 	Objective       float64            `json:"objective"`
 	BurnRates       map[string]float64 `json:"burn_rates"`
 	BudgetRemaining *float64           `json:"budget_remaining,omitempty"`
+	// Covered is how far back the SLI's data reach, to the nearest of its windows (seconds in JSON):
+	// a window longer than that has a burn rate of the data so far, counts toward no alert, and the
+	// budget is spent in proportion to the part of the period covered.
+	Covered time.Duration `json:"covered"`
 	// Firing lists the multi-window burn-rate alerts that fire now (page, ticket), by the SRE
 	// workbook's windows and factors for the SLO's period: the same rule the generated alerts use.
 	Firing []string `json:"firing,omitempty"`
@@ -178,6 +182,7 @@ type Loop struct {
 	keep      int // decisions kept per service
 	mu        sync.Mutex
 	states    map[string]State
+	covered   map[string]time.Duration // per service/SLO: how far back its SLI's data reach (only grows)
 	decisions map[string][]Decision
 	history   map[string][]State
 	// OnDecision, when set, is called with every state after a step (the actuator, the ledger, the
@@ -191,7 +196,7 @@ func New(src metrics.Source, services []*Service, interval time.Duration, now fu
 		now = time.Now
 	}
 	return &Loop{src: src, services: services, now: now, interval: interval, keep: 1000,
-		states: map[string]State{}, decisions: map[string][]Decision{}, history: map[string][]State{}}
+		states: map[string]State{}, covered: map[string]time.Duration{}, decisions: map[string][]Decision{}, history: map[string][]State{}}
 }
 
 // Run steps every interval until the context ends.
@@ -531,7 +536,9 @@ func (l *Loop) sloBooks(ctx context.Context, s *Service, now time.Time) []SLOSta
 		}
 		budget := 1 - o.Objective/100
 		st := SLOStatus{Name: o.Name, Objective: o.Objective / 100, BurnRates: map[string]float64{}}
-		for _, w := range append(append([]time.Duration(nil), slo.SLIWindows...), period) {
+		windows := append(append([]time.Duration(nil), slo.SLIWindows...), period)
+		st.Covered = l.coverage(ctx, s.Config.Name+"/"+o.Name, o, windows, now)
+		for _, w := range windows {
 			q := slo.ErrorRatioQuery(o, w)
 			res, err := l.src.Query(ctx, q, now)
 			if err != nil {
@@ -547,13 +554,17 @@ func (l *Loop) sloBooks(ctx context.Context, s *Service, now time.Time) []SLOSta
 			}
 			st.BurnRates[slo.PromDuration(w)] = ratio / budget
 			if w == period {
-				left := 1 - ratio/budget
+				// Only the covered part of the period has been lived: a minute of outage at start-up
+				// spends a minute's worth of the budget, not all of it.
+				left := 1 - ratio/budget*math.Min(1, st.Covered.Seconds()/period.Seconds())
 				st.BudgetRemaining = &left
 			}
 		}
 		pf, ps, tf, ts := slo.AlertWindows(period)
+		// An alert pair judges its long window only once the data reach back across it, as the
+		// workbook's windows assume: a target down at start-up does not page on its first minutes.
 		over := func(b slo.BurnWindow) bool {
-			return st.BurnRates[slo.PromDuration(b.Long)] > b.Factor && st.BurnRates[slo.PromDuration(b.Short)] > b.Factor
+			return st.Covered >= b.Long && st.BurnRates[slo.PromDuration(b.Long)] > b.Factor && st.BurnRates[slo.PromDuration(b.Short)] > b.Factor
 		}
 		if over(pf) || over(ps) {
 			st.Firing = append(st.Firing, "page")
@@ -564,6 +575,29 @@ func (l *Loop) sloBooks(ctx context.Context, s *Service, now time.Time) []SLOSta
 		out = append(out, st)
 	}
 	return out
+}
+
+// coverage is the longest of the windows (shortest first) whose start the SLO's data reach: the
+// 5-minute error ratio has a value just after the window's start. Coverage only grows, so it is
+// remembered, and each tick probes only the next window out, at most one query.
+func (l *Loop) coverage(ctx context.Context, key string, o slo.SlothSLO, windows []time.Duration, now time.Time) time.Duration {
+	l.mu.Lock()
+	covered := l.covered[key]
+	l.mu.Unlock()
+	for _, w := range windows {
+		if w <= covered {
+			continue
+		}
+		res, err := l.src.Query(ctx, slo.ErrorRatioQuery(o, 5*time.Minute), now.Add(-w+5*time.Minute))
+		if err != nil || len(res) == 0 || math.IsNaN(res[0].V) {
+			break
+		}
+		covered = w
+	}
+	l.mu.Lock()
+	l.covered[key] = max(l.covered[key], covered)
+	l.mu.Unlock()
+	return covered
 }
 
 // firstError is the first of a tick's read errors, and how many more there were, for a reason.

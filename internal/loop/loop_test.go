@@ -17,12 +17,13 @@ import (
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
-// backfill writes three hours of a vLLM fleet at a constant rate: two pods, 1% of requests failing.
-func backfill(t *testing.T, store *embedded.Store, rate float64) {
+// backfill writes a vLLM fleet's history up to now at a constant rate: two pods, a share of the
+// requests failing (aborted).
+func backfill(t *testing.T, store *embedded.Store, rate float64, history time.Duration, failing float64) {
 	t.Helper()
 	var batch []metrics.Sample
-	for at := now.Add(-3 * time.Hour); !at.After(now); at = at.Add(15 * time.Second) {
-		sec := at.Sub(now.Add(-3 * time.Hour)).Seconds()
+	for at := now.Add(-history); !at.After(now); at = at.Add(15 * time.Second) {
+		sec := at.Sub(now.Add(-history)).Seconds()
 		for _, pod := range []string{"vllm-0", "vllm-1"} {
 			l := func(name string, kv ...string) metrics.Labels {
 				out := metrics.Labels{"__name__": name, "job": "vllm", "pod": pod}
@@ -34,8 +35,8 @@ func backfill(t *testing.T, store *embedded.Store, rate float64) {
 			half := rate / 2 * sec
 			batch = append(batch,
 				metrics.Sample{Labels: l("vllm:e2e_request_latency_seconds_count"), T: at, V: half},
-				metrics.Sample{Labels: l("vllm:request_success_total", "finished_reason", "stop"), T: at, V: half * 0.99},
-				metrics.Sample{Labels: l("vllm:request_success_total", "finished_reason", "abort"), T: at, V: half * 0.01},
+				metrics.Sample{Labels: l("vllm:request_success_total", "finished_reason", "stop"), T: at, V: half * (1 - failing)},
+				metrics.Sample{Labels: l("vllm:request_success_total", "finished_reason", "abort"), T: at, V: half * failing},
 				metrics.Sample{Labels: l("vllm:num_requests_running"), T: at, V: 20},
 				metrics.Sample{Labels: l("vllm:num_requests_waiting"), T: at, V: 0},
 				metrics.Sample{Labels: l("vllm:kv_cache_usage_perc"), T: at, V: 0.2},
@@ -87,7 +88,7 @@ func TestTheLoopSizesTheServiceAndKeepsItsBooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	backfill(t, store, 120)
+	backfill(t, store, 120, 25*time.Hour, 0.01)
 	spec, err := slo.Load([]byte(errorsSpec))
 	if err != nil {
 		t.Fatal(err)
@@ -121,16 +122,16 @@ func TestTheLoopSizesTheServiceAndKeepsItsBooks(t *testing.T) {
 	if math.Abs(st.CostPerHour-float64(need)*6.88) > 1e-9 {
 		t.Errorf("cost %v", st.CostPerHour)
 	}
-	// 1% of requests abort against a 0.1% budget: a burn rate of 10 over every window.
-	// A burn of 10 fires the page through its 6h/30m pair (factor 6; not the 1h/5m one at 14.4) and
-	// the ticket; a firing page puts the service at risk.
+	// 1% of requests abort against a 0.1% budget: a burn rate of 10 over every window, on data that
+	// reach back a day. A burn of 10 fires the page through its 6h/30m pair (factor 6; not the 1h/5m
+	// one at 14.4) and the ticket (1d/2h at 3); a firing page puts the service at risk.
 	if len(st.SLOs) == 1 && strings.Join(st.SLOs[0].Firing, ",") != "page,ticket" {
 		t.Errorf("firing %v, want page and ticket", st.SLOs[0].Firing)
 	}
 	if st.Health != "at risk" || len(st.Reasons) != 1 || !strings.Contains(st.Reasons[0], "page alert fires") {
 		t.Errorf("health %s %v", st.Health, st.Reasons)
 	}
-	if len(st.SLOs) != 1 || math.Abs(st.SLOs[0].BurnRates["1h"]-10) > 1e-6 || st.SLOs[0].BudgetRemaining == nil || math.Abs(*st.SLOs[0].BudgetRemaining+9) > 1e-6 {
+	if len(st.SLOs) != 1 || math.Abs(st.SLOs[0].BurnRates["1h"]-10) > 1e-6 || st.SLOs[0].BudgetRemaining == nil || math.Abs(*st.SLOs[0].BudgetRemaining-(1-10.0/30)) > 1e-6 || st.SLOs[0].Covered != 24*time.Hour {
 		t.Errorf("SLO books %+v", st.SLOs)
 	}
 	// The backfill has no latency histograms: they are listed as missing, not read as zero.
@@ -181,5 +182,36 @@ func TestTheLoopListsMissingMetrics(t *testing.T) {
 	}
 	if _, err := NewService(config.ServiceConfig{Name: "x", SLO: "itl=1ms", Autoscaling: config.Autoscaling{Policy: "predictive", Max: 3}}, h100(t), nil, time.Minute); err == nil {
 		t.Error("an SLO no replica can meet was accepted")
+	}
+}
+
+// A service that fails every request from the moment headroom starts watching has a burn rate of
+// 1,000 over a few minutes of data: no alert pair can judge its long window yet, and the budget is
+// spent only for the minutes lived, not the whole period's.
+func TestAnOutageAtStartUpDoesNotPageOnItsFirstMinutes(t *testing.T) {
+	store, err := embedded.Open(embedded.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	backfill(t, store, 120, 10*time.Minute, 1)
+	spec, err := slo.Load([]byte(errorsSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := NewService(chat(t), h100(t), &spec, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := New(store, []*Service{svc}, 30*time.Second, func() time.Time { return now }).Step(context.Background())[0]
+	if len(st.SLOs) != 1 {
+		t.Fatalf("SLO books %+v", st.SLOs)
+	}
+	b := st.SLOs[0]
+	if math.Abs(b.BurnRates["5m"]-1000) > 1e-6 || len(b.Firing) != 0 || b.Covered != 5*time.Minute {
+		t.Errorf("burn %v, covered %s, firing %v: want burn 1000 over 5m, 5m covered, nothing firing", b.BurnRates, b.Covered, b.Firing)
+	}
+	if want := 1 - 1000*(5.0/(30*24*60)); b.BudgetRemaining == nil || math.Abs(*b.BudgetRemaining-want) > 1e-9 {
+		t.Errorf("budget left %v, want %.4f (five minutes of total failure out of 30 days)", b.BudgetRemaining, want)
 	}
 }
