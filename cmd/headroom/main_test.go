@@ -240,7 +240,7 @@ func TestBadInvocationsFailWithAClearMessage(t *testing.T) {
 		{"simulate unknown policy", []string{"simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--policies", "magic"}, 2, "not available"},
 		{"simulate percentile SLO", []string{"simulate", "--trace", "../../workload/testdata/azure-2023-code-300.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--slo", "ttft_p95=1s"}, 2, "bounds each request"},
 		{"trace stats unknown format", []string{"trace", "stats", "testdata/bad-profile.yaml"}, 1, "unrecognised trace header"},
-		{"trace stats bad rates", []string{"trace", "stats", "testdata/metrics.csv"}, 1, "not a start and a non-negative rate"},
+		{"trace stats bad rates", []string{"trace", "stats", "testdata/bad-rates.csv"}, 1, "not a start and a non-negative rate"},
 		{"backtest m4 one file", []string{"backtest", "--m4", "x.csv"}, 2, "followed by the test file"},
 		{"backtest unknown method", []string{"backtest", "--input", "testdata/load-10min.csv", "--methods", "prophet"}, 2, "unknown forecasting method"},
 	}

@@ -175,6 +175,7 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 	}
 	var source metrics.Source
 	var scraper *scrape.Scraper
+	var record func(context.Context, []metrics.Sample) error // stores headroom's own series, with the embedded store
 	var receiver http.Handler
 	var targets []scrape.Target
 	if l.Metrics.PrometheusURL != "" {
@@ -193,7 +194,7 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 			return err
 		}
 		defer store.Close()
-		source = store
+		source, record = store, store.Append
 		scraper = scrape.New(store, scrape.Options{})
 		for _, sc := range l.Metrics.Scrape {
 			for _, u := range sc.URLs {
@@ -224,7 +225,7 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 		list = append(list, services[sc.Name])
 	}
 	lp := loop.New(source, list, l.Interval.Std(), time.Now)
-	opts := server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Receiver: receiver, Token: l.Token, Targets: l.Health}
+	opts := server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Receiver: receiver, Token: l.Token, Targets: l.Health, Record: record}
 	if history != nil {
 		opts.History = history
 	}

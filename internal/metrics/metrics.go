@@ -77,3 +77,12 @@ type Source interface {
 	Query(ctx context.Context, query string, at time.Time) ([]Sample, error)
 	QueryRange(ctx context.Context, query string, r Range) ([]Series, error)
 }
+
+// Catalog lists what a store holds: the calls Grafana's Prometheus data source makes to fill its
+// query editor (/api/v1/labels, /api/v1/label/NAME/values, /api/v1/series). Matchers are series
+// selectors such as up{job="vllm"}; none means every series.
+type Catalog interface {
+	LabelNames(ctx context.Context, matchers []string, start, end time.Time) ([]string, error)
+	LabelValues(ctx context.Context, name string, matchers []string, start, end time.Time) ([]string, error)
+	Series(ctx context.Context, matchers []string, start, end time.Time) ([]Labels, error)
+}

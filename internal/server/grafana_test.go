@@ -2,56 +2,96 @@ package server
 
 import (
 	"encoding/json"
-	"os"
-	"regexp"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"testing"
-
-	"github.com/prometheus/prometheus/promql/parser"
+	"time"
 )
 
-// The Grafana dashboard in deploy/ is valid JSON, and every panel query parses as PromQL and reads
-// a series the server exports.
-func TestGrafanaDashboardQueriesHeadroomsSeries(t *testing.T) {
-	data, err := os.ReadFile("../../deploy/grafana-dashboard.json")
+// grafanaCall makes a request the way Grafana's Prometheus data source does (GET with a query
+// string, or POST with a form) and decodes Prometheus's envelope.
+func grafanaCall(t *testing.T, method, base, path string, form url.Values) json.RawMessage {
+	t.Helper()
+	var resp *http.Response
+	var err error
+	if method == http.MethodPost {
+		resp, err = http.PostForm(base+path, form)
+	} else {
+		resp, err = http.Get(base + path + "?" + form.Encode())
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dash struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				Expr string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
+	defer resp.Body.Close()
+	var env struct {
+		Status string          `json:"status"`
+		Data   json.RawMessage `json:"data"`
+		Error  string          `json:"error"`
 	}
-	if err := json.Unmarshal(data, &dash); err != nil {
-		t.Fatal(err)
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != http.StatusOK || env.Status != "success" {
+		t.Fatalf("%s %s: %d %s %v", method, path, resp.StatusCode, env.Error, err)
 	}
-	_, s, _ := setup(t, "")
-	exported := map[string]bool{}
-	for _, n := range s.MetricNames() {
-		exported[n] = true
+	return env.Data
+}
+
+// With headroom as a Grafana data source, the editor lists headroom's own series and their
+// labels, and the dashboard's panels query them back, as deploy/grafana-dashboard.json does.
+func TestGrafanaFindsAndQueriesHeadroomsOwnSeries(t *testing.T) {
+	srv, _, _ := setup(t, "")
+	span := url.Values{"start": {fmt.Sprint(now.Add(-time.Hour).Unix())}, "end": {fmt.Sprint(now.Unix())}}
+
+	var build map[string]string
+	json.Unmarshal(grafanaCall(t, http.MethodGet, srv.URL, "/api/v1/status/buildinfo", nil), &build)
+	if !strings.HasPrefix(build["version"], "2.") {
+		t.Errorf("buildinfo %v: Grafana needs a Prometheus version", build)
 	}
-	p := parser.NewParser(parser.Options{})
-	variables := regexp.MustCompile(`\$[a-z_]+`)
-	queries := 0
-	for _, panel := range dash.Panels {
-		for _, target := range panel.Targets {
-			queries++
-			expr, err := p.ParseExpr(variables.ReplaceAllString(target.Expr, "x"))
-			if err != nil {
-				t.Errorf("%s: %q: %v", panel.Title, target.Expr, err)
-				continue
-			}
-			parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
-				if vs, ok := n.(*parser.VectorSelector); ok && !exported[vs.Name] {
-					t.Errorf("%s: %s is not on /metrics", panel.Title, vs.Name)
-				}
-				return nil
-			})
+
+	var names []string
+	json.Unmarshal(grafanaCall(t, http.MethodGet, srv.URL, "/api/v1/label/__name__/values", span), &names)
+	for _, want := range []string{"headroom_desired_replicas", "headroom_cost_per_hour", "vllm:num_requests_running"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("metric names %v lack %s", names, want)
 		}
 	}
-	if len(dash.Panels) < 6 || queries < 8 {
-		t.Errorf("%d panels, %d queries", len(dash.Panels), queries)
+	var labels []string
+	json.Unmarshal(grafanaCall(t, http.MethodPost, srv.URL, "/api/v1/labels", span), &labels)
+	if !slices.Contains(labels, "service") || !slices.Contains(labels, "__name__") {
+		t.Errorf("label names %v", labels)
+	}
+	withMatch := url.Values{"match[]": {`headroom_desired_replicas`}, "start": span["start"], "end": span["end"]}
+	var series []map[string]string
+	json.Unmarshal(grafanaCall(t, http.MethodGet, srv.URL, "/api/v1/series", withMatch), &series)
+	if len(series) != 1 || series[0]["service"] != "chat" {
+		t.Errorf("series %v", series)
+	}
+	var services []string
+	json.Unmarshal(grafanaCall(t, http.MethodGet, srv.URL, "/api/v1/label/service/values", withMatch), &services)
+	if !slices.Equal(services, []string{"chat"}) {
+		t.Errorf("service values %v", services)
+	}
+
+	rng := url.Values{"query": {`headroom_desired_replicas{service="chat"}`}, "start": span["start"],
+		"end": span["end"], "step": {"15"}}
+	var matrix struct {
+		Result []struct {
+			Values [][2]any `json:"values"`
+		} `json:"result"`
+	}
+	json.Unmarshal(grafanaCall(t, http.MethodPost, srv.URL, "/api/v1/query_range", rng), &matrix)
+	if len(matrix.Result) != 1 || len(matrix.Result[0].Values) == 0 {
+		t.Fatalf("headroom_desired_replicas through the query API: %+v", matrix)
+	}
+
+	// A malformed selector is Prometheus's bad_data, not a crash or an empty success.
+	resp, err := http.Get(srv.URL + "/api/v1/series?" + url.Values{"match[]": {"up{"}}.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad selector: %d", resp.StatusCode)
 	}
 }

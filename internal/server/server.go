@@ -46,7 +46,11 @@ type Options struct {
 	History  History                  // the ledger; nil keeps the loop's in-memory decisions only
 	Signals  *observe.Buffer          // where received spans and logs are kept; nil: a default-sized one
 	Targets  config.HealthTargets     // what the pipeline's components are judged against
-	Now      func() time.Time
+	// Record, when set, stores the series headroom exports on /metrics each time a service is
+	// observed (the embedded store's Append), so that they can be queried back through the API,
+	// as Grafana does with headroom as its data source.
+	Record func(ctx context.Context, samples []metrics.Sample) error
+	Now    func() time.Time
 }
 
 // History is where past decisions are read from (the ledger).
@@ -70,6 +74,7 @@ type Server struct {
 	burn    *prometheus.GaugeVec
 	steps   *prometheus.CounterVec
 	own     []prometheus.Collector // headroom's own series, for MetricNames
+	ownReg  *prometheus.Registry   // the same, alone, for recording them into the store
 	obs     observability
 }
 
@@ -97,6 +102,10 @@ func New(opt Options) *Server {
 	s.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_loop_steps_total", Help: "Decisions taken, by service and outcome."}, []string{"service", "outcome"})
 	s.own = append(s.own, s.steps)
 	s.reg.MustRegister(s.steps, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.ownReg = prometheus.NewRegistry()
+	for _, c := range s.own {
+		s.ownReg.MustRegister(c)
+	}
 
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "headroom is healthy") })
@@ -104,7 +113,12 @@ func New(opt Options) *Server {
 	for _, m := range []string{"GET", "POST"} {
 		s.mux.HandleFunc(m+" /api/v1/query", s.query)
 		s.mux.HandleFunc(m+" /api/v1/query_range", s.queryRange)
+		s.mux.HandleFunc(m+" /api/v1/labels", s.labelNames)
+		s.mux.HandleFunc(m+" /api/v1/series", s.series)
 	}
+	s.mux.HandleFunc("GET /api/v1/label/{name}/values", s.labelValues)
+	s.mux.HandleFunc("GET /api/v1/status/buildinfo", s.buildInfo)
+	s.mux.HandleFunc("GET /api/v1/metadata", s.metadata)
 	if opt.Receiver != nil {
 		s.mux.Handle("POST /api/v1/write", opt.Receiver)
 	}
@@ -155,6 +169,43 @@ func (s *Server) Observe(st loop.State) {
 	}
 	s.steps.WithLabelValues(st.Service, outcome).Inc()
 	s.observeHealth(st)
+	if s.opt.Record != nil {
+		s.record(st.Service)
+	}
+}
+
+// record stores the service's exported series at the server's now.
+func (s *Server) record(service string) {
+	families, err := s.ownReg.Gather()
+	if err != nil {
+		return
+	}
+	at := s.opt.Now()
+	var batch []metrics.Sample
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			l := metrics.Labels{"__name__": f.GetName()}
+			for _, lp := range m.GetLabel() {
+				l[lp.GetName()] = lp.GetValue()
+			}
+			if l["service"] != service {
+				continue
+			}
+			var v float64
+			switch {
+			case m.GetGauge() != nil:
+				v = m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				v = m.GetCounter().GetValue()
+			default:
+				continue
+			}
+			batch = append(batch, metrics.Sample{Labels: l, T: at, V: v})
+		}
+	}
+	if len(batch) > 0 {
+		s.opt.Record(context.Background(), batch) // a failed write loses one point of a derived series; the next tick writes again
+	}
 }
 
 // MetricNames lists the series headroom exports about its services on /metrics (those with no

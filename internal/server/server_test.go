@@ -62,7 +62,7 @@ func setup(t *testing.T, token string) (*httptest.Server, *Server, *embedded.Sto
 	testClock = now
 	l := loop.New(store, []*loop.Service{svc}, 30*time.Second, func() time.Time { return testClock })
 	s := New(Options{Source: store, Loop: l, Services: map[string]*loop.Service{"chat": svc},
-		Receiver: remotewrite.Handler(store, 0), Token: token, Now: func() time.Time { return now }})
+		Receiver: remotewrite.Handler(store, 0), Token: token, Now: func() time.Time { return now }, Record: store.Append})
 	l.OnDecision = s.Observe
 	l.Step(context.Background())
 	srv := httptest.NewServer(Handler(s))

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -186,3 +187,98 @@ func runQuery(ctx context.Context, q string, qry promql.Query, prepErr error) (p
 func (s *Store) Queryable() storage.Queryable { return s.db }
 
 var _ metrics.Source = (*Store)(nil)
+
+// selectors parses series selectors; none gives a matcher every series has (a name).
+func selectors(p parser.Parser, matchers []string) ([][]*labels.Matcher, error) {
+	if len(matchers) == 0 {
+		return [][]*labels.Matcher{{labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, ".+")}}, nil
+	}
+	out := make([][]*labels.Matcher, 0, len(matchers))
+	for _, m := range matchers {
+		ms, err := p.ParseMetricSelector(m)
+		if err != nil {
+			return nil, fmt.Errorf("match[] %q: %w", m, err)
+		}
+		out = append(out, ms)
+	}
+	return out, nil
+}
+
+// LabelNames lists the label names of the series the matchers select between start and end.
+func (s *Store) LabelNames(ctx context.Context, matchers []string, start, end time.Time) ([]string, error) {
+	return s.labelSet(ctx, matchers, start, end, func(q storage.Querier, ms []*labels.Matcher) ([]string, error) {
+		names, _, err := q.LabelNames(ctx, nil, ms...)
+		return names, err
+	})
+}
+
+// LabelValues lists the values of a label over the series the matchers select.
+func (s *Store) LabelValues(ctx context.Context, name string, matchers []string, start, end time.Time) ([]string, error) {
+	return s.labelSet(ctx, matchers, start, end, func(q storage.Querier, ms []*labels.Matcher) ([]string, error) {
+		values, _, err := q.LabelValues(ctx, name, nil, ms...)
+		return values, err
+	})
+}
+
+// labelSet unions what list gives for each selector, sorted.
+func (s *Store) labelSet(ctx context.Context, matchers []string, start, end time.Time, list func(storage.Querier, []*labels.Matcher) ([]string, error)) ([]string, error) {
+	sets, err := selectors(s.engineParser(), matchers)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.db.Querier(start.UnixMilli(), end.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("store querier: %w", err)
+	}
+	defer q.Close()
+	seen := map[string]bool{}
+	for _, ms := range sets {
+		got, err := list(q, ms)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range got {
+			seen[g] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for v := range seen {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Series lists the label sets of the series the matchers select between start and end.
+func (s *Store) Series(ctx context.Context, matchers []string, start, end time.Time) ([]metrics.Labels, error) {
+	if len(matchers) == 0 {
+		return nil, errors.New("series: at least one match[] selector is required")
+	}
+	sets, err := selectors(s.engineParser(), matchers)
+	if err != nil {
+		return nil, err
+	}
+	q, err := s.db.Querier(start.UnixMilli(), end.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("store querier: %w", err)
+	}
+	defer q.Close()
+	seen := map[string]bool{}
+	var out []metrics.Labels
+	for _, ms := range sets {
+		ss := q.Select(ctx, false, &storage.SelectHints{Start: start.UnixMilli(), End: end.UnixMilli(), Func: "series"}, ms...)
+		for ss.Next() {
+			l := ss.At().Labels()
+			if key := l.String(); !seen[key] {
+				seen[key] = true
+				out = append(out, l.Map())
+			}
+		}
+		if err := ss.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) engineParser() parser.Parser { return parser.NewParser(parser.Options{}) }

@@ -132,3 +132,51 @@ func labelsOf(m model.Metric) metrics.Labels {
 }
 
 var _ metrics.Source = (*Client)(nil)
+
+// LabelNames asks the Prometheus API for the label names of the selected series.
+func (c *Client) LabelNames(ctx context.Context, matchers []string, start, end time.Time) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	names, _, _, err := c.api.LabelNames(ctx, matchers, start, end)
+	if err != nil {
+		return nil, c.wrap("labels", err)
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = string(n)
+	}
+	return out, nil
+}
+
+// LabelValues asks the Prometheus API for a label's values over the selected series.
+func (c *Client) LabelValues(ctx context.Context, name string, matchers []string, start, end time.Time) ([]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	values, _, _, err := c.api.LabelValues(ctx, name, matchers, start, end)
+	if err != nil {
+		return nil, c.wrap("label values", err)
+	}
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out, nil
+}
+
+// Series asks the Prometheus API for the label sets of the selected series.
+func (c *Client) Series(ctx context.Context, matchers []string, start, end time.Time) ([]metrics.Labels, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	sets, _, _, err := c.api.Series(ctx, matchers, start, end)
+	if err != nil {
+		return nil, c.wrap("series", err)
+	}
+	out := make([]metrics.Labels, len(sets))
+	for i, s := range sets {
+		out[i] = metrics.Labels{}
+		for k, v := range s {
+			out[i][string(k)] = string(v)
+		}
+	}
+	return out, nil
+}
