@@ -27,6 +27,11 @@ func writeFile(path string, w io.WriterTo) (err error) {
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("write plot: %w", err)
 	}
+	// CreateTemp makes the file private (0600); a picture is for sharing, as any file the user
+	// writes with a shell redirect would be.
+	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("write plot: %w", err)
+	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("write plot: %w", err)
 	}

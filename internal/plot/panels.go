@@ -9,7 +9,6 @@ import (
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -69,7 +68,10 @@ func SavePanels(path, title string, panels []Panel) error {
 			if err != nil {
 				return fmt.Errorf("plot %s: %w", l.Label, err)
 			}
-			line.Color = plotutil.Color(k)
+			line.Color = seriesColor(k)
+			if k >= len(palette) { // more lines than colours: dashes tell the second round apart
+				line.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+			}
 			if l.Label == "load" {
 				line.Color = color.Gray{Y: 100}
 			}
@@ -81,7 +83,7 @@ func SavePanels(path, title string, panels []Panel) error {
 			if err != nil {
 				return fmt.Errorf("plot %s: %w", m.Label, err)
 			}
-			sc.Color = plotutil.Color(len(pn.Lines) + k)
+			sc.Color = seriesColor(len(pn.Lines) + k)
 			sc.GlyphStyle.Radius = vg.Points(3)
 			p.Add(sc)
 			p.Legend.Add(m.Label, sc)
@@ -108,3 +110,19 @@ func SavePanels(path, title string, panels []Panel) error {
 type writerTo struct{ c vg.CanvasWriterTo }
 
 func (w writerTo) WriteTo(out io.Writer) (int64, error) { return w.c.WriteTo(out) }
+
+// palette is Okabe and Ito's eight colours, told apart by colour-blind readers too (Okabe & Ito,
+// "Color Universal Design", 2008), with black last; gonum's default palette has seven, so the
+// policies of a simulate plot repeated colours.
+var palette = []color.RGBA{
+	{R: 230, G: 159, B: 0, A: 255},   // orange
+	{R: 86, G: 180, B: 233, A: 255},  // sky blue
+	{R: 0, G: 158, B: 115, A: 255},   // bluish green
+	{R: 213, G: 94, B: 0, A: 255},    // vermillion
+	{R: 0, G: 114, B: 178, A: 255},   // blue
+	{R: 204, G: 121, B: 167, A: 255}, // reddish purple
+	{R: 240, G: 228, B: 66, A: 255},  // yellow
+	{R: 0, G: 0, B: 0, A: 255},       // black
+}
+
+func seriesColor(k int) color.Color { return palette[k%len(palette)] }

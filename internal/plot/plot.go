@@ -36,6 +36,7 @@ func Save(f Forecast, path string) error {
 	if ext != ".svg" && ext != ".png" {
 		return fmt.Errorf("plot %s: the file must end in .svg or .png", path)
 	}
+	f.HistoryTimes, f.History = recentHistory(f)
 	p := gplot.New()
 	p.Title.Text = f.Title
 	p.X.Label.Text = "time (UTC)"
@@ -74,6 +75,15 @@ func Save(f Forecast, path string) error {
 	p.Add(history, forecast)
 	p.Legend.Add("history", history)
 	p.Legend.Add("forecast", forecast)
+	if len(f.Times) > 0 { // where the forecast starts
+		lo, hi := p.Y.Min, p.Y.Max
+		start, err := plotter.NewLine(plotter.XYs{{X: unix(f.Times[0]), Y: lo}, {X: unix(f.Times[0]), Y: hi}})
+		if err == nil {
+			start.Color = color.Gray{Y: 120}
+			start.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+			p.Add(start)
+		}
+	}
 	p.Legend.Top = true
 	p.Legend.Left = true
 	w, err := p.WriterTo(10*vg.Inch, 4*vg.Inch, strings.TrimPrefix(ext, "."))
@@ -81,6 +91,22 @@ func Save(f Forecast, path string) error {
 		return fmt.Errorf("render plot: %w", err)
 	}
 	return writeFile(path, w)
+}
+
+// recentHistory keeps the part of the history a reader compares the forecast with: three times
+// the horizon's span, and at least a day, so that a short forecast after weeks of history is not
+// squeezed into the plot's last pixels.
+func recentHistory(f Forecast) ([]time.Time, []float64) {
+	if len(f.Times) == 0 || len(f.HistoryTimes) == 0 {
+		return f.HistoryTimes, f.History
+	}
+	span := f.Times[len(f.Times)-1].Sub(f.HistoryTimes[len(f.HistoryTimes)-1])
+	from := f.Times[0].Add(-max(3*span, 24*time.Hour))
+	i := 0
+	for i < len(f.HistoryTimes) && f.HistoryTimes[i].Before(from) {
+		i++
+	}
+	return f.HistoryTimes[i:], f.History[i:]
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
