@@ -218,6 +218,10 @@ func TestRecommendationsNeverBreakTheSLO(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Taken together, the savings never exceed what the compute costs, nor their plain sum.
+		if bill := computeMonthly(*s, mustInstance(t, cat, s.Instance), s.Instances, s.Pricing, cat); plan.CombinedSaving > bill+1e-6 || plan.CombinedSaving > plan.TotalSaving+1e-6 {
+			t.Fatalf("trial %d: combined saving %.2f against a compute bill of %.2f and a plain sum of %.2f", trial, plan.CombinedSaving, bill, plan.TotalSaving)
+		}
 		for _, op := range plan.Opportunities {
 			if !op.Recommended {
 				continue

@@ -95,6 +95,29 @@ func TestTCOByHand(t *testing.T) {
 	}
 }
 
+// A fleet that served nothing has no cost per query or per token: undefined (null in JSON,
+// "none" in tables), never 0, which would read as free.
+func TestNoTrafficHasNoUnitCost(t *testing.T) {
+	f, cat := handFleet(t)
+	for i := range f.Services {
+		f.Services[i].Traffic.QueriesPerMonth = 0
+	}
+	r, err := TCO(f, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]float64{"per query": r.CostPerQuery, "per 1k": r.CostPer1kQueries,
+		"per 1M input": r.CostPerMillionTokens.Input, "per 1M output": r.CostPerMillionTokens.Output,
+		"service per 1k": r.Services[0].CostPer1kQueries} {
+		if !math.IsNaN(v) {
+			t.Errorf("%s: %v without traffic, want undefined", name, v)
+		}
+	}
+	if r.MonthlyTotal <= 0 || len(r.Notes) == 0 {
+		t.Errorf("the bill %v and notes %v: an idle fleet still costs, and says why it has no unit cost", r.MonthlyTotal, r.Notes)
+	}
+}
+
 // With a replica profile, the input share follows the accelerator time prefill and decode take.
 func TestTokenCostsFollowStepTimes(t *testing.T) {
 	f, cat := handFleet(t)

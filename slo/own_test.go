@@ -69,8 +69,13 @@ func TestOwnSpecErrorsNameTheLine(t *testing.T) {
 		{"bad timeslice op", "      latency:\n        histogram: vllm:time_to_first_token_seconds\n        threshold: 500ms\n",
 			"      timeslice:\n        slice: 1h\n        query: max(max_over_time(x[{{.window}}]))\n        op: below\n        threshold: 1\n", "lte, lt, gte or gt", 17},
 	})
+	// A broken SLI is reported once, where it broke: no second, vaguer "needs events or raw".
+	_, err := ParseSpec([]byte(strings.Replace(ownSpecForErrors, "vllm:time_to_first_token_seconds", "vllm time", 1)))
+	if err == nil || strings.Count(err.Error(), "\n") != 0 || strings.Contains(err.Error(), "needs events or raw") {
+		t.Errorf("a broken latency SLI gave %q, want its one error", err)
+	}
 	var fe *FieldError
-	_, err := ParseSpec([]byte(strings.Replace(ownSpecForErrors, "objective: 99.9", "objective: 0", 1)))
+	_, err = ParseSpec([]byte(strings.Replace(ownSpecForErrors, "objective: 99.9", "objective: 0", 1)))
 	if !errors.As(err, &fe) || fe.Field != "slos[0].objective" {
 		t.Errorf("err = %#v, want a FieldError on slos[0].objective", err)
 	}

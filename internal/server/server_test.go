@@ -135,6 +135,19 @@ func TestMetricsAndStateSayWhatWasDecided(t *testing.T) {
 	if code != 200 || json.Unmarshal([]byte(body), &list) != nil || len(list) != 1 || list[0]["name"] != "chat" {
 		t.Errorf("/api/v1/services: %d %s", code, body)
 	}
+	// Without a ledger (the demo) the loop's decisions answer limit and since as the ledger does.
+	var ds struct {
+		Decisions []loop.Decision `json:"decisions"`
+	}
+	if code, body := get(t, srv.URL+"/api/headroom/v1/services/chat/decisions?limit=1"); code != 200 || json.Unmarshal([]byte(body), &ds) != nil || len(ds.Decisions) != 1 {
+		t.Errorf("decisions?limit=1: %d %s", code, body)
+	}
+	if code, body := get(t, srv.URL+"/api/headroom/v1/services/chat/decisions?since=2100-01-01T00:00:00Z"); code != 200 || json.Unmarshal([]byte(body), &ds) != nil || len(ds.Decisions) != 0 {
+		t.Errorf("decisions since 2100: %d %s", code, body)
+	}
+	if code, _ := get(t, srv.URL+"/api/headroom/v1/services/chat/decisions?limit=abc"); code != 400 {
+		t.Errorf("decisions?limit=abc: %d, want 400", code)
+	}
 	if code, body := get(t, srv.URL+"/"); code != 200 || !strings.Contains(body, "<title>headroom</title>") {
 		t.Errorf("/: %d %.200s", code, body)
 	}
