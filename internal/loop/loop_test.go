@@ -82,13 +82,16 @@ slos:
         total_query: sum(rate(vllm:request_success_total{job="vllm"}[{{.window}}]))
 `
 
-func TestTheLoopSizesTheServiceAndKeepsItsBooks(t *testing.T) {
+// chatLoop is a loop over the chat service with errorsSpec's SLO, on an embedded store holding
+// the given history of 120 req/s with a share of the requests failing.
+func chatLoop(t *testing.T, history time.Duration, failing float64) (*Loop, *Service) {
+	t.Helper()
 	store, err := embedded.Open(embedded.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
-	backfill(t, store, 120, 25*time.Hour, 0.01)
+	t.Cleanup(func() { store.Close() })
+	backfill(t, store, 120, history, failing)
 	spec, err := slo.Load([]byte(errorsSpec))
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +100,11 @@ func TestTheLoopSizesTheServiceAndKeepsItsBooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := New(store, []*Service{svc}, 30*time.Second, func() time.Time { return now })
+	return New(store, []*Service{svc}, 30*time.Second, func() time.Time { return now }), svc
+}
+
+func TestTheLoopSizesTheServiceAndKeepsItsBooks(t *testing.T) {
+	l, svc := chatLoop(t, 25*time.Hour, 0.01)
 	var seen []State
 	l.OnDecision = func(s State) { seen = append(seen, s) }
 	st := l.Step(context.Background())[0]
@@ -189,21 +196,8 @@ func TestTheLoopListsMissingMetrics(t *testing.T) {
 // 1,000 over a few minutes of data: no alert pair can judge its long window yet, and the budget is
 // spent only for the minutes lived, not the whole period's.
 func TestAnOutageAtStartUpDoesNotPageOnItsFirstMinutes(t *testing.T) {
-	store, err := embedded.Open(embedded.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	backfill(t, store, 120, 10*time.Minute, 1)
-	spec, err := slo.Load([]byte(errorsSpec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := NewService(chat(t), h100(t), &spec, 30*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := New(store, []*Service{svc}, 30*time.Second, func() time.Time { return now }).Step(context.Background())[0]
+	l, _ := chatLoop(t, 10*time.Minute, 1)
+	st := l.Step(context.Background())[0]
 	if len(st.SLOs) != 1 {
 		t.Fatalf("SLO books %+v", st.SLOs)
 	}

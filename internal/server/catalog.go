@@ -14,12 +14,16 @@ import (
 // The calls Grafana's Prometheus data source makes besides queries: the label, value and series
 // lists behind its query editor, and buildinfo, which it asks to learn the server's flavour.
 
-func (s *Server) catalog(w http.ResponseWriter) (metrics.Catalog, bool) {
-	c, ok := s.opt.Source.(metrics.Catalog)
+// catalogRequest is the source's catalogue and the request's range and selectors; on a problem it
+// has answered already and ok is false.
+func (s *Server) catalogRequest(w http.ResponseWriter, r *http.Request) (c metrics.Catalog, start, end time.Time, matchers []string, ok bool) {
+	c, ok = s.opt.Source.(metrics.Catalog)
 	if !ok {
 		promError(w, http.StatusNotFound, "not_found", errors.New("this metrics source cannot list labels or series"))
+		return nil, start, end, nil, false
 	}
-	return c, ok
+	start, end, matchers, ok = s.catalogRange(w, r)
+	return c, start, end, matchers, ok
 }
 
 // catalogRange reads start, end and match[] the way Prometheus does: by default the last six hours
@@ -59,11 +63,7 @@ func (s *Server) labelValues(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listStrings(w http.ResponseWriter, r *http.Request, list func(context.Context, metrics.Catalog, []string, time.Time, time.Time) ([]string, error)) {
-	c, ok := s.catalog(w)
-	if !ok {
-		return
-	}
-	start, end, matchers, ok := s.catalogRange(w, r)
+	c, start, end, matchers, ok := s.catalogRequest(w, r)
 	if !ok {
 		return
 	}
@@ -80,11 +80,7 @@ func (s *Server) listStrings(w http.ResponseWriter, r *http.Request, list func(c
 }
 
 func (s *Server) series(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.catalog(w)
-	if !ok {
-		return
-	}
-	start, end, matchers, ok := s.catalogRange(w, r)
+	c, start, end, matchers, ok := s.catalogRequest(w, r)
 	if !ok {
 		return
 	}

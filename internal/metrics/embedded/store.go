@@ -222,13 +222,9 @@ func (s *Store) LabelValues(ctx context.Context, name string, matchers []string,
 
 // labelSet unions what list gives for each selector, sorted.
 func (s *Store) labelSet(ctx context.Context, matchers []string, start, end time.Time, list func(storage.Querier, []*labels.Matcher) ([]string, error)) ([]string, error) {
-	sets, err := selectors(s.engineParser(), matchers)
+	sets, q, err := s.selectIn(matchers, start, end)
 	if err != nil {
 		return nil, err
-	}
-	q, err := s.db.Querier(start.UnixMilli(), end.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("store querier: %w", err)
 	}
 	defer q.Close()
 	seen := map[string]bool{}
@@ -254,13 +250,9 @@ func (s *Store) Series(ctx context.Context, matchers []string, start, end time.T
 	if len(matchers) == 0 {
 		return nil, errors.New("series: at least one match[] selector is required")
 	}
-	sets, err := selectors(s.engineParser(), matchers)
+	sets, q, err := s.selectIn(matchers, start, end)
 	if err != nil {
 		return nil, err
-	}
-	q, err := s.db.Querier(start.UnixMilli(), end.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("store querier: %w", err)
 	}
 	defer q.Close()
 	seen := map[string]bool{}
@@ -281,4 +273,15 @@ func (s *Store) Series(ctx context.Context, matchers []string, start, end time.T
 	return out, nil
 }
 
-func (s *Store) engineParser() parser.Parser { return parser.NewParser(parser.Options{}) }
+// selectIn parses the selectors and opens a querier over [start, end]; the caller closes it.
+func (s *Store) selectIn(matchers []string, start, end time.Time) ([][]*labels.Matcher, storage.Querier, error) {
+	sets, err := selectors(parser.NewParser(parser.Options{}), matchers)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, err := s.db.Querier(start.UnixMilli(), end.UnixMilli())
+	if err != nil {
+		return nil, nil, fmt.Errorf("store querier: %w", err)
+	}
+	return sets, q, nil
+}
