@@ -34,7 +34,7 @@ func TrafficFromTrace(t workload.Trace) (TraceTraffic, error) {
 	tr := &out.Traffic
 	tr.QueriesPerMonth = st.MeanRate * HoursPerMonth * 3600
 	tr.PeakRPS = st.Rate.Max
-	if tr.PeakRPS < st.MeanRate {
+	if !(tr.PeakRPS >= st.MeanRate) { // NaN: a trace under two windows has no peak but its mean
 		tr.PeakRPS = st.MeanRate
 	}
 	tr.InputTokens, tr.OutputTokens = st.InputTokens.Mean, st.OutputTokens.Mean
