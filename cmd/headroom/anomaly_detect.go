@@ -26,6 +26,7 @@ type detectFlags struct {
 
 func newAnomalyDetectCmd(g *globals) *cobra.Command {
 	var f detectFlags
+	var pq promQuery
 	cmd := &cobra.Command{
 		Use:   "detect FILE|-|URL",
 		Short: "Find the anomalies in one series, as a streaming detector would have seen them",
@@ -43,14 +44,25 @@ rule by default: 15% of the series, at most 750 points): give it at least a few 
   headroom anomaly detect cpu.csv
   headroom anomaly detect cpu.csv --plot cpu-anomalies.svg -o json
   headroom anomaly detect cpu.csv --detector holtwinters --threshold 0.4`,
-		Args: argsAre(cobra.ExactArgs(1)),
+		Args: argsAre(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := g.format()
 			if err != nil {
 				return err
 			}
+			given := ""
+			if len(args) == 1 {
+				given = args[0]
+			}
+			path, err := pq.source(given, time.Now())
+			if err != nil {
+				return err
+			}
+			if path == "" {
+				return usagef("give the series: a file, - for standard input, an http(s) URL, or --prometheus-url with --query")
+			}
 			seasonSet := cmd.Flags().Changed("season")
-			rep, err := runDetect(args[0], f, seasonSet, cmd.InOrStdin())
+			rep, err := runDetect(path, f, seasonSet, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -62,6 +74,7 @@ rule by default: 15% of the series, at most 750 points): give it at least a few 
 	cmd.Flags().IntVar(&f.season, "season", 0, "points per season (default: a day of points, from the time step; 0 for none)")
 	cmd.Flags().StringVar(&f.plot, "plot", "", "draw the series, its anomalies and the scores to this .svg or .png")
 	cmd.Flags().BoolVar(&f.all, "scores", false, "list every point's score, not only the anomalies")
+	pq.register(cmd)
 	cmd.Flags().IntVar(&f.warmup, "warmup", -1, "leading points that only teach the detector, never reported (default: NAB's, 15% of the series, at most 750)")
 	return cmd
 }

@@ -27,6 +27,7 @@ type forecastFlags struct {
 
 func newForecastCmd(g *globals) *cobra.Command {
 	f := &forecastFlags{}
+	var pq promQuery
 	cmd := &cobra.Command{
 		Use:   "forecast [FILE|-|URL]",
 		Short: "Forecast load with trend, daily/weekly seasons and prediction intervals",
@@ -48,7 +49,8 @@ when the history holds two of them. --method auto (the default) picks, per serie
 the latest horizons of history best; see docs/forecast.md for every method.
 
   headroom forecast --input load.csv --horizon 48 --season 24
-  headroom forecast --input rate.json --horizon 144 --season 144 --plot forecast.svg -o json`,
+  headroom forecast --input rate.json --horizon 144 --season 144 --plot forecast.svg -o json
+  headroom forecast --prometheus-url http://prometheus:9090 --query 'sum(rate(vllm:request_success_total[5m]))' --query-step 10m`,
 		Args: argsAre(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := g.format()
@@ -60,6 +62,9 @@ the latest horizons of history best; see docs/forecast.md for every method.
 					return usagef("give the series once: as an argument or with --input, not both")
 				}
 				f.input = args[0]
+			}
+			if f.input, err = pq.source(f.input, time.Now()); err != nil {
+				return err
 			}
 			res, err := runForecast(f, cmd.InOrStdin())
 			if err != nil {
@@ -77,6 +82,7 @@ the latest horizons of history best; see docs/forecast.md for every method.
 	fl.DurationVar(&f.step, "step", 0, "grid step to resample to (default: the median spacing of the timestamps)")
 	fl.BoolVar(&f.noClean, "no-clean", false, "keep outliers instead of replacing them before fitting")
 	fl.StringVar(&f.plot, "plot", "", "draw history, forecast and intervals to this .svg or .png file")
+	pq.register(cmd)
 	return cmd
 }
 

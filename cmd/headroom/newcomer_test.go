@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,5 +88,40 @@ func TestSLOReportNamesTheSLOsItLeavesOut(t *testing.T) {
 	v := decodeJSON(t, "slo", "report", "--spec", "../../examples/slo/standard.yaml", "--data", "testdata/slo-events.csv")
 	if others := toStrings(v["other_slos"]); strings.Join(others, ",") != "p95-latency,error-rate" {
 		t.Errorf("other_slos %v", others)
+	}
+}
+
+// --prometheus-url with --query reads the series by a range query, as from any Prometheus API.
+func TestForecastAndDetectReadAPrometheusQuery(t *testing.T) {
+	answer, err := os.ReadFile("../../examples/data/range-query.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []url.Values
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/query_range" {
+			http.NotFound(w, r)
+			return
+		}
+		got = append(got, r.URL.Query())
+		w.Write(answer)
+	}))
+	defer api.Close()
+	v := decodeJSON(t, "forecast", "--prometheus-url", api.URL, "--query", "sum(rate(x[5m]))", "--query-step", "10m", "--horizon", "6")
+	if v["history_points"].(float64) != 288 {
+		t.Errorf("forecast read %v points, want the answer's 288", v["history_points"])
+	}
+	decodeJSON(t, "anomaly", "detect", "--prometheus-url", api.URL, "--query", "sum(rate(x[5m]))")
+	if len(got) != 2 || got[0].Get("query") != "sum(rate(x[5m]))" || got[0].Get("step") != "600" {
+		t.Errorf("queries %v", got)
+	}
+	for _, args := range [][]string{
+		{"forecast", "--query", "up"},
+		{"forecast", "testdata/load-10min.csv", "--prometheus-url", api.URL, "--query", "up"},
+		{"anomaly", "detect", "--prometheus-url", api.URL},
+	} {
+		if _, _, code := runCLI(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
 	}
 }

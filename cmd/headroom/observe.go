@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -170,4 +171,44 @@ func trimPartialRune(b []byte) []byte {
 		}
 	}
 	return b
+}
+
+// promQuery reads a series from a Prometheus-compatible API (Prometheus, Thanos, Mimir,
+// VictoriaMetrics, or headroom serve itself) instead of a file: a range query over the last
+// --since at --step, ending now.
+type promQuery struct {
+	url, query  string
+	since, step time.Duration
+}
+
+func (p *promQuery) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&p.url, "prometheus-url", "", "read the series from this Prometheus-compatible API (with --query) instead of a file")
+	cmd.Flags().StringVar(&p.query, "query", "", "with --prometheus-url: the PromQL giving one series, e.g. sum(rate(vllm:request_success_total[5m]))")
+	cmd.Flags().DurationVar(&p.since, "since", 7*24*time.Hour, "with --prometheus-url: how far back to read")
+	cmd.Flags().DurationVar(&p.step, "query-step", 5*time.Minute, "with --prometheus-url: the range query's step")
+}
+
+// source is the input to read: the file or URL given, or the range query's URL. Exactly one of
+// the two must be given.
+func (p promQuery) source(given string, now time.Time) (string, error) {
+	switch {
+	case p.url == "" && p.query != "":
+		return "", usagef("--query needs --prometheus-url")
+	case p.url == "":
+		return given, nil
+	case given != "":
+		return "", usagef("give the series once: a file or URL, or --prometheus-url with --query, not both")
+	case p.query == "":
+		return "", usagef("--prometheus-url needs --query: the PromQL of the series to read")
+	case !(p.since > 0) || !(p.step > 0) || p.since/p.step > 11000:
+		return "", usagef("--since %s at --query-step %s: want positive durations and at most 11,000 points (Prometheus's limit)", p.since, p.step)
+	}
+	u, err := url.Parse(strings.TrimSuffix(p.url, "/") + "/api/v1/query_range")
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", usagef("--prometheus-url %q: want an http(s) URL such as http://prometheus:9090", p.url)
+	}
+	q := url.Values{"query": {p.query}, "start": {fmt.Sprint(now.Add(-p.since).Unix())},
+		"end": {fmt.Sprint(now.Unix())}, "step": {fmt.Sprint(p.step.Seconds())}}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
