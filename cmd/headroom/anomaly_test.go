@@ -75,7 +75,7 @@ func TestAnomalyDetectRefusesBadInputClearly(t *testing.T) {
 		{"an empty file", []string{empty}, 1, "empty"},
 		{"a file without a single value", []string{gaps}, 1, "no point has a value"},
 		{"a file that is not there", []string{filepath.Join(dir, "nope.csv")}, 1, "read input"},
-		{"no file", nil, 2, "arg"},
+		{"no file", nil, 2, "give the series"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, errOut, code := runCLI(t, append([]string{"anomaly", "detect"}, c.args...)...)
