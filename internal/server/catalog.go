@@ -76,7 +76,7 @@ func (s *Server) listStrings(w http.ResponseWriter, r *http.Request, list func(c
 		out = []string{}
 	}
 	sort.Strings(out)
-	writeJSON(w, promResponse{Status: "success", Data: out})
+	writeProm(w, promResponse{Status: "success", Data: out})
 }
 
 func (s *Server) series(w http.ResponseWriter, r *http.Request) {
@@ -96,14 +96,14 @@ func (s *Server) series(w http.ResponseWriter, r *http.Request) {
 	if out == nil {
 		out = []metrics.Labels{}
 	}
-	writeJSON(w, promResponse{Status: "success", Data: out})
+	writeProm(w, promResponse{Status: "success", Data: out})
 }
 
 // buildInfo answers as Prometheus does; Grafana reads the version to pick the features it uses.
 // headroom speaks Prometheus 2.x's query API, so it says 2.42.0 (the release its parity tests
 // run against) and names itself in the branch.
 func (s *Server) buildInfo(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, promResponse{Status: "success", Data: map[string]string{
+	writeProm(w, promResponse{Status: "success", Data: map[string]string{
 		"version": "2.42.0", "revision": "headroom", "branch": "headroom", "buildUser": "headroom",
 		"buildDate": "", "goVersion": runtime.Version(),
 	}})
@@ -111,5 +111,5 @@ func (s *Server) buildInfo(w http.ResponseWriter, _ *http.Request) {
 
 // metadata has no help texts to give; Grafana shows none rather than an error.
 func (s *Server) metadata(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, promResponse{Status: "success", Data: map[string]any{}})
+	writeProm(w, promResponse{Status: "success", Data: map[string]any{}})
 }

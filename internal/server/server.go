@@ -310,7 +310,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	for _, smp := range res {
 		out = append(out, elem{Metric: smp.Labels, Value: value(smp.T, smp.V)})
 	}
-	writeJSON(w, promResponse{Status: "success", Data: map[string]any{"resultType": "vector", "result": out}})
+	writeProm(w, promResponse{Status: "success", Data: map[string]any{"resultType": "vector", "result": out}})
 }
 
 func (s *Server) queryRange(w http.ResponseWriter, r *http.Request) {
@@ -343,10 +343,18 @@ func (s *Server) queryRange(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, series{Metric: ser.Labels, Values: vals})
 	}
-	writeJSON(w, promResponse{Status: "success", Data: map[string]any{"resultType": "matrix", "result": out}})
+	writeProm(w, promResponse{Status: "success", Data: map[string]any{"resultType": "matrix", "result": out}})
 }
 
 // --- headroom's API ---
+
+// writeProm answers in Prometheus's envelope, on the query path Grafana hits hardest: its values
+// are strings already (no NaN, no durations), so plain encoding/json writes them, without
+// output.JSONValue's reflection.
+func writeProm(w http.ResponseWriter, v promResponse) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
 
 // writeJSON answers with v in the conventions of every headroom answer: durations in seconds and
 // no NaN (output.JSONValue).
