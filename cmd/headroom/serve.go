@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,9 +24,11 @@ import (
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/embedded"
+	"github.com/headroom-oss/headroom/internal/metrics/ingest"
 	"github.com/headroom-oss/headroom/internal/metrics/remote"
 	"github.com/headroom-oss/headroom/internal/metrics/remotewrite"
 	"github.com/headroom-oss/headroom/internal/metrics/scrape"
+	"github.com/headroom-oss/headroom/internal/observe"
 	"github.com/headroom-oss/headroom/internal/output"
 	"github.com/headroom-oss/headroom/internal/server"
 	"github.com/headroom-oss/headroom/queueing"
@@ -178,6 +182,7 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 	var record func(context.Context, []metrics.Sample) error // stores headroom's own series, with the embedded store
 	var receiver http.Handler
 	var targets []scrape.Target
+	var guard *ingest.Guard
 	if l.Metrics.PrometheusURL != "" {
 		c, err := remote.New(remote.Options{URL: l.Metrics.PrometheusURL, HTTP: l.Metrics.HTTP, Tenant: l.Metrics.Tenant})
 		if err != nil {
@@ -189,13 +194,23 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 			return usagef("the embedded store needs a data directory: data_dir or --data-dir")
 		}
 		quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		store, err := embedded.Open(embedded.Options{Dir: l.DataDir, Retention: l.Metrics.Retention.Std(), Logger: quiet})
+		lim := l.Limits
+		store, err := embedded.Open(embedded.Options{Dir: l.DataDir, Retention: l.Metrics.Retention.Std(), Logger: quiet,
+			QueryTimeout: lim.QueryTimeout.Std(), MaxSamples: lim.QueryMaxSamples})
 		if err != nil {
 			return err
 		}
 		defer store.Close()
+		maxAge := lim.MaxSampleAge.Std()
+		if maxAge == 0 {
+			maxAge = l.Metrics.Retention.Std()
+		}
+		// Everything from outside goes through the guard; headroom's own series (record) do not.
+		guard = ingest.New(store, ingest.Limits{MaxFuture: lim.MaxFuture.Std(), MaxAge: maxAge,
+			MaxLabelNames: lim.MaxLabelNames, MaxLabelNameLength: lim.MaxLabelNameLength, MaxLabelValueLength: lim.MaxLabelValueLength,
+			MaxSeries: lim.MaxSeries, MaxSeriesPerTenant: lim.MaxSeriesPerTenant, MaxNewSeriesPerRequest: lim.MaxSeriesPerRequest}, time.Now)
 		source, record = store, store.Append
-		scraper = scrape.New(store, scrape.Options{})
+		scraper = scrape.New(guard.Appender("scrape"), scrape.Options{})
 		for _, sc := range l.Metrics.Scrape {
 			for _, u := range sc.URLs {
 				t := scrape.Target{Job: sc.Job, URL: u, Labels: sc.Labels, Interval: sc.Interval.Std(), Timeout: sc.Timeout.Std()}
@@ -206,7 +221,8 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 			}
 		}
 		if l.Metrics.RemoteWrite {
-			receiver = remotewrite.Handler(store, 0)
+			receiver = remotewrite.Handler(guard, remotewrite.Options{MaxBytes: int64(lim.MaxWriteBytes),
+				MaxDecodedBytes: int64(lim.MaxWriteDecoded), MaxSeries: lim.MaxSeriesPerRequest, MaxConcurrent: lim.MaxConcurrentWrites})
 		}
 	}
 	var history *ledger.Ledger
@@ -225,7 +241,18 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 		list = append(list, services[sc.Name])
 	}
 	lp := loop.New(source, list, l.Interval.Std(), time.Now)
-	opts := server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Receiver: receiver, Token: l.Token, Targets: l.Health, Record: record}
+	tlsConfig, err := serverTLS(l)
+	if err != nil {
+		return err
+	}
+	opts := server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Receiver: receiver, Targets: l.Health, Record: record,
+		Access: server.Access{Token: l.Token, IngestToken: l.IngestToken, ClientCerts: tlsConfig != nil && tlsConfig.ClientCAs != nil,
+			AllowedHosts: l.API.AllowedHosts, Loopback: loopbackOnly(l.Listen)},
+		Queries: server.QueryLimits{MaxConcurrent: l.Limits.MaxConcurrentQueries, Timeout: l.Limits.QueryTimeout.Std()},
+		Signals: &observe.Buffer{MaxSpanBytes: int64(l.Limits.SpanBufferBytes), MaxLogBytes: int64(l.Limits.LogBufferBytes)}}
+	if guard != nil {
+		opts.Collectors = guard.Collectors()
+	}
 	if history != nil {
 		opts.History = history
 	}
@@ -254,6 +281,10 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 		return fmt.Errorf("listen on %s: %w", l.Listen, err)
 	}
 	httpSrv := server.NewHTTPServer(l.Listen, server.Handler(srv))
+	if tlsConfig != nil {
+		httpSrv.TLSConfig = tlsConfig
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
@@ -271,6 +302,45 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 		}
 	}
 	return server.Shutdown(httpSrv, 10*time.Second)
+}
+
+// serverTLS is the API's TLS configuration (nil without api.tls): its certificate, and with a
+// client CA, client certificates verified when given (a verified one may write).
+func serverTLS(l config.Loaded) (*tls.Config, error) {
+	t := l.API.TLS
+	if t == nil {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("api.tls: %w", err)
+	}
+	c := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if t.ClientCAFile != "" {
+		pem, err := os.ReadFile(t.ClientCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("api.tls.client_ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errors.New("api.tls.client_ca_file: no PEM certificate in the file")
+		}
+		c.ClientCAs, c.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	}
+	return c, nil
+}
+
+// loopbackOnly says whether an address listens on loopback alone.
+func loopbackOnly(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // actuator connects to Kubernetes when --actuate is given: it reads each target's replicas into the

@@ -28,10 +28,13 @@ func TestServeScrapesDecidesAndAnswers(t *testing.T) {
 	dir := t.TempDir()
 	profile, _ := filepath.Abs("../../examples/h100-llama-3-8b.yaml")
 	cfg := filepath.Join(dir, "headroom.yaml")
+	os.WriteFile(filepath.Join(dir, "ingest-token"), []byte("a-sender-token-of-some-length\n"), 0o600)
 	os.WriteFile(cfg, []byte(`version: headroom/v1
 listen: 127.0.0.1:0
 data_dir: data
 interval: 1s
+allowed_dirs: [`+filepath.Dir(profile)+`]
+api: {ingest_token_file: ingest-token}
 metrics:
   remote_write_receiver: true
   scrape:

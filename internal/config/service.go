@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/headroom-oss/headroom/internal/metrics"
+	"github.com/headroom-oss/headroom/internal/metrics/scrape"
 	"github.com/headroom-oss/headroom/internal/yamlspec"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/slo"
@@ -34,8 +35,14 @@ type Config struct {
 	// same format as headroom health --targets).
 	Health HealthTargets `yaml:"health,omitempty"`
 	// LedgerRetention is how long decisions stay in the ledger (data_dir/ledger.db); 30d when unset.
-	LedgerRetention Duration        `yaml:"ledger_retention,omitempty"`
-	Services        []ServiceConfig `yaml:"services"`
+	LedgerRetention Duration `yaml:"ledger_retention,omitempty"`
+	// Limits bound what serve takes from outside and the queries it answers.
+	Limits Limits `yaml:"limits,omitempty"`
+	// AllowedDirs are directories outside the configuration's own that the files it names
+	// (profiles, SLO specs, tokens, certificates) may be read from. A file elsewhere is refused
+	// before it is opened.
+	AllowedDirs []string        `yaml:"allowed_dirs,omitempty"`
+	Services    []ServiceConfig `yaml:"services"`
 
 	dir string // the file's directory, for relative paths
 }
@@ -64,9 +71,25 @@ type ScrapeConfig struct {
 	Timeout  Duration          `yaml:"timeout,omitempty"`
 }
 
-// APIConfig guards the HTTP API: read-only unless a token file is given for mutating calls.
+// APIConfig guards the HTTP API. It is read-only unless a token is given: token_file's token
+// allows changes (POST .../replicas) and writes; ingest_token_file's allows only writes (remote
+// write, traces, logs), for the senders. With tls.client_ca_file, a client certificate that CA
+// signed also allows writes (mTLS).
 type APIConfig struct {
-	TokenFile string `yaml:"token_file,omitempty"`
+	TokenFile       string     `yaml:"token_file,omitempty"`
+	IngestTokenFile string     `yaml:"ingest_token_file,omitempty"`
+	TLS             *TLSConfig `yaml:"tls,omitempty"`
+	// AllowedHosts are the Host names a browser may reach headroom by. By default any name when
+	// headroom listens on a network, and only localhost and IP addresses when it listens on
+	// loopback (a page that rebinds its own name to 127.0.0.1 is refused).
+	AllowedHosts []string `yaml:"allowed_hosts,omitempty"`
+}
+
+// TLSConfig serves the API over TLS, and with a client CA, verifies client certificates.
+type TLSConfig struct {
+	CertFile     string `yaml:"cert_file"`
+	KeyFile      string `yaml:"key_file"`
+	ClientCAFile string `yaml:"client_ca_file,omitempty"`
 }
 
 // Alerting says where headroom's own alerts (predictive exhaustion, poor health, anomalies) go.
@@ -142,7 +165,7 @@ func (d *Duration) UnmarshalYAML(value *yaml.Node) error {
 		}
 	}
 	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
+	if err != nil || v <= 0 {
 		return &yamlspec.FieldError{Line: value.Line, Err: fmt.Errorf("duration %q: want a positive duration such as 30s, 5m or 15d", s)}
 	}
 	*d = Duration(v)
@@ -157,10 +180,15 @@ var policies = map[string]bool{"predictive": true, "hpa": true, "kpa": true, "pi
 // ParseConfig reads a configuration strictly; every error names the field and its line. File
 // references (profiles, SLO specs, the token file) are checked by Load, which reads them.
 func ParseConfig(data []byte) (Config, error) {
+	c, _, err := parseConfig(data)
+	return c, err
+}
+
+func parseConfig(data []byte) (Config, yamlspec.Doc, error) {
 	var c Config
 	doc, err := yamlspec.DecodeStrict(data, &c, "config")
 	if err != nil {
-		return c, err
+		return c, doc, err
 	}
 	var errs []error
 	add := func(err error, path ...any) { errs = append(errs, doc.At(err, path...)) }
@@ -173,7 +201,7 @@ func ParseConfig(data []byte) (Config, error) {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add(fmt.Errorf("%q: want host:port", c.Listen), "listen")
 	}
-	if c.Interval == 0 {
+	if c.Interval == 0 { // unset: a written 0s is refused when it is read
 		c.Interval = Duration(30 * time.Second)
 	}
 	if c.Interval.Std() < time.Second {
@@ -211,7 +239,33 @@ func ParseConfig(data []byte) (Config, error) {
 		if s.Job == "" || len(s.URLs) == 0 {
 			add(errors.New("a scrape needs a job and urls"), "metrics", "scrape", i)
 		}
+		for j, u := range s.URLs {
+			t := scrape.Target{Job: s.Job, URL: u, Interval: s.Interval.Std(), Timeout: s.Timeout.Std()}
+			if err := t.Validate(); err != nil && s.Job != "" {
+				add(err, "metrics", "scrape", i, "urls", j)
+			}
+		}
 	}
+	if m.RemoteWrite && c.API.TokenFile == "" && c.API.IngestTokenFile == "" && (c.API.TLS == nil || c.API.TLS.ClientCAFile == "") {
+		add(errors.New("writes are authenticated: give api.ingest_token_file (or api.token_file, or api.tls.client_ca_file) for the senders"), "metrics", "remote_write_receiver")
+	}
+	if t := c.API.TLS; t != nil && (t.CertFile == "" || t.KeyFile == "") {
+		add(errors.New("want cert_file and key_file"), "api", "tls")
+	}
+	for i, h := range c.API.AllowedHosts {
+		if h == "" || strings.ContainsAny(h, "/:@ ") {
+			add(fmt.Errorf("%q: want a host name without port or scheme", h), "api", "allowed_hosts", i)
+		}
+	}
+	for i, d := range c.AllowedDirs {
+		if !filepath.IsAbs(d) {
+			add(fmt.Errorf("%q: want an absolute directory", d), "allowed_dirs", i)
+		}
+	}
+	if err := c.Limits.validate(doc); err != nil {
+		errs = append(errs, err)
+	}
+	c.Limits = c.Limits.withDefaults()
 	p := parser.NewParser(parser.Options{})
 	names := map[string]bool{}
 	if len(c.Services) == 0 {
@@ -282,7 +336,7 @@ func ParseConfig(data []byte) (Config, error) {
 			seen[alt.Name] = true
 		}
 	}
-	return c, errors.Join(errs...)
+	return c, doc, errors.Join(errs...)
 }
 
 // Loaded is a configuration with the files it names read.
@@ -292,75 +346,165 @@ type Loaded struct {
 	// AltProfiles holds the alternatives' profiles, by service and then alternative name.
 	AltProfiles map[string]map[string]queueing.LLMProfile
 	SLOs        map[string]slo.Loaded // by service
-	Token       string                // the API's bearer token; empty: read-only
+	Token       string                // the API's bearer token for changes and writes; empty: none
+	IngestToken string                // a bearer token for writes only; empty: none
 }
 
-// Load reads a configuration file and every file it names (relative to it), naming the file in
-// every error.
+// Load reads a configuration file and every file it names, naming the file and the line of the
+// field in every error. Named files are read from the configuration's directory (relative paths)
+// or from allowed_dirs; their content is never quoted in an error.
 func Load(path string) (Loaded, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Loaded{}, fmt.Errorf("read config: %w", err)
 	}
-	c, err := ParseConfig(data)
+	c, doc, err := parseConfig(data)
 	if err != nil {
 		return Loaded{}, fmt.Errorf("%s: %w", path, err)
 	}
 	c.dir = filepath.Dir(path)
 	l := Loaded{Config: c, Profiles: map[string]queueing.LLMProfile{}, SLOs: map[string]slo.Loaded{},
 		AltProfiles: map[string]map[string]queueing.LLMProfile{}}
-	rel := func(p string) string {
-		if filepath.IsAbs(p) {
-			return p
+	if l.DataDir != "" && !filepath.IsAbs(l.DataDir) {
+		l.DataDir = filepath.Join(c.dir, l.DataDir)
+	}
+	fail := func(err error, field ...any) (Loaded, error) {
+		return Loaded{}, fmt.Errorf("%s: %w", path, doc.At(err, field...))
+	}
+	// read opens a named file inside the allowed directories, and keeps its content out of errors.
+	read := func(name string) ([]byte, string, error) {
+		full, err := c.confine(name)
+		if err != nil {
+			return nil, "", err
 		}
-		return filepath.Join(c.dir, p)
-	}
-	if l.DataDir != "" {
-		l.DataDir = rel(l.DataDir)
-	}
-	for _, s := range c.Services {
-		if s.Profile != "" {
-			pf, err := LoadProfile(rel(s.Profile))
-			if err != nil {
-				return Loaded{}, fmt.Errorf("%s: service %s: %w", path, s.Name, err)
+		b, err := os.ReadFile(full)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
 			}
-			p := pf.Profile()
-			if err := p.Validate(); err != nil {
-				return Loaded{}, fmt.Errorf("%s: service %s: profile %s: %w", path, s.Name, s.Profile, err)
+			return nil, "", fmt.Errorf("read %s: %w", name, err)
+		}
+		return b, full, nil
+	}
+	profile := func(name string) (queueing.LLMProfile, error) {
+		b, _, err := read(name)
+		if err != nil {
+			return queueing.LLMProfile{}, err
+		}
+		pf, err := ParseProfile(b)
+		if err != nil {
+			return queueing.LLMProfile{}, fmt.Errorf("%s: %w", name, redact(err))
+		}
+		p := pf.Profile()
+		if err := p.Validate(); err != nil {
+			return queueing.LLMProfile{}, fmt.Errorf("%s: %w", name, err)
+		}
+		return p, nil
+	}
+	for i, s := range c.Services {
+		if s.Profile != "" {
+			p, err := profile(s.Profile)
+			if err != nil {
+				return fail(err, "services", i, "profile")
 			}
 			l.Profiles[s.Name] = p
 		}
-		for _, alt := range s.Alternatives {
-			pf, err := LoadProfile(rel(alt.Profile))
+		for j, alt := range s.Alternatives {
+			p, err := profile(alt.Profile)
 			if err != nil {
-				return Loaded{}, fmt.Errorf("%s: service %s: alternative %s: %w", path, s.Name, alt.Name, err)
+				return fail(err, "services", i, "alternatives", j, "profile")
 			}
 			if l.AltProfiles[s.Name] == nil {
 				l.AltProfiles[s.Name] = map[string]queueing.LLMProfile{}
 			}
-			l.AltProfiles[s.Name][alt.Name] = pf.Profile()
+			l.AltProfiles[s.Name][alt.Name] = p
 		}
 		if s.SLOSpec != "" {
-			data, err := os.ReadFile(rel(s.SLOSpec))
+			b, _, err := read(s.SLOSpec)
 			if err != nil {
-				return Loaded{}, fmt.Errorf("%s: service %s: read SLO spec: %w", path, s.Name, err)
+				return fail(err, "services", i, "slo_spec")
 			}
-			spec, err := slo.Load(data)
+			spec, err := slo.Load(b)
 			if err != nil {
-				return Loaded{}, fmt.Errorf("%s: service %s: %s: %w", path, s.Name, s.SLOSpec, err)
+				return fail(fmt.Errorf("%s: %w", s.SLOSpec, redact(err)), "services", i, "slo_spec")
 			}
 			l.SLOs[s.Name] = spec
 		}
 	}
-	if c.API.TokenFile != "" {
-		tok, err := os.ReadFile(rel(c.API.TokenFile))
+	token := func(name, field string) (string, error) {
+		b, _, err := read(name)
 		if err != nil {
-			return Loaded{}, fmt.Errorf("%s: api token: %w", path, err)
+			return "", err
 		}
-		l.Token = strings.TrimSpace(string(tok))
-		if len(l.Token) < 16 {
-			return Loaded{}, fmt.Errorf("%s: api token in %s: want at least 16 characters", path, c.API.TokenFile)
+		tok := strings.TrimSpace(string(b))
+		if len(tok) < 16 || strings.ContainsAny(tok, " \t\r\n") {
+			return "", fmt.Errorf("%s: want one token of at least 16 characters on one line", name)
+		}
+		return tok, nil
+	}
+	if c.API.TokenFile != "" {
+		if l.Token, err = token(c.API.TokenFile, "token_file"); err != nil {
+			return fail(err, "api", "token_file")
+		}
+	}
+	if c.API.IngestTokenFile != "" {
+		if l.IngestToken, err = token(c.API.IngestTokenFile, "ingest_token_file"); err != nil {
+			return fail(err, "api", "ingest_token_file")
+		}
+	}
+	if t := c.API.TLS; t != nil {
+		for _, f := range []struct {
+			field string
+			name  *string
+		}{{"cert_file", &l.API.TLS.CertFile}, {"key_file", &l.API.TLS.KeyFile}, {"client_ca_file", &l.API.TLS.ClientCAFile}} {
+			if *f.name == "" {
+				continue
+			}
+			full, err := c.confine(*f.name)
+			if err == nil {
+				_, err = os.Stat(full)
+			}
+			if err != nil {
+				return fail(err, "api", "tls", f.field)
+			}
+			*f.name = full
 		}
 	}
 	return l, nil
+}
+
+// confine resolves a file a configuration names: relative to the configuration's directory, and
+// inside it or one of allowed_dirs once links are followed.
+func (c Config) confine(name string) (string, error) {
+	full := name
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(c.dir, name)
+	}
+	real, err := filepath.EvalSymlinks(full)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	dirs := append([]string{c.dir}, c.AllowedDirs...)
+	for _, d := range dirs {
+		base, err := filepath.Abs(d)
+		if err != nil {
+			continue
+		}
+		if rb, err := filepath.EvalSymlinks(base); err == nil {
+			base = rb
+		}
+		abs, err := filepath.Abs(real)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(base, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return full, nil
+		}
+	}
+	return "", fmt.Errorf("%s is outside the configuration's directory: list its directory in allowed_dirs to read it", name)
 }

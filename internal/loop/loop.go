@@ -297,17 +297,26 @@ func (l *Loop) historySince(service string, from time.Time) []State {
 }
 
 // SetReplicas tells the loop the count actually running (what the actuator read from the scale
-// subresource), so the next decision starts from it.
-func (l *Loop) SetReplicas(service string, n int) {
+// subresource, or an operator said), so the next decision starts from it. It is held within the
+// service's bounds, as every count the loop keeps and exports is; the count kept is returned.
+func (l *Loop) SetReplicas(service string, n int) int {
 	for _, s := range l.services {
 		if s.Config.Name == service {
+			n = s.clamp(n)
 			s.replicas.Store(int64(n))
 		}
 	}
+	return n
+}
+
+// clamp holds a replica count within the service's autoscaling bounds.
+func (s *Service) clamp(n int) int {
+	a := s.Config.Autoscaling
+	return min(max(n, a.Min), max(a.Max, a.Min))
 }
 
 func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State {
-	current := int(s.replicas.Load())
+	current := s.clamp(int(s.replicas.Load()))
 	st := State{Service: s.Config.Name, At: now, Observed: map[string]float64{}, Replicas: current, Capacity: s.capacity}
 	for _, t := range s.Targets {
 		if t.IsLatency() {
@@ -357,7 +366,7 @@ func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State
 		st.Desired, st.Reason = current, "metrics unavailable: holding ("+firstError(st.Errors)+")"
 	} else {
 		d := s.Policy.Decide(obs)
-		st.Desired, st.Reason = d.Replicas, d.Reason
+		st.Desired, st.Reason = s.clamp(d.Replicas), d.Reason
 	}
 	if s.Profile != nil {
 		if rate, ok := st.Observed["arrival_rate"]; ok && rate > 0 && st.Desired > 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/embedded"
+	"github.com/headroom-oss/headroom/internal/metrics/ingest"
 	"github.com/headroom-oss/headroom/internal/metrics/remote"
 	"github.com/headroom-oss/headroom/internal/metrics/remotewrite"
 	"github.com/headroom-oss/headroom/internal/promtest"
@@ -60,14 +61,14 @@ func TestEmbeddedStoreAnswersAsARealPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	receiver := httptest.NewServer(remotewrite.Handler(store, 0))
+	receiver := httptest.NewServer(remotewrite.Handler(ingest.New(store, ingest.Limits{}, nil), remotewrite.Options{}))
 	defer receiver.Close()
 
 	end := time.Now().Truncate(time.Minute)
 	samples := fleetSeries(end)
 	ctx := context.Background()
 	for _, url := range []string{prom + "/api/v1/write", receiver.URL} {
-		if err := remotewrite.Push(ctx, http.DefaultClient, url, samples); err != nil {
+		if err := remotewrite.Push(ctx, http.DefaultClient, url, "", samples); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -199,7 +200,7 @@ func TestRemoteWriteReceiverRefusesBadBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	srv := httptest.NewServer(remotewrite.Handler(store, 1024))
+	srv := httptest.NewServer(remotewrite.Handler(ingest.New(store, ingest.Limits{}, nil), remotewrite.Options{MaxBytes: 1024}))
 	defer srv.Close()
 	post := func(body string, ct string) int {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
@@ -221,11 +222,11 @@ func TestRemoteWriteReceiverRefusesBadBodies(t *testing.T) {
 		t.Errorf("2.0: %d", code)
 	}
 	ok := []metrics.Sample{{Labels: metrics.Labels{"__name__": "x_total"}, T: time.Now(), V: 1}}
-	if err := remotewrite.Push(context.Background(), http.DefaultClient, srv.URL, ok); err != nil {
+	if err := remotewrite.Push(context.Background(), http.DefaultClient, srv.URL, "", ok); err != nil {
 		t.Errorf("a good push: %v", err)
 	}
 	noName := []metrics.Sample{{Labels: metrics.Labels{"job": "x"}, T: time.Now(), V: 1}}
-	if err := remotewrite.Push(context.Background(), http.DefaultClient, srv.URL, noName); err == nil || !strings.Contains(err.Error(), "no __name__") {
+	if err := remotewrite.Push(context.Background(), http.DefaultClient, srv.URL, "", noName); err == nil || !strings.Contains(err.Error(), "no __name__") {
 		t.Errorf("a series without a name: %v", err)
 	}
 }

@@ -8,17 +8,17 @@ import (
 	"github.com/headroom-oss/headroom/traces"
 )
 
-// Buffer keeps the latest spans and log lines sent to the service, up to a capacity of each; the
-// oldest go first, and what went is counted.
+// Buffer keeps the latest spans and log lines sent to the service, within a count and a size in
+// bytes for each; the oldest go first, and what went is counted. A count alone does not bound
+// memory: a log line may carry 60 KB.
 type Buffer struct {
-	MaxSpans, MaxLogs int // 200,000 and 100,000 when zero
+	MaxSpans, MaxLogs         int   // 200,000 and 100,000 when zero
+	MaxSpanBytes, MaxLogBytes int64 // 64 MiB each when zero
 
-	mu           sync.Mutex
-	spans        []traces.Span
-	logs         []logs.Record
-	droppedSpans int
-	droppedLogs  int
-	ahead        map[string]time.Duration // by source: how far its clock ran ahead of ours, at most
+	mu    sync.Mutex
+	spans window[traces.Span]
+	logs  window[logs.Record]
+	ahead map[string]time.Duration // by source: how far its clock ran ahead of ours, at most
 }
 
 // notice records how far ahead of now a source's timestamp is (a clock running fast, or a batch
@@ -31,7 +31,9 @@ func (b *Buffer) notice(source string, at, now time.Time) {
 		if b.ahead == nil {
 			b.ahead = map[string]time.Duration{}
 		}
-		b.ahead[source] = max(b.ahead[source], d)
+		if len(b.ahead) < 1000 || b.ahead[source] > 0 { // sources are named by senders: bound them
+			b.ahead[source] = max(b.ahead[source], d)
+		}
 	}
 }
 
@@ -54,9 +56,8 @@ func (b *Buffer) AddSpans(s []traces.Span, now time.Time) {
 	defer b.mu.Unlock()
 	for _, sp := range s {
 		b.notice("traces/"+sp.Stage, sp.End, now)
+		b.spans.add(sp, spanBytes(sp), or(b.MaxSpans, 200_000), orBytes(b.MaxSpanBytes))
 	}
-	b.spans = append(b.spans, s...)
-	b.spans, b.droppedSpans = trim(b.spans, b.MaxSpans, 200_000, b.droppedSpans)
 }
 
 // AddLogs keeps log records received at now (zero: no clock check).
@@ -65,58 +66,109 @@ func (b *Buffer) AddLogs(r []logs.Record, now time.Time) {
 	defer b.mu.Unlock()
 	for _, rec := range r {
 		b.notice("logs/"+rec.Component, rec.Time, now)
+		b.logs.add(rec, recordBytes(rec), or(b.MaxLogs, 100_000), orBytes(b.MaxLogBytes))
 	}
-	b.logs = append(b.logs, r...)
-	b.logs, b.droppedLogs = trim(b.logs, b.MaxLogs, 100_000, b.droppedLogs)
 }
 
 // Snapshot copies what is kept.
 func (b *Buffer) Snapshot() ([]traces.Span, []logs.Record) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return newest(b.spans, b.MaxSpans, 200_000), newest(b.logs, b.MaxLogs, 100_000)
+	return b.spans.items(), b.logs.items()
 }
 
 // Counts are what is kept and what was dropped for room.
 type Counts struct {
-	Spans        int `json:"spans"`
-	Logs         int `json:"logs"`
-	DroppedSpans int `json:"dropped_spans"`
-	DroppedLogs  int `json:"dropped_logs"`
+	Spans        int   `json:"spans"`
+	Logs         int   `json:"logs"`
+	DroppedSpans int   `json:"dropped_spans"`
+	DroppedLogs  int   `json:"dropped_logs"`
+	SpanBytes    int64 `json:"span_bytes"`
+	LogBytes     int64 `json:"log_bytes"`
 }
 
 // Counts reports the buffer's contents.
 func (b *Buffer) Counts() Counts {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	ns, nl := min(len(b.spans), or(b.MaxSpans, 200_000)), min(len(b.logs), or(b.MaxLogs, 100_000))
-	return Counts{ns, nl, b.droppedSpans + len(b.spans) - ns, b.droppedLogs + len(b.logs) - nl}
+	return Counts{Spans: b.spans.len(), Logs: b.logs.len(), DroppedSpans: b.spans.dropped, DroppedLogs: b.logs.dropped,
+		SpanBytes: b.spans.bytes, LogBytes: b.logs.bytes}
 }
 
-// trim keeps the newest max (def when max ≤ 0) and counts the rest as dropped. It compacts only
-// once the slice is a quarter over, so adding stays amortised O(1); newest reads the window.
-func trim[T any](xs []T, max, def, dropped int) ([]T, int) {
-	if max <= 0 {
-		max = def
-	}
-	if over := len(xs) - max; over > max/4 {
-		xs = append(xs[:0:0], xs[over:]...)
-		dropped += over
-	}
-	return xs, dropped
+// window keeps the newest items within a count and a size; the oldest leave first. Removal moves
+// a start index and the slice is compacted only once half of it is gone, so adding stays
+// amortised O(1).
+type window[T any] struct {
+	xs      []T
+	sizes   []int64
+	start   int
+	bytes   int64
+	dropped int
 }
 
-// newest is the last max items (def when max ≤ 0) of xs, copied.
-func newest[T any](xs []T, max, def int) []T {
-	if max <= 0 {
-		max = def
+func (w *window[T]) add(x T, size int64, maxCount int, maxBytes int64) {
+	w.xs, w.sizes = append(w.xs, x), append(w.sizes, size)
+	w.bytes += size
+	for w.len() > 0 && (w.len() > maxCount || w.bytes > maxBytes) {
+		w.bytes -= w.sizes[w.start]
+		var zero T
+		w.xs[w.start] = zero // let the dropped item's strings go
+		w.start++
+		w.dropped++
 	}
-	return append([]T(nil), xs[len(xs)-min(len(xs), max):]...)
+	if w.start > len(w.xs)/2 {
+		w.xs = append(w.xs[:0:0], w.xs[w.start:]...)
+		w.sizes = append(w.sizes[:0:0], w.sizes[w.start:]...)
+		w.start = 0
+	}
+}
+
+func (w *window[T]) len() int { return len(w.xs) - w.start }
+
+func (w *window[T]) items() []T { return append([]T(nil), w.xs[w.start:]...) }
+
+// spanBytes estimates what a span holds in memory: its strings and the struct.
+func spanBytes(s traces.Span) int64 {
+	return 128 + int64(len(s.TraceID)+len(s.SpanID)+len(s.ParentID)+len(s.Stage)+len(s.Name))
+}
+
+// recordBytes estimates what a log record holds: its strings, its metadata and the struct.
+func recordBytes(r logs.Record) int64 {
+	return 160 + int64(len(r.Level)+len(r.Message)+len(r.Component)+len(r.TraceID)+len(r.SpanID)) + valueBytes(r.Metadata)
+}
+
+// valueBytes estimates a decoded JSON value's memory (a map entry or an interface costs about 48
+// bytes besides its content).
+func valueBytes(v any) int64 {
+	switch x := v.(type) {
+	case string:
+		return 16 + int64(len(x))
+	case map[string]any:
+		n := int64(48)
+		for k, e := range x {
+			n += 48 + int64(len(k)) + valueBytes(e)
+		}
+		return n
+	case []any:
+		n := int64(24)
+		for _, e := range x {
+			n += 16 + valueBytes(e)
+		}
+		return n
+	}
+	return 16
 }
 
 func or(x, def int) int {
 	if x <= 0 {
 		return def
+	}
+	return x
+}
+
+func orBytes(x int64) int64 {
+	if x <= 0 {
+		return 64 << 20
 	}
 	return x
 }

@@ -29,9 +29,7 @@ func (s *Server) catalogRequest(w http.ResponseWriter, r *http.Request) (c metri
 // catalogRange reads start, end and match[] the way Prometheus does: by default the last six hours
 // (Prometheus's default is all time; six hours keeps a store of weeks quick to list).
 func (s *Server) catalogRange(w http.ResponseWriter, r *http.Request) (start, end time.Time, matchers []string, ok bool) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-	if err := r.ParseForm(); err != nil {
-		promError(w, http.StatusBadRequest, "bad_data", err)
+	if !form(w, r) {
 		return start, end, nil, false
 	}
 	now := s.opt.Now()
@@ -67,7 +65,12 @@ func (s *Server) listStrings(w http.ResponseWriter, r *http.Request, list func(c
 	if !ok {
 		return
 	}
-	out, err := list(r.Context(), c, matchers, start, end)
+	ctx, release, ok := s.queryTurn(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	out, err := list(ctx, c, matchers, start, end)
 	if err != nil {
 		promError(w, http.StatusBadRequest, "bad_data", err)
 		return
@@ -88,7 +91,12 @@ func (s *Server) series(w http.ResponseWriter, r *http.Request) {
 		promError(w, http.StatusBadRequest, "bad_data", errors.New("no match[] parameter provided"))
 		return
 	}
-	out, err := c.Series(r.Context(), matchers, start, end)
+	ctx, release, ok := s.queryTurn(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	out, err := c.Series(ctx, matchers, start, end)
 	if err != nil {
 		promError(w, http.StatusBadRequest, "bad_data", err)
 		return

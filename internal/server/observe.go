@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -55,8 +56,8 @@ func (s *Server) registerObservability(g func(name, help string, labels ...strin
 	s.obs.ingested = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_ingested_total", Help: "Spans and log lines received, and those refused."}, []string{"signal", "outcome"})
 	s.reg.MustRegister(s.obs.ingested)
 	s.own = append(s.own, s.obs.ingested)
-	s.mux.HandleFunc("POST /v1/traces", s.ingestTraces)
-	s.mux.HandleFunc("POST /api/headroom/v1/logs", s.ingestLogs)
+	s.mux.Handle("POST /v1/traces", s.requireWriter(http.HandlerFunc(s.ingestTraces)))
+	s.mux.Handle("POST /api/headroom/v1/logs", s.requireWriter(http.HandlerFunc(s.ingestLogs)))
 	s.mux.HandleFunc("GET /api/headroom/v1/health", s.pipelineHealth)
 	s.mux.HandleFunc("GET /api/headroom/v1/rootcause", s.rootCause)
 }
@@ -220,6 +221,10 @@ func (s *Server) ingestTraces(w http.ResponseWriter, r *http.Request) {
 
 // ingestLogs takes JSON lines; bad lines are refused one by one and reported, good ones kept.
 func (s *Server) ingestLogs(w http.ResponseWriter, r *http.Request) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || (mt != "application/x-ndjson" && mt != "application/json" && mt != "application/jsonl") {
+		apiError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("logs: Content-Type %q: want application/x-ndjson (JSON lines)", r.Header.Get("Content-Type")))
+		return
+	}
 	b, ok := body(w, r)
 	if !ok {
 		return

@@ -38,6 +38,7 @@ func postBody(t *testing.T, url, contentType string, body []byte, headers ...str
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+ingestToken)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}

@@ -1,13 +1,13 @@
 // Package server is `headroom serve`'s HTTP face: a Prometheus-compatible query API over the
 // metrics source (so Grafana can use headroom as a data source), the remote-write receiver,
 // headroom's own series on /metrics (for KEDA, an HPA on external metrics, or any Prometheus), and
-// a JSON API with each service's state, decisions and a what-if. It is read-only: the only calls
-// that change anything need the bearer token.
+// a JSON API with each service's state, decisions and a what-if. It is read-only by default: a
+// change needs the bearer token, and data in (remote write, traces, logs) a token or a client
+// certificate; a browser page of another site can do neither (guard.go).
 package server
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,7 +42,10 @@ type Options struct {
 	Services map[string]*loop.Service // for the what-if
 	Scraper  *scrape.Scraper          // nil without scraping
 	Receiver http.Handler             // the remote-write receiver; nil when off
-	Token    string                   // bearer token for mutating calls; empty: none allowed
+	Access   Access                   // tokens, client certificates and Host names
+	Queries  QueryLimits              // bounds on the API's queries
+	// Collectors are more series for /metrics (the ingest guard's refusals).
+	Collectors []prometheus.Collector
 	History  History                  // the ledger; nil keeps the loop's in-memory decisions only
 	Signals  *observe.Buffer          // where received spans and logs are kept; nil: a default-sized one
 	Targets  config.HealthTargets     // what the pipeline's components are judged against
@@ -76,6 +79,8 @@ type Server struct {
 	own     []prometheus.Collector // headroom's own series, for MetricNames
 	ownReg  *prometheus.Registry   // the same, alone, for recording them into the store
 	obs     observability
+	guard   guards
+	handler http.Handler // mux behind the front checks
 }
 
 // New builds the server and its routes.
@@ -102,6 +107,8 @@ func New(opt Options) *Server {
 	s.steps = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_loop_steps_total", Help: "Decisions taken, by service and outcome."}, []string{"service", "outcome"})
 	s.own = append(s.own, s.steps)
 	s.reg.MustRegister(s.steps, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.reg.MustRegister(opt.Collectors...)
+	s.initGuards()
 	s.ownReg = prometheus.NewRegistry()
 	for _, c := range s.own {
 		s.ownReg.MustRegister(c)
@@ -120,7 +127,7 @@ func New(opt Options) *Server {
 	s.mux.HandleFunc("GET /api/v1/status/buildinfo", s.buildInfo)
 	s.mux.HandleFunc("GET /api/v1/metadata", s.metadata)
 	if opt.Receiver != nil {
-		s.mux.Handle("POST /api/v1/write", opt.Receiver)
+		s.mux.Handle("POST /api/v1/write", s.requireWriter(opt.Receiver))
 	}
 	s.mux.HandleFunc("GET /api/headroom/v1/services", s.services)
 	s.mux.HandleFunc("GET /api/headroom/v1/services/{name}", s.service)
@@ -133,11 +140,12 @@ func New(opt Options) *Server {
 	s.mux.Handle("GET /ui/", http.StripPrefix("/ui/", web.Handler()))
 	s.mux.HandleFunc("POST /api/headroom/v1/whatif", s.whatIf)
 	s.mux.HandleFunc("POST /api/headroom/v1/services/{name}/replicas", s.requireToken(s.setReplicas))
+	s.handler = s.front(s.mux)
 	return s
 }
 
 // ServeHTTP serves the routes.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Observe updates the /metrics gauges from a loop state; the loop calls it after each decision.
 func (s *Server) Observe(st loop.State) {
@@ -227,9 +235,13 @@ func (s *Server) MetricNames() []string {
 	return out
 }
 
+// HTTPTimeout is the limit on one request; queries time out sooner (QueryLimits.Timeout), so that
+// the engine stops them and frees their memory.
+const HTTPTimeout = 2 * time.Minute
+
 // Handler wraps the server with the limits a service on a network needs.
 func Handler(s *Server) http.Handler {
-	return http.TimeoutHandler(s, 2*time.Minute, "headroom: the request took too long")
+	return http.TimeoutHandler(s, HTTPTimeout, "headroom: the request took too long")
 }
 
 // NewHTTPServer is an http.Server for the handler with header and idle timeouts.
@@ -285,8 +297,28 @@ func value(t time.Time, v float64) [2]any {
 	return [2]any{float64(t.UnixMilli()) / 1000, strconv.FormatFloat(v, 'f', -1, 64)}
 }
 
-func (s *Server) query(w http.ResponseWriter, r *http.Request) {
+var errBusy = errors.New("too many queries at once; retry")
+
+// form parses a query's parameters from the URL and a form body of at most maxBody, and answers
+// 413 itself when the body is larger.
+func form(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			promError(w, http.StatusRequestEntityTooLarge, "bad_data", fmt.Errorf("the form is larger than %d bytes", maxBody))
+		} else {
+			promError(w, http.StatusBadRequest, "bad_data", err)
+		}
+		return false
+	}
+	return true
+}
+
+func (s *Server) query(w http.ResponseWriter, r *http.Request) {
+	if !form(w, r) {
+		return
+	}
 	q := r.FormValue("query")
 	if q == "" {
 		promError(w, http.StatusBadRequest, "bad_data", errors.New("query is required"))
@@ -297,7 +329,12 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 		promError(w, http.StatusBadRequest, "bad_data", err)
 		return
 	}
-	res, err := s.opt.Source.Query(r.Context(), q, at)
+	ctx, release, ok := s.queryTurn(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	res, err := s.opt.Source.Query(ctx, q, at)
 	if err != nil {
 		promError(w, http.StatusUnprocessableEntity, "execution", err)
 		return
@@ -314,7 +351,9 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) queryRange(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	if !form(w, r) {
+		return
+	}
 	q := r.FormValue("query")
 	start, err1 := parseTime(r.FormValue("start"), time.Time{})
 	end, err2 := parseTime(r.FormValue("end"), time.Time{})
@@ -326,7 +365,12 @@ func (s *Server) queryRange(w http.ResponseWriter, r *http.Request) {
 		promError(w, http.StatusBadRequest, "bad_data", err)
 		return
 	}
-	res, err := s.opt.Source.QueryRange(r.Context(), q, metrics.Range{Start: start, End: end, Step: step})
+	ctx, release, ok := s.queryTurn(w, r)
+	if !ok {
+		return
+	}
+	defer release()
+	res, err := s.opt.Source.QueryRange(ctx, q, metrics.Range{Start: start, End: end, Step: step})
 	if err != nil {
 		promError(w, http.StatusUnprocessableEntity, "execution", err)
 		return
@@ -603,23 +647,6 @@ func (s *Server) whatIf(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, a)
 }
 
-// requireToken lets a call through only with the configured bearer token.
-func (s *Server) requireToken(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if s.opt.Token == "" {
-			apiError(w, http.StatusForbidden, "headroom is read-only: set api.token_file to allow changes")
-			return
-		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.opt.Token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="headroom"`)
-			apiError(w, http.StatusUnauthorized, "a valid bearer token is required")
-			return
-		}
-		next(w, r)
-	}
-}
-
 // setReplicas tells the loop how many replicas actually run (after a manual change), so its next
 // decision starts from there.
 func (s *Server) setReplicas(w http.ResponseWriter, r *http.Request) {
@@ -636,8 +663,12 @@ func (s *Server) setReplicas(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "want {\"replicas\": n} with n ≥ 0")
 		return
 	}
-	s.opt.Loop.SetReplicas(name, body.Replicas)
-	writeJSON(w, map[string]any{"service": name, "replicas": body.Replicas})
+	kept := s.opt.Loop.SetReplicas(name, body.Replicas)
+	out := map[string]any{"service": name, "replicas": kept}
+	if kept != body.Replicas {
+		out["note"] = fmt.Sprintf("%d is outside the service's bounds: held at %d", body.Replicas, kept)
+	}
+	writeJSON(w, out)
 }
 
 // Shutdown stops an http.Server gracefully within a deadline.

@@ -16,6 +16,7 @@ import (
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/embedded"
 	"github.com/headroom-oss/headroom/internal/metrics/remote"
+	"github.com/headroom-oss/headroom/internal/metrics/ingest"
 	"github.com/headroom-oss/headroom/internal/metrics/remotewrite"
 )
 
@@ -23,6 +24,9 @@ var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 // testClock is the loop's clock in setup's server: a test may move it to step the loop through time.
 var testClock = now
+
+// ingestToken is the token the tests' senders write with.
+const ingestToken = "ingest-token-for-tests"
 
 // setup is a server over an embedded store holding an hour of a vLLM fleet at 60 req/s, with
 // one decision taken.
@@ -62,7 +66,8 @@ func setup(t *testing.T, token string) (*httptest.Server, *Server, *embedded.Sto
 	testClock = now
 	l := loop.New(store, []*loop.Service{svc}, 30*time.Second, func() time.Time { return testClock })
 	s := New(Options{Source: store, Loop: l, Services: map[string]*loop.Service{"chat": svc},
-		Receiver: remotewrite.Handler(store, 0), Token: token, Now: func() time.Time { return now }, Record: store.Append})
+		Receiver: remotewrite.Handler(ingest.New(store, ingest.Limits{}, func() time.Time { return now }), remotewrite.Options{}),
+		Access: Access{Token: token, IngestToken: ingestToken}, Now: func() time.Time { return now }, Record: store.Append})
 	l.OnDecision = s.Observe
 	l.Step(context.Background())
 	srv := httptest.NewServer(Handler(s))
@@ -94,7 +99,7 @@ func TestQueryAPIIsPrometheusCompatible(t *testing.T) {
 	}
 	// Pushed samples come back through the same API.
 	push := []metrics.Sample{{Labels: metrics.Labels{"__name__": "pushed_total", "job": "edge"}, T: now, V: 42}}
-	if err := remotewrite.Push(ctx, http.DefaultClient, srv.URL+"/api/v1/write", push); err != nil {
+	if err := remotewrite.Push(ctx, http.DefaultClient, srv.URL+"/api/v1/write", ingestToken, push); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := client.Query(ctx, `pushed_total`, now); err != nil || len(got) != 1 || got[0].V != 42 {

@@ -76,21 +76,39 @@ func (s *Store) Close() error { return s.db.Close() }
 type DroppedError struct {
 	Dropped int
 	First   error
+	none    bool // AppendAll: the batch was rolled back
 }
 
 func (e *DroppedError) Error() string {
+	if e.none {
+		return fmt.Sprintf("%d sample(s) refused by the store, so none of the request was kept: %v", e.Dropped, e.First)
+	}
 	return fmt.Sprintf("%d sample(s) dropped, the rest kept: %v", e.Dropped, e.First)
 }
 
 func (e *DroppedError) Unwrap() error { return e.First }
 
-// Kept tells callers that the batch was committed despite the error.
-func (e *DroppedError) Kept() bool { return true }
+// Kept tells callers whether the rest of the batch was committed despite the error.
+func (e *DroppedError) Kept() bool { return !e.none }
 
 // Append adds samples in one transaction. Every sample needs a __name__, or the batch is refused
 // whole; samples the TSDB refuses one by one (out of order, too old, duplicates) are dropped and
-// reported as a *DroppedError, and the rest are kept.
+// reported as a *DroppedError, and the rest are kept, as Prometheus keeps the rest of a scrape.
 func (s *Store) Append(ctx context.Context, samples []metrics.Sample) error {
+	return s.append(ctx, samples, false)
+}
+
+// AppendAll adds every sample or none: if the TSDB refuses one, the transaction is rolled back and
+// the *DroppedError says why. Remote write needs this, since a sender reads a 4xx as "nothing was
+// written".
+func (s *Store) AppendAll(ctx context.Context, samples []metrics.Sample) error {
+	return s.append(ctx, samples, true)
+}
+
+// NumSeries is the number of series in the store's head (what memory grows with).
+func (s *Store) NumSeries() int { return int(s.db.Head().NumSeries()) }
+
+func (s *Store) append(ctx context.Context, samples []metrics.Sample, whole bool) error {
 	for i, smp := range samples {
 		if smp.Labels["__name__"] == "" {
 			return fmt.Errorf("append sample %d: no metric name", i)
@@ -111,6 +129,10 @@ func (s *Store) Append(ctx context.Context, samples []metrics.Sample) error {
 		default:
 			return errors.Join(fmt.Errorf("append %s: %w", smp.Labels, err), app.Rollback())
 		}
+	}
+	if whole && dropped.Dropped > 0 {
+		dropped.none = true
+		return errors.Join(dropped, app.Rollback())
 	}
 	if err := app.Commit(); err != nil {
 		return fmt.Errorf("append: %w", err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"sort"
 	"strings"
@@ -16,36 +17,106 @@ import (
 
 	"github.com/golang/snappy"
 	"github.com/prometheus/prometheus/prompb"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/headroom-oss/headroom/internal/metrics"
+	"github.com/headroom-oss/headroom/internal/metrics/ingest"
 )
 
-// Appender takes decoded samples; the embedded store is one.
+// Appender takes a request's decoded samples for a tenant, all or none: the ingest guard in front
+// of the embedded store is one.
 type Appender interface {
-	Append(ctx context.Context, samples []metrics.Sample) error
+	Append(ctx context.Context, tenant string, samples []metrics.Sample, whole bool) error
+}
+
+// Options bound what one request may bring and how many are decoded at once. Zero values take the
+// defaults in brackets.
+type Options struct {
+	MaxBytes        int64   // compressed body [32 MiB, as Prometheus's receiver]
+	MaxDecodedBytes int64   // decompressed body [32 MiB]
+	MaxDecodedRatio float64 // decompressed ÷ compressed [20]
+	MaxSeries       int     // time-series entries in one request [50,000]
+	MaxConcurrent   int     // requests decoded at once; the rest wait [8]
+	// Wait is how long a request waits for its turn before a 503 (which senders retry) [30s].
+	Wait time.Duration
 }
 
 // DefaultMaxBytes bounds a request's compressed body: 32 MiB, as Prometheus's receiver.
 const DefaultMaxBytes = 32 << 20
 
-// Handler receives remote-write requests into app. A body over maxBytes (compressed or not) is
-// refused with 413; one that does not decode, with 400 and the reason; a remote-write 2.0 request
-// with 415 (headroom reads 1.0, which every sender can send). A request is appended whole or not
-// at all.
-func Handler(app Appender, maxBytes int64) http.Handler {
-	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBytes
+// DefaultTenant is the tenant of a request without an X-Scope-OrgID header.
+const DefaultTenant = "remote_write"
+
+func (o Options) withDefaults() Options {
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
 	}
+	if o.MaxDecodedBytes <= 0 {
+		o.MaxDecodedBytes = 32 << 20
+	}
+	// A realistic batch (1,800 samples of vLLM gauges and histogram buckets) decompresses 11×;
+	// snappy's format cannot exceed about 21× (a 64-byte copy in a 3-byte tag), which only long
+	// runs of one byte reach, as in a body of empty series.
+	if o.MaxDecodedRatio <= 0 {
+		o.MaxDecodedRatio = 20
+	}
+	if o.MaxSeries <= 0 {
+		o.MaxSeries = 50_000
+	}
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 8
+	}
+	if o.Wait <= 0 {
+		o.Wait = 30 * time.Second
+	}
+	return o
+}
+
+// Handler receives remote-write requests into app.
+//   - 204: the request was stored whole.
+//   - 400: it does not decode, or a sample is refused (the reason is in the body); nothing of it
+//     was stored, as a sender that drops a 4xx assumes.
+//   - 413: a body over the compressed or decompressed limit, or too many series in one request.
+//   - 415: not application/x-protobuf, or a remote-write 2.0 request (headroom reads 1.0, which
+//     every sender can send).
+//   - 503: too many requests at once (senders retry).
+//
+// A request's tenant is its X-Scope-OrgID header (as Mimir, Cortex and Thanos read it), or
+// DefaultTenant.
+func Handler(app Appender, opt Options) http.Handler {
+	opt = opt.withDefaults()
+	turns := make(chan struct{}, opt.MaxConcurrent)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			http.Error(w, "remote write takes POST", http.StatusMethodNotAllowed)
 			return
 		}
-		if ct := r.Header.Get("Content-Type"); strings.Contains(ct, "io.prometheus.write.v2") {
-			http.Error(w, "remote write 2.0 is not supported: send 1.0 (prometheus.WriteRequest)", http.StatusUnsupportedMediaType)
+		if err := checkHeaders(r.Header); err != nil {
+			http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
 			return
 		}
-		samples, err := Decode(http.MaxBytesReader(w, r.Body, maxBytes), maxBytes)
+		tenant := DefaultTenant
+		if t := r.Header.Get("X-Scope-OrgID"); t != "" {
+			if err := ingest.ValidTenant(t); err != nil {
+				http.Error(w, "X-Scope-OrgID: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			tenant = t
+		}
+		// Wait for a turn before reading the body: waiting requests hold a connection, not memory.
+		wait := time.NewTimer(opt.Wait)
+		defer wait.Stop()
+		select {
+		case turns <- struct{}{}:
+			defer func() { <-turns }()
+		case <-wait.C:
+			w.Header().Set("Retry-After", "5")
+			http.Error(w, "remote write: too many requests at once; retry", http.StatusServiceUnavailable)
+			return
+		case <-r.Context().Done():
+			return
+		}
+		samples, err := decode(http.MaxBytesReader(w, r.Body, opt.MaxBytes), opt)
 		if err != nil {
 			status := http.StatusBadRequest
 			var tooBig *http.MaxBytesError
@@ -55,33 +126,66 @@ func Handler(app Appender, maxBytes int64) http.Handler {
 			http.Error(w, err.Error(), status)
 			return
 		}
-		if err := app.Append(r.Context(), samples); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		if err := app.Append(r.Context(), tenant, samples, true); err != nil {
+			http.Error(w, "remote write: nothing of the request was stored: "+err.Error(), http.StatusBadRequest)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
 
-var errTooLarge = errors.New("remote write: the decompressed request is too large")
+// checkHeaders accepts remote write 1.0's content type and encoding. Refusing the others also
+// refuses the bodies a cross-site form can send (text/plain and friends).
+func checkHeaders(h http.Header) error {
+	ct := h.Get("Content-Type")
+	if strings.Contains(ct, "io.prometheus.write.v2") {
+		return errors.New("remote write 2.0 is not supported: send 1.0 (prometheus.WriteRequest)")
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/x-protobuf" {
+		return fmt.Errorf("remote write: Content-Type %q: want application/x-protobuf", ct)
+	}
+	if enc := h.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "snappy") {
+		return fmt.Errorf("remote write: Content-Encoding %q: want snappy", enc)
+	}
+	return nil
+}
 
-// Decode reads a snappy-compressed WriteRequest into samples; its decompressed size may be at most
-// 8 × maxBytes.
+var errTooLarge = errors.New("remote write: the request is too large")
+
+// Decode reads a snappy-compressed WriteRequest of at most maxBytes compressed into samples,
+// within the default limits on its decompressed size and series.
 func Decode(r io.Reader, maxBytes int64) ([]metrics.Sample, error) {
-	compressed, err := io.ReadAll(r)
+	return decode(r, Options{MaxBytes: maxBytes}.withDefaults())
+}
+
+func decode(r io.Reader, opt Options) ([]metrics.Sample, error) {
+	compressed, err := io.ReadAll(io.LimitReader(r, opt.MaxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("remote write: read body: %w", err)
+	}
+	if int64(len(compressed)) > opt.MaxBytes {
+		return nil, fmt.Errorf("%w: the body is over %d bytes", errTooLarge, opt.MaxBytes)
 	}
 	n, err := snappy.DecodedLen(compressed)
 	if err != nil {
 		return nil, fmt.Errorf("remote write: not snappy-compressed: %w", err)
 	}
-	if int64(n) > 8*maxBytes {
-		return nil, errTooLarge
+	if int64(n) > opt.MaxDecodedBytes || float64(n) > opt.MaxDecodedRatio*float64(max(len(compressed), 1024)) {
+		return nil, fmt.Errorf("%w: %d bytes decompress to %d (at most %d, and %g× the compressed size)", errTooLarge, len(compressed), n, opt.MaxDecodedBytes, opt.MaxDecodedRatio)
 	}
 	raw, err := snappy.Decode(nil, compressed)
 	if err != nil {
 		return nil, fmt.Errorf("remote write: not snappy-compressed: %w", err)
+	}
+	// Count the series before decoding them: an empty entry is two bytes on the wire and a few
+	// hundred in memory.
+	entries, err := countSeries(raw)
+	if err != nil {
+		return nil, fmt.Errorf("remote write: not a WriteRequest: %w", err)
+	}
+	if entries > opt.MaxSeries {
+		return nil, fmt.Errorf("%w: %d series in one request (at most %d)", errTooLarge, entries, opt.MaxSeries)
 	}
 	var req prompb.WriteRequest
 	if err := req.Unmarshal(raw); err != nil {
@@ -91,6 +195,9 @@ func Decode(r io.Reader, maxBytes int64) ([]metrics.Sample, error) {
 	for i, ts := range req.Timeseries {
 		l := make(metrics.Labels, len(ts.Labels))
 		for _, lp := range ts.Labels {
+			if _, dup := l[lp.Name]; dup {
+				return nil, fmt.Errorf("remote write: series %d repeats a label name", i)
+			}
 			l[lp.Name] = lp.Value
 		}
 		if l["__name__"] == "" {
@@ -101,6 +208,26 @@ func Decode(r io.Reader, maxBytes int64) ([]metrics.Sample, error) {
 		}
 	}
 	return out, nil
+}
+
+// countSeries counts the timeseries fields (field 1) at the top of a WriteRequest.
+func countSeries(raw []byte) (int, error) {
+	n := 0
+	for len(raw) > 0 {
+		num, typ, tl := protowire.ConsumeTag(raw)
+		if tl < 0 {
+			return 0, protowire.ParseError(tl)
+		}
+		vl := protowire.ConsumeFieldValue(num, typ, raw[tl:])
+		if vl < 0 {
+			return 0, protowire.ParseError(vl)
+		}
+		if num == 1 {
+			n++
+		}
+		raw = raw[tl+vl:]
+	}
+	return n, nil
 }
 
 // Encode writes samples as a snappy-compressed WriteRequest, one series per label set.
@@ -133,8 +260,9 @@ func Encode(samples []metrics.Sample) ([]byte, error) {
 	return snappy.Encode(nil, raw), nil
 }
 
-// Push sends samples to a remote-write endpoint (Prometheus's /api/v1/write, or headroom's).
-func Push(ctx context.Context, client *http.Client, url string, samples []metrics.Sample) error {
+// Push sends samples to a remote-write endpoint (Prometheus's /api/v1/write, or headroom's), with
+// a bearer token unless it is empty.
+func Push(ctx context.Context, client *http.Client, url, token string, samples []metrics.Sample) error {
 	body, err := Encode(samples)
 	if err != nil {
 		return err
@@ -146,6 +274,9 @@ func Push(ctx context.Context, client *http.Client, url string, samples []metric
 	req.Header.Set("Content-Type", "application/x-protobuf")
 	req.Header.Set("Content-Encoding", "snappy")
 	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("remote write to %s: %w", url, err)
