@@ -46,9 +46,9 @@ type Options struct {
 	Queries  QueryLimits              // bounds on the API's queries
 	// Collectors are more series for /metrics (the ingest guard's refusals).
 	Collectors []prometheus.Collector
-	History  History                  // the ledger; nil keeps the loop's in-memory decisions only
-	Signals  *observe.Buffer          // where received spans and logs are kept; nil: a default-sized one
-	Targets  config.HealthTargets     // what the pipeline's components are judged against
+	History    History              // the ledger; nil keeps the loop's in-memory decisions only
+	Signals    *observe.Buffer      // where received spans and logs are kept; nil: a default-sized one
+	Targets    config.HealthTargets // what the pipeline's components are judged against
 	// Record, when set, stores the series headroom exports on /metrics each time a service is
 	// observed (the embedded store's Append), so that they can be queried back through the API,
 	// as Grafana does with headroom as its data source.

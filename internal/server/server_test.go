@@ -15,8 +15,8 @@ import (
 	"github.com/headroom-oss/headroom/internal/loop"
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/embedded"
-	"github.com/headroom-oss/headroom/internal/metrics/remote"
 	"github.com/headroom-oss/headroom/internal/metrics/ingest"
+	"github.com/headroom-oss/headroom/internal/metrics/remote"
 	"github.com/headroom-oss/headroom/internal/metrics/remotewrite"
 )
 
@@ -67,7 +67,7 @@ func setup(t *testing.T, token string) (*httptest.Server, *Server, *embedded.Sto
 	l := loop.New(store, []*loop.Service{svc}, 30*time.Second, func() time.Time { return testClock })
 	s := New(Options{Source: store, Loop: l, Services: map[string]*loop.Service{"chat": svc},
 		Receiver: remotewrite.Handler(ingest.New(store, ingest.Limits{}, func() time.Time { return now }), remotewrite.Options{}),
-		Access: Access{Token: token, IngestToken: ingestToken}, Now: func() time.Time { return now }, Record: store.Append})
+		Access:   Access{Token: token, IngestToken: ingestToken}, Now: func() time.Time { return now }, Record: store.Append})
 	l.OnDecision = s.Observe
 	l.Step(context.Background())
 	srv := httptest.NewServer(Handler(s))

@@ -161,7 +161,9 @@ func New(store Store, limits Limits, now func() time.Time) *Guard {
 func (g *Guard) Limits() Limits { return g.limits }
 
 // Collectors are the guard's series for /metrics.
-func (g *Guard) Collectors() []prometheus.Collector { return []prometheus.Collector{g.refused, g.active} }
+func (g *Guard) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{g.refused, g.active}
+}
 
 // Appender is the guard seen as a plain appender for one tenant that keeps the good samples of a
 // batch (the scraper's contract).
