@@ -29,6 +29,7 @@ type Access struct {
 type QueryLimits struct {
 	MaxConcurrent int           // queries at once; the rest wait (8 when zero)
 	Timeout       time.Duration // a query's deadline (1 minute when zero)
+	Wait          time.Duration // how long a query waits for a slot before a 503 (10 s when zero)
 }
 
 // guards are the server's checks in front of its routes, and their counters.
@@ -43,6 +44,9 @@ func (s *Server) initGuards() {
 	}
 	if s.opt.Queries.Timeout <= 0 {
 		s.opt.Queries.Timeout = time.Minute
+	}
+	if s.opt.Queries.Wait <= 0 {
+		s.opt.Queries.Wait = 10 * time.Second
 	}
 	s.guard.queries = make(chan struct{}, s.opt.Queries.MaxConcurrent)
 	s.guard.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_api_refused_requests_total",
@@ -159,9 +163,9 @@ func (s *Server) unauthenticated(w http.ResponseWriter) {
 }
 
 // queryTurn waits for one of the query slots, within the request's context; release frees it.
-// A query that finds no slot within a few seconds is refused with 503, which Grafana retries.
+// A query that finds no slot within QueryLimits.Wait is refused with 503, which Grafana retries.
 func (s *Server) queryTurn(w http.ResponseWriter, r *http.Request) (ctx context.Context, release func(), ok bool) {
-	wait := time.NewTimer(10 * time.Second)
+	wait := time.NewTimer(s.opt.Queries.Wait)
 	defer wait.Stop()
 	select {
 	case s.guard.queries <- struct{}{}:

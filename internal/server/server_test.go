@@ -32,6 +32,12 @@ const ingestToken = "ingest-token-for-tests"
 // one decision taken.
 func setup(t *testing.T, token string) (*httptest.Server, *Server, *embedded.Store) {
 	t.Helper()
+	return setupWith(t, ingest.Limits{}, func(o *Options) { o.Access.Token = token })
+}
+
+// setupWith is setup with the ingest guard's limits and a change to the server's options.
+func setupWith(t *testing.T, limits ingest.Limits, edit func(*Options)) (*httptest.Server, *Server, *embedded.Store) {
+	t.Helper()
 	store, err := embedded.Open(embedded.Options{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -65,9 +71,12 @@ func setup(t *testing.T, token string) (*httptest.Server, *Server, *embedded.Sto
 	svc.Alternatives = map[string]loop.Alternative{"h200": {Profile: h200.Profile(), HourlyPerReplica: 5.41}}
 	testClock = now
 	l := loop.New(store, []*loop.Service{svc}, 30*time.Second, func() time.Time { return testClock })
-	s := New(Options{Source: store, Loop: l, Services: map[string]*loop.Service{"chat": svc},
-		Receiver: remotewrite.Handler(ingest.New(store, ingest.Limits{}, func() time.Time { return now }), remotewrite.Options{}),
-		Access:   Access{Token: token, IngestToken: ingestToken}, Now: func() time.Time { return now }, Record: store.Append})
+	guard := ingest.New(store, limits, func() time.Time { return now })
+	opt := Options{Source: store, Loop: l, Services: map[string]*loop.Service{"chat": svc},
+		Receiver: remotewrite.Handler(guard, remotewrite.Options{}), Collectors: guard.Collectors(),
+		Access: Access{IngestToken: ingestToken}, Now: func() time.Time { return now }, Record: store.Append}
+	edit(&opt)
+	s := New(opt)
 	l.OnDecision = s.Observe
 	l.Step(context.Background())
 	srv := httptest.NewServer(Handler(s))
