@@ -7,6 +7,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -293,10 +294,6 @@ func parseStep(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func value(t time.Time, v float64) [2]any {
-	return [2]any{float64(t.UnixMilli()) / 1000, strconv.FormatFloat(v, 'f', -1, 64)}
-}
-
 var errBusy = errors.New("too many queries at once; retry")
 
 // form parses a query's parameters from the URL and a form body of at most maxBody, and answers
@@ -339,15 +336,13 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 		promError(w, http.StatusUnprocessableEntity, "execution", err)
 		return
 	}
-	type elem struct {
-		Metric metrics.Labels `json:"metric"`
-		Value  [2]any         `json:"value"`
-	}
-	out := make([]elem, 0, len(res))
-	for _, smp := range res {
-		out = append(out, elem{Metric: smp.Labels, Value: value(smp.T, smp.V)})
-	}
-	writeProm(w, promResponse{Status: "success", Data: map[string]any{"resultType": "vector", "result": out}})
+	writeResult(w, "vector", len(res), func(b *bufio.Writer, i int) {
+		b.WriteString(`{"metric":`)
+		writeLabels(b, res[i].Labels)
+		b.WriteString(`,"value":`)
+		writePoint(b, res[i].T, res[i].V)
+		b.WriteByte('}')
+	})
 }
 
 func (s *Server) queryRange(w http.ResponseWriter, r *http.Request) {
@@ -375,19 +370,67 @@ func (s *Server) queryRange(w http.ResponseWriter, r *http.Request) {
 		promError(w, http.StatusUnprocessableEntity, "execution", err)
 		return
 	}
-	type series struct {
-		Metric metrics.Labels `json:"metric"`
-		Values [][2]any       `json:"values"`
-	}
-	out := make([]series, 0, len(res))
-	for _, ser := range res {
-		vals := make([][2]any, 0, len(ser.Points))
-		for _, p := range ser.Points {
-			vals = append(vals, value(p.T, p.V))
+	writeResult(w, "matrix", len(res), func(b *bufio.Writer, i int) {
+		b.WriteString(`{"metric":`)
+		writeLabels(b, res[i].Labels)
+		b.WriteString(`,"values":[`)
+		for k, p := range res[i].Points {
+			if k > 0 {
+				b.WriteByte(',')
+			}
+			writePoint(b, p.T, p.V)
 		}
-		out = append(out, series{Metric: ser.Labels, Values: vals})
+		b.WriteString("]}")
+	})
+}
+
+// writeResult streams a query's result in Prometheus's envelope, one element at a time: a result
+// near the sample limit would take several times its size if it were built as values and
+// encoded whole.
+func writeResult(w http.ResponseWriter, kind string, n int, elem func(b *bufio.Writer, i int)) {
+	w.Header().Set("Content-Type", "application/json")
+	b := bufio.NewWriterSize(w, 64<<10)
+	b.WriteString(`{"status":"success","data":{"resultType":"` + kind + `","result":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		elem(b, i)
 	}
-	writeProm(w, promResponse{Status: "success", Data: map[string]any{"resultType": "matrix", "result": out}})
+	b.WriteString("]}}\n")
+	b.Flush()
+}
+
+// writeLabels writes a label set as a JSON object, names sorted as encoding/json sorts them.
+func writeLabels(b *bufio.Writer, l metrics.Labels) {
+	names := make([]string, 0, len(l))
+	for k := range l {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	b.WriteByte('{')
+	var scratch []byte
+	for i, k := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		scratch, _ = json.Marshal(k)
+		b.Write(scratch)
+		b.WriteByte(':')
+		scratch, _ = json.Marshal(l[k])
+		b.Write(scratch)
+	}
+	b.WriteByte('}')
+}
+
+// writePoint writes [unix seconds, "value"] as Prometheus does.
+func writePoint(b *bufio.Writer, t time.Time, v float64) {
+	var num [32]byte
+	b.WriteByte('[')
+	b.Write(strconv.AppendFloat(num[:0], float64(t.UnixMilli())/1000, 'f', -1, 64))
+	b.WriteString(`,"`)
+	b.Write(strconv.AppendFloat(num[:0], v, 'f', -1, 64))
+	b.WriteString(`"]`)
 }
 
 // --- headroom's API ---
