@@ -108,7 +108,8 @@ func serveDemo(cmd *cobra.Command, parts *demo.Live, addr string, speed float64,
 		return nil
 	}
 	sim := parts.Sim()
-	srv := server.New(server.Options{Source: parts.Store, Loop: parts.Loop, Services: parts.Services, Now: sim.Now, Scraper: sim.Scraper(), Record: parts.Store.Append})
+	srv := server.New(server.Options{Source: parts.Store, Loop: parts.Loop, Services: parts.Services, Now: sim.Now, Scraper: sim.Scraper(),
+		Record: parts.Store.Append, Access: server.Access{Loopback: loopbackOnly(addr)}})
 	for _, st := range parts.Loop.States() {
 		srv.Observe(st)
 	}

@@ -194,3 +194,12 @@ func TestDemoServesAndTheFleetRunsOn(t *testing.T) {
 		t.Error("--duration did not stop the demo")
 	}
 }
+
+func TestLoopbackListenersAreKnown(t *testing.T) {
+	for addr, want := range map[string]bool{"127.0.0.1:8080": true, "localhost:8080": true, "[::1]:80": true,
+		"0.0.0.0:8080": false, ":8080": false, "10.0.0.5:8080": false, "nonsense": false} {
+		if got := loopbackOnly(addr); got != want {
+			t.Errorf("%s: %v, want %v", addr, got, want)
+		}
+	}
+}

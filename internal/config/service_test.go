@@ -113,6 +113,7 @@ func TestLoadNamesTheFileThatFailed(t *testing.T) {
 
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(baseConfig))
+	f.Add([]byte(strings.Replace(baseConfig, "data_dir: data", "data_dir: data\nlimits: {max_series: 10, log_buffer_bytes: 1MiB, query_timeout: 30s}\nallowed_dirs: [/srv]\napi: {allowed_hosts: [a.example], tls: {cert_file: c, key_file: k}}", 1)))
 	if data, err := os.ReadFile("../../examples/headroom.yaml"); err == nil {
 		f.Add(data)
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang/snappy"
+
 	"github.com/headroom-oss/headroom/internal/metrics"
 )
 
@@ -18,6 +20,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte("not snappy"))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add(snappy.Encode(nil, bytes.Repeat([]byte{0x0a, 0x00}, 1000))) // empty series: the decode bomb's shape
 	f.Fuzz(func(t *testing.T, body []byte) {
 		samples, err := Decode(bytes.NewReader(body), 1<<20)
 		if err != nil {
