@@ -1,21 +1,15 @@
 package config
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/headroom-oss/headroom/internal/yamlspec"
 )
 
 // Configuration findings of the probe of serve, each replayed.
 func TestConfigurationHolesAreClosed(t *testing.T) {
-	for _, tc := range []struct {
-		name, from, to, want string
-		line                 int
-	}{
+	runConfigCases(t, []configCase{
 		{"interval 0s", "data_dir: data", "data_dir: data\ninterval: 0s", "want a positive duration", 3},
 		{"a scrape URL serve refuses", `"http://127.0.0.1:8000/metrics"`, `"127.0.0.1:8000/metrics"`, "want an http(s) URL", 5},
 		{"remote write without a token", "metrics:\n", "metrics:\n  remote_write_receiver: true\n", "writes are authenticated", 4},
@@ -23,22 +17,7 @@ func TestConfigurationHolesAreClosed(t *testing.T) {
 		{"a negative limit", "data_dir: data", "data_dir: data\nlimits: {max_series: -1}", "positive", 3},
 		{"a size that is not one", "data_dir: data", "data_dir: data\nlimits: {log_buffer_bytes: lots}", "64MiB", 3},
 		{"a relative allowed dir", "data_dir: data", "data_dir: data\nallowed_dirs: [secrets]", "absolute", 3},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			in := strings.Replace(baseConfig, tc.from, tc.to, 1)
-			if in == baseConfig {
-				t.Fatalf("%q is not in the config", tc.from)
-			}
-			_, err := ParseConfig([]byte(in))
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want %q", err, tc.want)
-			}
-			var fe *yamlspec.FieldError
-			if tc.line > 0 && (!errors.As(err, &fe) || fe.Line != tc.line) {
-				t.Errorf("err = %v: want it at line %d", err, tc.line)
-			}
-		})
-	}
+	})
 }
 
 func TestSizesReadWithUnits(t *testing.T) {

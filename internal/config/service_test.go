@@ -50,10 +50,7 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 	if _, err := ParseConfig([]byte(baseConfig)); err != nil {
 		t.Fatalf("the base config: %v", err)
 	}
-	for _, tc := range []struct {
-		name, from, to, want string
-		line                 int
-	}{
+	runConfigCases(t, []configCase{
 		{"version", "headroom/v1", "headroom/v2", "want headroom/v1", 1},
 		{"unknown field", "data_dir: data", "data_dir: data\ndatadir: x", "unknown field", 3},
 		{"bad duration", "data_dir: data", "data_dir: data\ninterval: soon", "30s, 5m or 15d", 3},
@@ -69,7 +66,18 @@ func TestConfigErrorsNameTheLine(t *testing.T) {
 		{"bad health weights", "data_dir: data\n", "data_dir: data\nhealth:\n  weights: {metrics: -1}\n", "finite number", 4},
 		{"bad alertmanager URL", "data_dir: data\n", "data_dir: data\nalerting: {alertmanager_url: 'alertmanager:9093'}\n", "want an http or https URL", 3},
 		{"bad auth", "metrics:\n", "metrics:\n  http: {basic_auth: {username: u, password: p}, bearer_token: t}\n", "at most one", 4},
-	} {
+	})
+}
+
+// configCase is baseConfig with one change, and the error it must give at a line (0: any).
+type configCase struct {
+	name, from, to, want string
+	line                 int
+}
+
+func runConfigCases(t *testing.T, cases []configCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			in := strings.Replace(baseConfig, tc.from, tc.to, 1)
 			if in == baseConfig {
