@@ -180,7 +180,7 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 	var source metrics.Source
 	var scraper *scrape.Scraper
 	var record func(context.Context, []metrics.Sample) error // stores headroom's own series, with the embedded store
-	var receiver http.Handler
+	var receiver *remotewrite.Receiver
 	var targets []scrape.Target
 	var guard *ingest.Guard
 	if l.Metrics.PrometheusURL != "" {
@@ -245,13 +245,17 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 	if err != nil {
 		return err
 	}
-	opts := server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Receiver: receiver, Targets: l.Health, Record: record,
+	opts := server.Options{Source: source, Loop: lp, Services: services, Scraper: scraper, Targets: l.Health, Record: record,
 		Access: server.Access{Token: l.Token, IngestToken: l.IngestToken, ClientCerts: tlsConfig != nil && tlsConfig.ClientCAs != nil,
 			AllowedHosts: l.API.AllowedHosts, Loopback: loopbackOnly(l.Listen)},
 		Queries: server.QueryLimits{MaxConcurrent: l.Limits.MaxConcurrentQueries, Timeout: l.Limits.QueryTimeout.Std()},
 		Signals: &observe.Buffer{MaxSpanBytes: int64(l.Limits.SpanBufferBytes), MaxLogBytes: int64(l.Limits.LogBufferBytes)}}
 	if guard != nil {
 		opts.Collectors = guard.Collectors()
+	}
+	if receiver != nil {
+		opts.Receiver = receiver
+		opts.Collectors = append(opts.Collectors, receiver.Collectors()...)
 	}
 	if history != nil {
 		opts.History = history

@@ -216,6 +216,9 @@ func TestADecodeBombIsRefusedCheaply(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("%d bytes of empty series: %d %s", len(body), resp.StatusCode, msg)
 	}
+	if _, m := get(t, srv.URL+"/metrics"); !strings.Contains(m, `headroom_remote_write_requests_total{outcome="too_large"} 1`) {
+		t.Errorf("the refused request is not counted on /metrics")
+	}
 }
 
 // A batch with one bad sample used to be stored in part and answered 400; now 400 means that

@@ -72,8 +72,9 @@ func setupWith(t *testing.T, limits ingest.Limits, edit func(*Options)) (*httpte
 	testClock = now
 	l := loop.New(store, []*loop.Service{svc}, 30*time.Second, func() time.Time { return testClock })
 	guard := ingest.New(store, limits, func() time.Time { return now })
+	receiver := remotewrite.Handler(guard, remotewrite.Options{})
 	opt := Options{Source: store, Loop: l, Services: map[string]*loop.Service{"chat": svc},
-		Receiver: remotewrite.Handler(guard, remotewrite.Options{}), Collectors: guard.Collectors(),
+		Receiver: receiver, Collectors: append(guard.Collectors(), receiver.Collectors()...),
 		Access: Access{IngestToken: ingestToken}, Now: func() time.Time { return now }, Record: store.Append}
 	edit(&opt)
 	s := New(opt)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/golang/snappy"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/prompb"
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -83,22 +84,29 @@ func (o Options) withDefaults() Options {
 //
 // A request's tenant is its X-Scope-OrgID header (as Mimir, Cortex and Thanos read it), or
 // DefaultTenant.
-func Handler(app Appender, opt Options) http.Handler {
+func Handler(app Appender, opt Options) *Receiver {
 	opt = opt.withDefaults()
+	rc := &Receiver{requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "headroom_remote_write_requests_total",
+		Help: "Remote-write requests by outcome: stored, refused (a sample failed the ingest guard or the store), malformed, too_large, unsupported, busy."},
+		[]string{"outcome"})}
 	turns := make(chan struct{}, opt.MaxConcurrent)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rc.h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail := func(outcome, msg string, status int) {
+			rc.requests.WithLabelValues(outcome).Inc()
+			http.Error(w, msg, status)
+		}
 		if r.Method != http.MethodPost {
 			http.Error(w, "remote write takes POST", http.StatusMethodNotAllowed)
 			return
 		}
 		if err := checkHeaders(r.Header); err != nil {
-			http.Error(w, err.Error(), http.StatusUnsupportedMediaType)
+			fail("unsupported", err.Error(), http.StatusUnsupportedMediaType)
 			return
 		}
 		tenant := DefaultTenant
 		if t := r.Header.Get("X-Scope-OrgID"); t != "" {
 			if err := ingest.ValidTenant(t); err != nil {
-				http.Error(w, "X-Scope-OrgID: "+err.Error(), http.StatusBadRequest)
+				fail("malformed", "X-Scope-OrgID: "+err.Error(), http.StatusBadRequest)
 				return
 			}
 			tenant = t
@@ -111,28 +119,41 @@ func Handler(app Appender, opt Options) http.Handler {
 			defer func() { <-turns }()
 		case <-wait.C:
 			w.Header().Set("Retry-After", "5")
-			http.Error(w, "remote write: too many requests at once; retry", http.StatusServiceUnavailable)
+			fail("busy", "remote write: too many requests at once; retry", http.StatusServiceUnavailable)
 			return
 		case <-r.Context().Done():
 			return
 		}
 		samples, err := decode(http.MaxBytesReader(w, r.Body, opt.MaxBytes), opt)
 		if err != nil {
-			status := http.StatusBadRequest
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) || errors.Is(err, errTooLarge) {
-				status = http.StatusRequestEntityTooLarge
+				fail("too_large", err.Error(), http.StatusRequestEntityTooLarge)
+			} else {
+				fail("malformed", err.Error(), http.StatusBadRequest)
 			}
-			http.Error(w, err.Error(), status)
 			return
 		}
 		if err := app.Append(r.Context(), tenant, samples, true); err != nil {
-			http.Error(w, "remote write: nothing of the request was stored: "+err.Error(), http.StatusBadRequest)
+			fail("refused", "remote write: nothing of the request was stored: "+err.Error(), http.StatusBadRequest)
 			return
 		}
+		rc.requests.WithLabelValues("stored").Inc()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	return rc
 }
+
+// Receiver is the remote-write endpoint, with a count of its requests by outcome.
+type Receiver struct {
+	h        http.Handler
+	requests *prometheus.CounterVec
+}
+
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) { rc.h.ServeHTTP(w, r) }
+
+// Collectors are the receiver's series for /metrics.
+func (rc *Receiver) Collectors() []prometheus.Collector { return []prometheus.Collector{rc.requests} }
 
 // checkHeaders accepts remote write 1.0's content type and encoding. Refusing the others also
 // refuses the bodies a cross-site form can send (text/plain and friends).
