@@ -1,0 +1,125 @@
+package roofline
+
+import (
+	"strings"
+	"testing"
+)
+
+const llama2_70b = `{"architectures": ["LlamaForCausalLM"], "hidden_size": 8192, "intermediate_size": 28672,
+ "num_attention_heads": 64, "num_hidden_layers": 80, "num_key_value_heads": 8, "vocab_size": 32000,
+ "torch_dtype": "float16", "rope_theta": 10000.0, "rms_norm_eps": 1e-05}`
+
+const mixtral = `{"architectures": ["MixtralForCausalLM"], "hidden_size": 4096, "intermediate_size": 14336,
+ "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8, "vocab_size": 32000,
+ "num_local_experts": 8, "num_experts_per_tok": 2, "torch_dtype": "bfloat16"}`
+
+// Parameter counts against the published sizes: Llama-2-70B has 69.0 B, Mixtral-8x7B 46.7 B of which
+// 12.9 B are active per token (Mistral AI's announcement).
+func TestParameterCountsMatchThePublishedSizes(t *testing.T) {
+	for _, tc := range []struct {
+		config        string
+		total, active float64
+	}{{llama2_70b, 68.98e9, 68.98e9}, {mixtral, 46.70e9, 12.88e9}} {
+		m, err := ParseHFConfig([]byte(tc.config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := m.Params()
+		if d := (p.Total - tc.total) / tc.total; d > 0.01 || d < -0.01 {
+			t.Errorf("%s: %.3g parameters, published %.3g", m.Name, p.Total, tc.total)
+		}
+		if d := (p.Active - tc.active) / tc.active; d > 0.01 || d < -0.01 {
+			t.Errorf("%s: %.3g active, published %.3g", m.Name, p.Active, tc.active)
+		}
+	}
+}
+
+func TestBadModelsAndSetupsAreRefusedByName(t *testing.T) {
+	for _, tc := range []struct{ config, want string }{
+		{`{}`, "num_hidden_layers is missing"},
+		{`{"num_hidden_layers": 32, "hidden_size": 4096, "num_attention_heads": 32, "intermediate_size": 11008}`, "vocab_size is missing"},
+		{strings.Replace(llama2_70b, `"num_hidden_layers": 80`, `"num_hidden_layers": -1`, 1), "num_hidden_layers is -1"},
+		{strings.Replace(llama2_70b, `"num_key_value_heads": 8`, `"num_key_value_heads": 7`, 1), "not a multiple of num_key_value_heads"},
+		{strings.Replace(mixtral, `"num_experts_per_tok": 2`, `"num_experts_per_tok": 9`, 1), "num_experts_per_tok 9"},
+		{strings.Replace(llama2_70b, `"float16"`, `"int4"`, 1), "torch_dtype"},
+		{`not json`, "config.json"},
+	} {
+		if _, err := ParseHFConfig([]byte(tc.config)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%.60s: %v, want %q", tc.config, err, tc.want)
+		}
+	}
+	m, _ := ParseHFConfig([]byte(llama2_70b))
+	h100, _ := LookupGPU("h100")
+	a100, _ := LookupGPU("A100-80GB")
+	for _, tc := range []struct {
+		gpu  GPU
+		s    Setup
+		want string
+	}{
+		{h100, Setup{TP: 3, Context: 512, Prompt: 512}, "does not divide the 64 attention heads"},
+		{h100, Setup{TP: 1, Context: 512, Prompt: 512}, "GiB more than"},
+		{a100, Setup{TP: 4, Dtype: "fp8", Context: 512, Prompt: 512}, "no fp8 tensor cores"},
+	} {
+		if _, err := Derive(m, tc.gpu, tc.s, Fitted); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %+v: %v, want %q", tc.gpu.Name, tc.s, err, tc.want)
+		}
+	}
+	if _, err := LookupGPU("tpu-v5"); err == nil || !strings.Contains(err.Error(), "H100-SXM") {
+		t.Errorf("an unknown GPU: %v", err)
+	}
+}
+
+// The physics a derivation must keep: more bandwidth is faster decode, fp8 halves the weights and
+// doubles the KV room left, tensor parallelism splits the weights, a mixture of experts decodes
+// like its active size at batch 1 and reads more experts as the batch grows.
+func TestTheDerivationKeepsThePhysics(t *testing.T) {
+	m, _ := ParseHFConfig([]byte(llama2_70b))
+	h100, _ := LookupGPU("H100-SXM")
+	h200, _ := LookupGPU("H200")
+	s := Setup{TP: 4, Context: 1024, Prompt: 512}
+	a, _ := Derive(m, h100, s, Fitted)
+	b, _ := Derive(m, h200, s, Fitted)
+	if !(b.DecodeMs(1, 1024) < a.DecodeMs(1, 1024)) || !(b.KVTokens > a.KVTokens) {
+		t.Errorf("H200 not faster or roomier than H100")
+	}
+	s8 := s
+	s8.Dtype = "fp8"
+	c, _ := Derive(m, h100, s8, Fitted)
+	if c.WeightBytes*2 != a.WeightBytes || !(c.KVTokens > a.KVTokens) || !(c.DecodeMs(1, 1024) < a.DecodeMs(1, 1024)) {
+		t.Errorf("fp8: weights %g vs %g", c.WeightBytes, a.WeightBytes)
+	}
+	s2 := s
+	s2.TP = 8
+	d, _ := Derive(m, h100, s2, Fitted)
+	if d.WeightBytes*2 != a.WeightBytes {
+		t.Errorf("TP 8 does not halve TP 4's weights a GPU")
+	}
+	mx, _ := ParseHFConfig([]byte(mixtral))
+	r, err := Derive(mx, h100, Setup{TP: 2, Context: 1024, Prompt: 512}, Fitted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(r.readBytes(1) < r.readBytes(64)) || r.readBytes(1000) > r.WeightBytes {
+		t.Errorf("experts read: %g at 1, %g at 64, %g at 1000 of %g", r.readBytes(1), r.readBytes(64), r.readBytes(1000), r.WeightBytes)
+	}
+}
+
+func FuzzParseHFConfig(f *testing.F) {
+	f.Add([]byte(llama2_70b))
+	f.Add([]byte(mixtral))
+	f.Add([]byte(`{"num_hidden_layers": 1, "hidden_size": 1, "num_attention_heads": 1, "intermediate_size": 1, "vocab_size": 1}`))
+	h100, _ := LookupGPU("H100-SXM")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseHFConfig(data)
+		if err != nil {
+			return
+		}
+		r, err := Derive(m, h100, Setup{TP: 1, Context: 512, Prompt: 512}, Fitted)
+		if err != nil {
+			return
+		}
+		if d := r.DecodeMs(8, 512); !(d > 0) || !finite(d) || !(r.KVTokens >= 0) {
+			t.Fatalf("%+v: decode %g, KV %g", m, d, r.KVTokens)
+		}
+	})
+}
