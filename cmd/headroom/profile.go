@@ -21,8 +21,8 @@ func newProfileCmd(g *globals) *cobra.Command {
 
 type deriveFlags struct {
 	modelConfig, gpu, dtype, kvDtype string
-	tp, maxBatch, maxTokens           int
-	in, out                           float64
+	tp, maxBatch, maxTokens          int
+	in, out                          float64
 }
 
 func newProfileDeriveCmd(g *globals) *cobra.Command {
