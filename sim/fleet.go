@@ -110,6 +110,11 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 		if cfg.Station != nil {
 			return &member{server: newStationServer(cfg.Station.Servers, cfg.Station.Service, cfg.Station.Seed+spawned), readyAt: readyAt, born: born}
 		}
+		if cfg.Engine.Scheduler == SchedulerVLLM {
+			r := newVLLMReplica(cfg.Engine)
+			r.blocks = blocks
+			return &member{server: r, readyAt: readyAt, born: born}
+		}
 		r := newReplica(cfg.Engine)
 		r.blocks = blocks
 		return &member{server: r, readyAt: readyAt, born: born}

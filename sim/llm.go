@@ -20,6 +20,9 @@ type EngineConfig struct {
 	// PrefixCaching reuses cached prompt blocks (the trace's PrefixBlocks, 512 tokens each): a
 	// request prefills only what follows its longest cached prefix.
 	PrefixCaching bool
+	// Scheduler is SchedulerPrefillFirst (the default) or SchedulerVLLM, configured by VLLM.
+	Scheduler string
+	VLLM      VLLMConfig
 }
 
 func (c EngineConfig) kvCapacity() float64 {
@@ -35,6 +38,7 @@ type Outcome struct {
 	FirstToken float64 // seconds
 	Done       float64 // seconds
 	Output     int     // tokens generated
+	TimedOut   bool    // the client gave up (the engine's timeout): its latencies are not served ones
 }
 
 // TTFT is the time to the first token.

@@ -1,0 +1,301 @@
+package sim
+
+import (
+	"math"
+
+	"github.com/headroom-oss/headroom/queueing"
+)
+
+// Schedulers a replica can run.
+const (
+	SchedulerPrefillFirst = "prefill-first" // admit into free slots, prefill them together, else decode
+	SchedulerVLLM         = "vllm"          // vLLM V1: decode first, prefill chunks in a token budget, paged KV
+)
+
+// VLLMConfig is vLLM V1's scheduler: every step gives each running request its next token (or its
+// next prompt chunk), then admits waiting requests in arrival order while the step's token budget,
+// the sequence limit and free KV blocks allow, chunking a prompt that does not fit the budget. When a
+// running request needs a KV block and none is free, the newest running request is preempted: its
+// blocks are freed and it waits again at the head of the queue, to recompute its prompt and what it
+// had generated.
+type VLLMConfig struct {
+	MaxNumBatchedTokens int     // the step's token budget
+	MaxNumSeqs          int     // requests running at once
+	KVBlocks            int     // KV blocks on the GPU (vLLM logs the count at start-up); 0: the engine's KV capacity / BlockSize
+	BlockSize           int     // tokens a KV block holds (16)
+	Timeout             float64 // seconds after arrival a client gives up (the request is aborted); 0: never
+}
+
+// vllmReq is a request a vLLM replica holds.
+type vllmReq struct {
+	index     int
+	prompt    int // tokens to compute before decoding: the prompt, plus what was generated before a preemption
+	computed  int // of those, computed (or found in the prefix cache)
+	generated int
+	output    int
+	blocks    int
+	started   bool // has had its first token
+}
+
+type vllmReplica struct {
+	cfg      EngineConfig
+	v        VLLMConfig
+	steps    queueing.StepTimes
+	waiting  []*vllmReq
+	running  []*vllmReq
+	free     int // KV blocks free
+	total    int
+	cache    *prefixCache
+	blocks   [][]uint64
+	busy     bool
+	until    float64
+	step     []scheduled
+	abort    []*vllmReq // requests to abort at the next step's end (a prompt that can never fit)
+}
+
+type scheduled struct {
+	r      *vllmReq
+	tokens int
+}
+
+func newVLLMReplica(cfg EngineConfig) *vllmReplica {
+	v := cfg.VLLM
+	if v.BlockSize <= 0 {
+		v.BlockSize = 16
+	}
+	if v.MaxNumBatchedTokens <= 0 {
+		v.MaxNumBatchedTokens = 2048
+	}
+	if v.MaxNumSeqs <= 0 {
+		v.MaxNumSeqs = cfg.Profile.MaxBatch
+	}
+	if v.KVBlocks <= 0 {
+		v.KVBlocks = max(1, int(cfg.kvCapacity())/v.BlockSize)
+	}
+	r := &vllmReplica{cfg: cfg, v: v, steps: cfg.Profile.Steps(), free: v.KVBlocks, total: v.KVBlocks}
+	if cfg.PrefixCaching {
+		r.cache = newPrefixCache(cfg.kvCapacity())
+	}
+	return r
+}
+
+func (r *vllmReplica) enqueue(i int) {
+	r.waiting = append(r.waiting, &vllmReq{index: i, prompt: -1})
+}
+func (r *vllmReplica) nextEvent() (float64, bool) { return r.until, r.busy }
+func (r *vllmReplica) inFlight() int              { return len(r.waiting) + len(r.running) }
+func (r *vllmReplica) waitingCount() int          { return len(r.waiting) }
+func (r *vllmReplica) slots() int                 { return r.v.MaxNumSeqs }
+
+func (r *vllmReplica) blocksFor(tokens int) int { return (tokens + r.v.BlockSize - 1) / r.v.BlockSize }
+
+// grow gives a request the blocks its first `tokens` tokens need, if they are free.
+func (r *vllmReplica) grow(q *vllmReq, tokens int) bool {
+	need := r.blocksFor(tokens) - q.blocks
+	if need <= 0 {
+		return true
+	}
+	if need > r.free {
+		return false
+	}
+	r.free -= need
+	q.blocks += need
+	return true
+}
+
+func (r *vllmReplica) release(q *vllmReq) {
+	r.free += q.blocks
+	q.blocks = 0
+}
+
+// preempt frees a request's blocks and queues it first, to recompute its prompt and what it had
+// generated (vLLM's recompute preemption).
+func (r *vllmReplica) preempt(q *vllmReq) {
+	r.release(q)
+	q.prompt, q.computed = -1, 0
+	r.waiting = append([]*vllmReq{q}, r.waiting...)
+}
+
+// finish completes the step under way: each scheduled request computed its tokens; a prompt's last
+// chunk and every decode yield a token. Requests past the timeout are aborted.
+func (r *vllmReplica) finish(out []Outcome) []int {
+	now := r.until
+	var done []int
+	for _, s := range r.step {
+		q := s.r
+		if q.output == 0 {
+			q.output = out[q.index].Output
+		}
+		prefilling := q.computed < q.prompt
+		q.computed += s.tokens
+		if prefilling && q.computed < q.prompt {
+			continue // a chunk of a longer prompt
+		}
+		q.generated++
+		if !q.started {
+			q.started = true
+			out[q.index].FirstToken = now
+		}
+		if q.generated >= q.output {
+			out[q.index].Done = now
+			done = append(done, q.index)
+			r.release(q)
+			q.output = -1 // finished: leaves the running list below
+		}
+	}
+	if len(done) > 0 {
+		kept := r.running[:0]
+		for _, q := range r.running {
+			if q.output >= 0 {
+				kept = append(kept, q)
+			}
+		}
+		r.running = kept
+	}
+	for _, q := range r.abort {
+		done = append(done, r.timeOut(q, out, now))
+	}
+	r.abort = r.abort[:0]
+	if t := r.v.Timeout; t > 0 {
+		r.waiting, done = r.expire(r.waiting, out, now, done)
+		r.running, done = r.expire(r.running, out, now, done)
+	}
+	r.step = r.step[:0]
+	r.busy = false
+	return done
+}
+
+// expire aborts the requests whose client has given up.
+func (r *vllmReplica) expire(qs []*vllmReq, out []Outcome, now float64, done []int) ([]*vllmReq, []int) {
+	kept := qs[:0]
+	for _, q := range qs {
+		if now-out[q.index].Arrival >= r.v.Timeout {
+			done = append(done, r.timeOut(q, out, now))
+			continue
+		}
+		kept = append(kept, q)
+	}
+	return kept, done
+}
+
+func (r *vllmReplica) timeOut(q *vllmReq, out []Outcome, now float64) int {
+	r.release(q)
+	o := &out[q.index]
+	o.TimedOut, o.Done = true, now
+	if !q.started {
+		o.FirstToken = now
+	}
+	return q.index
+}
+
+// kvTokens is the KV cache in use, in tokens (whole blocks).
+func (r *vllmReplica) kvTokens([]Outcome, []float64) float64 {
+	return float64((r.total - r.free) * r.v.BlockSize)
+}
+
+// tokensLeft is the work the replica holds: prompts still to compute and outputs still to generate.
+func (r *vllmReplica) tokensLeft(out []Outcome, inTokens []float64) float64 {
+	s := 0.0
+	for _, qs := range [][]*vllmReq{r.waiting, r.running} {
+		for _, q := range qs {
+			p := q.prompt
+			if p < 0 {
+				p = int(inTokens[q.index]) + q.generated
+			}
+			s += float64(p-min(q.computed, p)) + float64(out[q.index].Output-q.generated)
+		}
+	}
+	return s
+}
+
+// start schedules the next step at now, if the replica is idle and has work.
+func (r *vllmReplica) start(now float64, inTokens []float64) {
+	if r.busy {
+		return
+	}
+	budget := r.v.MaxNumBatchedTokens
+	r.step = r.step[:0]
+	preempted := false
+	for i := 0; i < len(r.running) && budget > 0; {
+		q := r.running[i]
+		need := 1
+		if q.computed < q.prompt {
+			need = min(q.prompt-q.computed, budget)
+		}
+		fits := true
+		for !r.grow(q, q.computed+need) {
+			// No free block: preempt the newest running request (possibly this one).
+			victim := r.running[len(r.running)-1]
+			r.running = r.running[:len(r.running)-1]
+			r.preempt(victim)
+			preempted = true
+			if victim == q {
+				fits = false
+				break
+			}
+		}
+		if !fits {
+			break
+		}
+		r.step = append(r.step, scheduled{q, need})
+		budget -= need
+		i++
+	}
+	if !preempted {
+		for len(r.waiting) > 0 && budget > 0 && len(r.running) < r.v.MaxNumSeqs {
+			q := r.waiting[0]
+			if q.prompt < 0 || q.computed == 0 {
+				// (Re)admission: compute the prompt and whatever was generated before a preemption.
+				q.prompt = int(inTokens[q.index]) + q.generated
+				q.computed = 0
+				if r.cache != nil && q.generated == 0 && q.index < len(r.blocks) && len(r.blocks[q.index]) > 0 {
+					hit := r.cache.cachedPrefix(r.blocks[q.index]) * BlockTokens
+					q.computed = min(hit, q.prompt-1)
+					r.cache.touch(r.blocks[q.index])
+				}
+			}
+			if r.blocksFor(q.prompt+1) > r.total {
+				// It can never fit: vLLM refuses a prompt longer than the cache; it is aborted.
+				r.waiting = r.waiting[1:]
+				r.abort = append(r.abort, q)
+				continue
+			}
+			need := min(q.prompt-q.computed, budget)
+			if !r.grow(q, q.computed+need) {
+				break
+			}
+			r.waiting = r.waiting[1:]
+			r.running = append(r.running, q)
+			r.step = append(r.step, scheduled{q, need})
+			budget -= need
+		}
+	}
+	if len(r.step) == 0 {
+		r.busy, r.until = len(r.abort) > 0, now
+		if !r.busy {
+			r.until = math.Inf(1)
+		}
+		return
+	}
+	decodes, prefill := 0, 0
+	for _, s := range r.step {
+		if s.r.computed >= s.r.prompt {
+			decodes++
+		} else {
+			prefill += s.tokens
+		}
+	}
+	r.busy, r.until = true, now+r.stepTime(decodes, prefill)
+}
+
+// stepTime is a step of n decodes and p prefill tokens: the decode step, plus what the prefill adds
+// beyond a step's fixed cost (the weights are read once for both).
+func (r *vllmReplica) stepTime(n, p int) float64 {
+	switch {
+	case p == 0:
+		return r.steps.Decode(float64(n))
+	case n == 0:
+		return r.steps.Prefill(float64(p))
+	}
+	return r.steps.Decode(float64(n)) + math.Max(0, r.steps.Prefill(float64(p))-r.steps.Prefill(0))
+}
