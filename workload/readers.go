@@ -42,10 +42,13 @@ func Read(r io.Reader) (Trace, error) {
 		return ReadAzure(br)
 	case strings.Contains(line, "request tokens") && strings.Contains(line, "response tokens"):
 		return ReadBurstGPT(br)
+	case strings.Contains(line, "arrival_s") && strings.Contains(line, "input_tokens"):
+		t, _, err := ReadRun(br)
+		return t, err
 	case strings.Contains(line, "input_tokens") && strings.Contains(line, "output_tokens"):
 		return ReadGeneric(br)
 	}
-	return Trace{}, fmt.Errorf("unrecognised trace header %q: want Azure (TIMESTAMP,ContextTokens,GeneratedTokens), Mooncake JSON lines, BurstGPT, or timestamp,input_tokens,output_tokens", truncate(line, 80))
+	return Trace{}, fmt.Errorf("unrecognised trace header %q: want Azure (TIMESTAMP,ContextTokens,GeneratedTokens), Mooncake JSON lines, BurstGPT, timestamp,input_tokens,output_tokens, or a measured run (arrival_s,input_tokens,output_tokens[,ttft_s,e2e_s,error])", truncate(line, 80))
 }
 
 func truncate(s string, n int) string {

@@ -193,3 +193,48 @@ func FuzzReadRates(f *testing.F) {
 		}
 	})
 }
+
+func TestARunIsReadWithItsMeasurements(t *testing.T) {
+	tr, ms, err := ReadRun(strings.NewReader("arrival_s,input_tokens,output_tokens,ttft_s,e2e_s,error\n0.5,582,248,0.07,2.04,0\n0.6,577,248,,,1\n"))
+	if err != nil || len(tr.Requests) != 2 || math.Abs(tr.Requests[1].Arrival-0.1) > 1e-12 || len(ms) != 2 || !ms[1].Failed || ms[0].TTFT != 0.07 {
+		t.Fatalf("%+v %+v %v", tr, ms, err)
+	}
+	if itl := ms[0].ITL(248); math.Abs(itl-(2.04-0.07)/247) > 1e-12 {
+		t.Errorf("itl %g", itl)
+	}
+	for _, tc := range []struct{ csv, want string }{
+		{"arrival_s,input_tokens\n0,1\n", "lacks output_tokens"},
+		{"arrival_s,input_tokens,output_tokens,ttft_s\n0,1,1,0.1\n", "both or neither"},
+		{"arrival_s,input_tokens,output_tokens\n1,1,1\n0.5,1,1\n", "row 3: arrival_s 0.5 goes back"},
+		{"arrival_s,input_tokens,output_tokens,ttft_s,e2e_s,error\n0,1,1,,,0\n", "row 2: ttft_s and e2e_s are required"},
+		{"arrival_s,input_tokens,output_tokens,ttft_s,e2e_s,error\n0,1,1,0.5,0.2,0\n", "less than ttft_s"},
+		{"arrival_s,input_tokens,output_tokens\n0,-1,1\n", "row 2: input_tokens"},
+		{"arrival_s,input_tokens,output_tokens\n", "no requests"},
+	} {
+		if _, _, err := ReadRun(strings.NewReader(tc.csv)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.csv, err, tc.want)
+		}
+	}
+	if tr, err := Read(strings.NewReader("arrival_s,input_tokens,output_tokens\n0,5,6\n")); err != nil || tr.Format != FormatRun {
+		t.Errorf("Read does not recognise a run: %v", err)
+	}
+}
+
+func FuzzReadRun(f *testing.F) {
+	f.Add("arrival_s,input_tokens,output_tokens,ttft_s,e2e_s,error\n0.5,582,248,0.07,2.04,0\n0.6,577,248,,,1\n")
+	f.Add("arrival_s,input_tokens,output_tokens\n0,1,1\n")
+	f.Fuzz(func(t *testing.T, data string) {
+		tr, ms, err := ReadRun(strings.NewReader(data))
+		if err != nil {
+			return
+		}
+		if ms != nil && len(ms) != len(tr.Requests) {
+			t.Fatalf("%d measurements for %d requests", len(ms), len(tr.Requests))
+		}
+		for i, r := range tr.Requests {
+			if r.Arrival < 0 || (i > 0 && r.Arrival < tr.Requests[i-1].Arrival) || r.InputTokens < 0 {
+				t.Fatalf("request %d: %+v", i, r)
+			}
+		}
+	})
+}
