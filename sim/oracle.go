@@ -89,5 +89,5 @@ func Oracle(cfg FleetConfig, trace workload.Trace, targets Targets, initial func
 }
 
 func (t Targets) met(o Outcome) bool {
-	return (t.TTFT == 0 || o.TTFT() <= t.TTFT) && (t.ITL == 0 || o.ITL() <= t.ITL) && (t.E2E == 0 || o.E2E() <= t.E2E)
+	return !o.TimedOut && (t.TTFT == 0 || o.TTFT() <= t.TTFT) && (t.ITL == 0 || o.ITL() <= t.ITL) && (t.E2E == 0 || o.E2E() <= t.E2E)
 }

@@ -288,8 +288,10 @@ func (r *vllmReplica) start(now float64, inTokens []float64) {
 	r.busy, r.until = true, now+r.stepTime(decodes, prefill)
 }
 
-// stepTime is a step of n decodes and p prefill tokens: the decode step, plus what the prefill adds
-// beyond a step's fixed cost (the weights are read once for both).
+// stepTime is a step of n decodes and p prefill tokens, which vLLM runs as one forward pass over
+// n + p tokens: it reads the weights once and the decodes' KV cache (the decode step's time, which is
+// memory-bound) and computes every token (a prefill step of n + p tokens, compute-bound at a chunk's
+// size); the longer of the two sets the step, as on a roofline.
 func (r *vllmReplica) stepTime(n, p int) float64 {
 	switch {
 	case p == 0:
@@ -297,5 +299,5 @@ func (r *vllmReplica) stepTime(n, p int) float64 {
 	case n == 0:
 		return r.steps.Prefill(float64(p))
 	}
-	return r.steps.Decode(float64(n)) + math.Max(0, r.steps.Prefill(float64(p))-r.steps.Prefill(0))
+	return math.Max(r.steps.Decode(float64(n)), r.steps.Prefill(float64(p+n)))
 }

@@ -73,7 +73,7 @@ Start with:
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVarP(&g.output, "output", "o", "table", "output format: table, json or yaml")
-	root.AddCommand(newVersionCmd(g), newPlanCmd(g), newAnalyzeCmd(g), newForecastCmd(g), newBacktestCmd(g), newTraceCmd(g), newSimulateCmd(g), newSLOCmd(g), newCostCmd(g), newServeCmd(g), newConfigCmd(g), newAnomalyCmd(g), newHealthCmd(g), newRootCauseCmd(g), newLogsCmd(g), newTracesCmd(g), newDemoCmd(g), newProfileCmd(g))
+	root.AddCommand(newVersionCmd(g), newPlanCmd(g), newAnalyzeCmd(g), newForecastCmd(g), newBacktestCmd(g), newTraceCmd(g), newSimulateCmd(g), newSLOCmd(g), newCostCmd(g), newServeCmd(g), newConfigCmd(g), newAnomalyCmd(g), newHealthCmd(g), newRootCauseCmd(g), newLogsCmd(g), newTracesCmd(g), newDemoCmd(g), newProfileCmd(g), newReplayCmd(g))
 	return root
 }
 

@@ -1,0 +1,367 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/headroom-oss/headroom/internal/config"
+	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/sim"
+	"github.com/headroom-oss/headroom/workload"
+)
+
+// engineFlags configure a simulated replica's scheduler (replay and simulate).
+type engineFlags struct {
+	engine              string
+	maxNumBatchedTokens int
+	maxNumSeqs          int
+	kvBlocks            int
+	blockSize           int
+	timeout             time.Duration
+}
+
+func (e *engineFlags) register(cmd *cobra.Command, def string) {
+	fl := cmd.Flags()
+	fl.StringVar(&e.engine, "engine", def, "the replica's scheduler: vllm (vLLM V1: decode first, chunked prefill in a token budget, paged KV with preemption) or prefill-first")
+	fl.IntVar(&e.maxNumBatchedTokens, "max-num-batched-tokens", 0, "vllm: tokens one step may schedule (default: vLLM's, 8192 on GPUs of 70 GiB or more other than A100, else 2048)")
+	fl.IntVar(&e.maxNumSeqs, "max-num-seqs", 0, "vllm: requests running at once (default: vLLM's, 1024 on GPUs of 70 GiB or more other than A100, else 256)")
+	fl.IntVar(&e.kvBlocks, "kv-blocks", 0, "vllm: KV-cache blocks on the GPU, as vLLM logs them at start-up (default: the profile's kv_tokens / block size)")
+	fl.IntVar(&e.blockSize, "block-size", 16, "vllm: tokens a KV block holds")
+	fl.DurationVar(&e.timeout, "timeout", 0, "clients give up on a request this long after it arrives (it is aborted and counted as timed out); 0: never")
+}
+
+// largeGPU tells whether vLLM would take its larger defaults on the profile's accelerator (at least
+// 70 GiB of memory and not an A100).
+var largeGPU = regexp.MustCompile(`(?i)h100|h200|h20\b|b200|b100|gb200|mi300|mi325|mi355`)
+
+// config turns the flags into the engine's configuration for a profile file.
+func (e *engineFlags) config(pf config.ProfileFile, kvTokens float64, prefix bool) (sim.EngineConfig, error) {
+	cfg := sim.EngineConfig{Profile: pf.Profile(), KVCapacityTokens: kvTokens, PrefixCaching: prefix}
+	switch e.engine {
+	case sim.SchedulerPrefillFirst, "":
+		return cfg, nil
+	case sim.SchedulerVLLM:
+	default:
+		return cfg, usagef("--engine %q: want vllm or prefill-first", e.engine)
+	}
+	if e.maxNumBatchedTokens < 0 || e.maxNumSeqs < 0 || e.kvBlocks < 0 || e.blockSize < 1 || e.timeout < 0 {
+		return cfg, usagef("--max-num-batched-tokens, --max-num-seqs, --kv-blocks and --timeout must be ≥ 0, --block-size ≥ 1")
+	}
+	v := sim.VLLMConfig{MaxNumBatchedTokens: e.maxNumBatchedTokens, MaxNumSeqs: e.maxNumSeqs, KVBlocks: e.kvBlocks,
+		BlockSize: e.blockSize, Timeout: e.timeout.Seconds()}
+	big := largeGPU.MatchString(pf.Accelerator) && !strings.Contains(strings.ToLower(pf.Accelerator), "a100")
+	if v.MaxNumBatchedTokens == 0 {
+		v.MaxNumBatchedTokens = map[bool]int{true: 8192, false: 2048}[big]
+	}
+	if v.MaxNumSeqs == 0 {
+		v.MaxNumSeqs = map[bool]int{true: 1024, false: 256}[big]
+	}
+	cfg.Scheduler, cfg.VLLM = sim.SchedulerVLLM, v
+	cfg.Profile.MaxBatch = v.MaxNumSeqs
+	return cfg, nil
+}
+
+type replayFlags struct {
+	engineFlags
+	profile, splitAt, balancer string
+	replicas                   int
+	noPrefix                   bool
+}
+
+func newReplayCmd(g *globals) *cobra.Command {
+	f := &replayFlags{}
+	cmd := &cobra.Command{
+		Use:   "replay TRACE --profile P [--replicas N]",
+		Short: "Replay a trace's recorded arrivals on a fixed fleet and compare with what was measured",
+		Long: `replay sends a trace's requests, at their recorded arrival times and with their token counts, to a
+fixed fleet of simulated replicas (vLLM's scheduler by default) and reports TTFT, end-to-end and
+inter-token latency (mean, p50, p90, p95, p99) and timed-out requests for each load stage. When the
+trace is a measured run (arrival_s,input_tokens,output_tokens,ttft_s,e2e_s,error, one row a request,
+as a load generator records it), each stage shows the measurement beside the prediction and the
+relative error of each figure: replay your fleet's request log to see how far headroom's model is.
+
+TRACE is any format simulate reads, or a measured run. --split-at cuts the run into stages at
+arrival times (600s,1200s); a stage summarises the requests that arrived in it.
+
+  headroom replay run.csv --profile examples/h100-llama-3-8b.yaml --max-num-seqs 128 \
+      --max-num-batched-tokens 2048 --timeout 300s --split-at 600s`,
+		Args: argsAre(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			rep, err := runReplay(args[0], f)
+			if err != nil {
+				return err
+			}
+			return output.Write(cmd.OutOrStdout(), format, rep)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.profile, "profile", "", "LLM replica profile (required): measured, or from headroom profile derive")
+	fl.IntVar(&f.replicas, "replicas", 1, "replicas in the fleet")
+	fl.StringVar(&f.splitAt, "split-at", "", "arrival times that start new stages, comma-separated (600s,1200s)")
+	fl.StringVar(&f.balancer, "balancer", string(sim.LeastRequests), "load balancer: least-requests, least-tokens or round-robin")
+	fl.BoolVar(&f.noPrefix, "no-prefix-cache", false, "turn off prefix caching (for traces with prefix blocks)")
+	f.engineFlags.register(cmd, sim.SchedulerVLLM)
+	return cmd
+}
+
+// latency is a latency's summary, seconds.
+type latency struct {
+	Mean float64 `json:"mean" yaml:"mean"`
+	P50  float64 `json:"p50" yaml:"p50"`
+	P90  float64 `json:"p90" yaml:"p90"`
+	P95  float64 `json:"p95" yaml:"p95"`
+	P99  float64 `json:"p99" yaml:"p99"`
+}
+
+func latencyOf(xs []float64) latency {
+	if len(xs) == 0 {
+		n := math.NaN()
+		return latency{n, n, n, n, n}
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	at := func(q float64) float64 { return s[min(len(s)-1, int(math.Ceil(q*float64(len(s))))-1)] } // nearest rank
+	sum := 0.0
+	for _, x := range s {
+		sum += x
+	}
+	return latency{Mean: sum / float64(len(s)), P50: at(0.5), P90: at(0.9), P95: at(0.95), P99: at(0.99)}
+}
+
+func (l latency) relTo(m latency) latency {
+	r := func(a, b float64) float64 { return (a - b) / b }
+	return latency{r(l.Mean, m.Mean), r(l.P50, m.P50), r(l.P90, m.P90), r(l.P95, m.P95), r(l.P99, m.P99)}
+}
+
+// stageFigures are one stage's requests and latencies (of the requests that did not time out).
+type stageFigures struct {
+	Requests int     `json:"requests" yaml:"requests"`
+	TimedOut int     `json:"timed_out" yaml:"timed_out"`
+	TTFT     latency `json:"ttft" yaml:"ttft"`
+	E2E      latency `json:"e2e" yaml:"e2e"`
+	ITL      latency `json:"itl" yaml:"itl"`
+}
+
+type stageError struct {
+	TTFT latency `json:"ttft" yaml:"ttft"`
+	E2E  latency `json:"e2e" yaml:"e2e"`
+	ITL  latency `json:"itl" yaml:"itl"`
+	// TimedOutPoints is the predicted timed-out share less the measured one, in percentage points.
+	TimedOutPoints float64 `json:"timed_out_points" yaml:"timed_out_points"`
+}
+
+type replayStage struct {
+	StartS float64 `json:"start_s" yaml:"start_s"`
+	EndS   float64 `json:"end_s" yaml:"end_s"`
+	stageFigures
+	Measured *stageFigures `json:"measured,omitempty" yaml:"measured,omitempty"`
+	Error    *stageError   `json:"error,omitempty" yaml:"error,omitempty"`
+}
+
+type replayReport struct {
+	Trace    string        `json:"trace" yaml:"trace"`
+	Requests int           `json:"requests" yaml:"requests"`
+	Replicas int           `json:"replicas" yaml:"replicas"`
+	Engine   string        `json:"engine" yaml:"engine"`
+	Settings string        `json:"settings" yaml:"settings"`
+	Stages   []replayStage `json:"stages" yaml:"stages"`
+	Seconds  float64       `json:"run_seconds" yaml:"run_seconds"` // how long the replay took
+}
+
+func runReplay(path string, f *replayFlags) (replayReport, error) {
+	if f.profile == "" {
+		return replayReport{}, usagef("--profile is required")
+	}
+	if f.replicas < 1 {
+		return replayReport{}, usagef("--replicas must be at least 1")
+	}
+	cuts, err := parseCuts(f.splitAt)
+	if err != nil {
+		return replayReport{}, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return replayReport{}, fmt.Errorf("read trace: %w", err)
+	}
+	var tr workload.Trace
+	var measured []workload.Measured
+	if strings.Contains(strings.SplitN(string(data[:min(len(data), 256)]), "\n", 2)[0], "arrival_s") {
+		tr, measured, err = workload.ReadRun(strings.NewReader(string(data)))
+	} else {
+		tr, err = workload.Read(strings.NewReader(string(data)))
+	}
+	if err != nil {
+		return replayReport{}, fmt.Errorf("%s: %w", path, err)
+	}
+	pf, err := config.LoadProfile(f.profile)
+	if err != nil {
+		return replayReport{}, err
+	}
+	eng, err := f.engineFlags.config(pf, pf.KVTokens, !f.noPrefix)
+	if err != nil {
+		return replayReport{}, err
+	}
+	if err := eng.Profile.Validate(); err != nil {
+		return replayReport{}, fmt.Errorf("%s: %w", f.profile, err)
+	}
+	started := time.Now()
+	res, err := sim.Fleet(sim.FleetConfig{Engine: eng, Replicas: f.replicas, Balancer: sim.Balancer(f.balancer)}, tr)
+	if err != nil {
+		return replayReport{}, err
+	}
+	rep := replayReport{Trace: path, Requests: len(tr.Requests), Replicas: f.replicas, Engine: f.engine}
+	if eng.Scheduler == sim.SchedulerVLLM {
+		v := eng.VLLM
+		blocks := v.KVBlocks
+		if blocks == 0 {
+			blocks = int(pf.KVTokens) / v.BlockSize
+		}
+		rep.Settings = fmt.Sprintf("max-num-batched-tokens %d, max-num-seqs %d, kv-blocks %d of %d tokens, timeout %s", v.MaxNumBatchedTokens, v.MaxNumSeqs, blocks, v.BlockSize, f.timeout)
+	}
+	bounds := append([]float64{0}, cuts...)
+	for k, start := range bounds {
+		end := math.Inf(1)
+		if k+1 < len(bounds) {
+			end = bounds[k+1]
+		}
+		st := replayStage{StartS: start, EndS: end}
+		var pt, pe, pi, mt, me, mi []float64
+		mTimedOut, mCount, last := 0, 0, start
+		for i, r := range tr.Requests {
+			if r.Arrival < start || r.Arrival >= end {
+				continue
+			}
+			last = math.Max(last, r.Arrival)
+			o := res.Outcomes[i]
+			st.Requests++
+			if o.TimedOut {
+				st.TimedOut++
+			} else {
+				pt, pe = append(pt, o.TTFT()), append(pe, o.E2E())
+				if o.Output > 1 {
+					pi = append(pi, o.ITL())
+				}
+			}
+			if measured != nil {
+				m := measured[i]
+				mCount++
+				if m.Failed {
+					mTimedOut++
+					continue
+				}
+				mt, me = append(mt, m.TTFT), append(me, m.E2E)
+				if r.OutputTokens > 1 {
+					mi = append(mi, m.ITL(r.OutputTokens))
+				}
+			}
+		}
+		if math.IsInf(end, 1) {
+			st.EndS = last
+		}
+		st.TTFT, st.E2E, st.ITL = latencyOf(pt), latencyOf(pe), latencyOf(pi)
+		if measured != nil {
+			ms := stageFigures{Requests: mCount, TimedOut: mTimedOut, TTFT: latencyOf(mt), E2E: latencyOf(me), ITL: latencyOf(mi)}
+			st.Measured = &ms
+			e := stageError{TTFT: st.TTFT.relTo(ms.TTFT), E2E: st.E2E.relTo(ms.E2E), ITL: st.ITL.relTo(ms.ITL)}
+			if st.Requests > 0 {
+				e.TimedOutPoints = 100 * (float64(st.TimedOut) - float64(mTimedOut)) / float64(st.Requests)
+			}
+			st.Error = &e
+		}
+		rep.Stages = append(rep.Stages, st)
+	}
+	rep.Seconds = time.Since(started).Seconds()
+	return rep, nil
+}
+
+// parseCuts reads --split-at: ascending positive durations.
+func parseCuts(s string) ([]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d <= 0 {
+			return nil, usagef("--split-at %q: want positive durations such as 600s,1200s", part)
+		}
+		if len(out) > 0 && d.Seconds() <= out[len(out)-1] {
+			return nil, usagef("--split-at: %s is not after the cut before it", part)
+		}
+		out = append(out, d.Seconds())
+	}
+	return out, nil
+}
+
+// WriteTable shows each stage, predicted beside measured when there is a measurement.
+func (r replayReport) WriteTable(w io.Writer) error {
+	fmt.Fprintf(w, "replay of %s: %d requests on %d replica(s), engine %s", r.Trace, r.Requests, r.Replicas, r.Engine)
+	if r.Settings != "" {
+		fmt.Fprintf(w, " (%s)", r.Settings)
+	}
+	fmt.Fprintf(w, ", in %.2f s\n\n", r.Seconds)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stage (s)\trequests\ttimed out\tfigure\tmean\tp50\tp90\tp95\tp99\t")
+	ms := func(v float64) string {
+		if math.IsNaN(v) {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f ms", 1000*v)
+	}
+	pct := func(v float64) string {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return "–"
+		}
+		return fmt.Sprintf("%+.0f%%", 100*v)
+	}
+	for _, s := range r.Stages {
+		for _, fig := range []struct {
+			name      string
+			pred      latency
+			meas, err *latency
+		}{{"TTFT", s.TTFT, measuredOf(s, "ttft"), errOf(s, "ttft")}, {"E2E", s.E2E, measuredOf(s, "e2e"), errOf(s, "e2e")}, {"ITL", s.ITL, measuredOf(s, "itl"), errOf(s, "itl")}} {
+			row := func(label string, l latency, f func(float64) string) {
+				fmt.Fprintf(tw, "%.0f–%.0f\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.StartS, s.EndS, s.Requests, s.TimedOut, label,
+					f(l.Mean), f(l.P50), f(l.P90), f(l.P95), f(l.P99))
+			}
+			row(fig.name+" predicted", fig.pred, ms)
+			if fig.meas != nil {
+				row(fig.name+" measured", *fig.meas, ms)
+				row(fig.name+" error", *fig.err, pct)
+			}
+		}
+		if s.Measured != nil {
+			fmt.Fprintf(tw, "\t\t\ttimed out: predicted %d, measured %d (%+.1f points)\t\t\t\t\t\t\n", s.TimedOut, s.Measured.TimedOut, s.Error.TimedOutPoints)
+		}
+	}
+	return tw.Flush()
+}
+
+func measuredOf(s replayStage, fig string) *latency {
+	if s.Measured == nil {
+		return nil
+	}
+	l := map[string]latency{"ttft": s.Measured.TTFT, "e2e": s.Measured.E2E, "itl": s.Measured.ITL}[fig]
+	return &l
+}
+
+func errOf(s replayStage, fig string) *latency {
+	if s.Error == nil {
+		return nil
+	}
+	l := map[string]latency{"ttft": s.Error.TTFT, "e2e": s.Error.E2E, "itl": s.Error.ITL}[fig]
+	return &l
+}
