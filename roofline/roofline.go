@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/headroom-oss/headroom/queueing"
 )
 
 // Efficiency turns datasheet peaks into what a serving engine's kernels reach. Fitted holds the
@@ -209,4 +211,28 @@ func (r Replica) Lines(maxBatch int, maxTokens float64) Lines {
 	p0, p1 := r.PrefillMs(t0, math.Min(t0, r.Setup.Prompt)), r.PrefillMs(t1, r.Setup.Prompt)
 	delta := (p1 - p0) / (t1 - t0)
 	return Lines{Alpha: d1 - beta, Beta: beta, Gamma: math.Max(0, p0-delta*t0), Delta: delta}
+}
+
+// Profile is the replica profile the models and the simulator read: the lines, and the roofline's
+// own decode steps (batch 1, 2, 4, … maxBatch at the setup's context) and prefill steps (128, 256,
+// … maxTokens tokens of prompts of the setup's length), which they follow piecewise-linearly.
+func (r Replica) Profile(maxBatch int, maxTokens float64, in, out float64) queueing.LLMProfile {
+	l := r.Lines(maxBatch, maxTokens)
+	p := queueing.LLMProfile{Alpha: l.Alpha, Beta: l.Beta, Gamma: l.Gamma, Delta: l.Delta, MaxBatch: maxBatch,
+		MaxPrefillBatch: max(1, int(maxTokens/in)), InTokens: in, OutTokens: out}
+	for n := 1; ; n *= 2 {
+		b := min(n, maxBatch)
+		p.DecodeSteps = append(p.DecodeSteps, queueing.DecodePoint{Batch: float64(b), Ms: r.DecodeMs(float64(b), r.Setup.Context)})
+		if b == maxBatch {
+			break
+		}
+	}
+	for t := 128.0; ; t *= 2 {
+		tok := math.Min(t, maxTokens)
+		p.PrefillSteps = append(p.PrefillSteps, queueing.PrefillPoint{Tokens: tok, Ms: r.PrefillMs(tok, math.Min(tok, r.Setup.Prompt))})
+		if tok == maxTokens {
+			break
+		}
+	}
+	return p
 }

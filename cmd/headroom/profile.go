@@ -95,29 +95,21 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 	if err != nil {
 		return "", err
 	}
-	lines := r.Lines(f.maxBatch, float64(f.maxTokens))
+	prof := r.Profile(f.maxBatch, float64(f.maxTokens), f.in, f.out)
 	pf := config.ProfileFile{
 		Accelerator: fmt.Sprintf("%d × %s", f.tp, gpu.Name), Model: m.Name,
 		Notes:    "derived by headroom profile derive (roofline with fitted efficiencies), not measured",
-		KVTokens: r.KVTokens, Alpha: round4(lines.Alpha), Beta: round4(lines.Beta), Gamma: round4(lines.Gamma), Delta: round4(lines.Delta),
-		MaxBatch: f.maxBatch, MaxPrefillBatch: max(1, f.maxTokens/int(f.in)), InTokens: f.in, OutTokens: f.out,
+		KVTokens: r.KVTokens, Alpha: round4(prof.Alpha), Beta: round4(prof.Beta), Gamma: round4(prof.Gamma), Delta: round4(prof.Delta),
+		MaxBatch: prof.MaxBatch, MaxPrefillBatch: prof.MaxPrefillBatch, InTokens: f.in, OutTokens: f.out,
 	}
 	if f.tp == 1 {
 		pf.Accelerator = gpu.Name
 	}
-	for n := 1; ; n *= 2 {
-		b := min(n, f.maxBatch)
-		pf.DecodeSteps = append(pf.DecodeSteps, queueing.DecodePoint{Batch: float64(b), Ms: round4(r.DecodeMs(float64(b), ctx))})
-		if b == f.maxBatch {
-			break
-		}
+	for _, d := range prof.DecodeSteps {
+		pf.DecodeSteps = append(pf.DecodeSteps, queueing.DecodePoint{Batch: d.Batch, Ms: round4(d.Ms)})
 	}
-	for t := 128.0; ; t *= 2 {
-		tok := math.Min(t, float64(f.maxTokens))
-		pf.PrefillSteps = append(pf.PrefillSteps, queueing.PrefillPoint{Tokens: tok, Ms: round4(r.PrefillMs(tok, math.Min(tok, f.in)))})
-		if tok == float64(f.maxTokens) {
-			break
-		}
+	for _, p := range prof.PrefillSteps {
+		pf.PrefillSteps = append(pf.PrefillSteps, queueing.PrefillPoint{Tokens: p.Tokens, Ms: round4(p.Ms)})
 	}
 	if err := pf.Profile().Validate(); err != nil {
 		return "", fmt.Errorf("derived profile: %w", err)

@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -117,68 +116,14 @@ arrival times (600s,1200s); a stage summarises the requests that arrived in it.
 	return cmd
 }
 
-// latency is a latency's summary, seconds.
-type latency struct {
-	Mean float64 `json:"mean" yaml:"mean"`
-	P50  float64 `json:"p50" yaml:"p50"`
-	P90  float64 `json:"p90" yaml:"p90"`
-	P95  float64 `json:"p95" yaml:"p95"`
-	P99  float64 `json:"p99" yaml:"p99"`
-}
-
-func latencyOf(xs []float64) latency {
-	if len(xs) == 0 {
-		n := math.NaN()
-		return latency{n, n, n, n, n}
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	at := func(q float64) float64 { return s[min(len(s)-1, int(math.Ceil(q*float64(len(s))))-1)] } // nearest rank
-	sum := 0.0
-	for _, x := range s {
-		sum += x
-	}
-	return latency{Mean: sum / float64(len(s)), P50: at(0.5), P90: at(0.9), P95: at(0.95), P99: at(0.99)}
-}
-
-func (l latency) relTo(m latency) latency {
-	r := func(a, b float64) float64 { return (a - b) / b }
-	return latency{r(l.Mean, m.Mean), r(l.P50, m.P50), r(l.P90, m.P90), r(l.P95, m.P95), r(l.P99, m.P99)}
-}
-
-// stageFigures are one stage's requests and latencies (of the requests that did not time out).
-type stageFigures struct {
-	Requests int     `json:"requests" yaml:"requests"`
-	TimedOut int     `json:"timed_out" yaml:"timed_out"`
-	TTFT     latency `json:"ttft" yaml:"ttft"`
-	E2E      latency `json:"e2e" yaml:"e2e"`
-	ITL      latency `json:"itl" yaml:"itl"`
-}
-
-type stageError struct {
-	TTFT latency `json:"ttft" yaml:"ttft"`
-	E2E  latency `json:"e2e" yaml:"e2e"`
-	ITL  latency `json:"itl" yaml:"itl"`
-	// TimedOutPoints is the predicted timed-out share less the measured one, in percentage points.
-	TimedOutPoints float64 `json:"timed_out_points" yaml:"timed_out_points"`
-}
-
-type replayStage struct {
-	StartS float64 `json:"start_s" yaml:"start_s"`
-	EndS   float64 `json:"end_s" yaml:"end_s"`
-	stageFigures
-	Measured *stageFigures `json:"measured,omitempty" yaml:"measured,omitempty"`
-	Error    *stageError   `json:"error,omitempty" yaml:"error,omitempty"`
-}
-
 type replayReport struct {
-	Trace    string        `json:"trace" yaml:"trace"`
-	Requests int           `json:"requests" yaml:"requests"`
-	Replicas int           `json:"replicas" yaml:"replicas"`
-	Engine   string        `json:"engine" yaml:"engine"`
-	Settings string        `json:"settings" yaml:"settings"`
-	Stages   []replayStage `json:"stages" yaml:"stages"`
-	Seconds  float64       `json:"run_seconds" yaml:"run_seconds"` // how long the replay took
+	Trace    string      `json:"trace" yaml:"trace"`
+	Requests int         `json:"requests" yaml:"requests"`
+	Replicas int         `json:"replicas" yaml:"replicas"`
+	Engine   string      `json:"engine" yaml:"engine"`
+	Settings string      `json:"settings" yaml:"settings"`
+	Stages   []sim.Stage `json:"stages" yaml:"stages"`
+	Seconds  float64     `json:"run_seconds" yaml:"run_seconds"` // how long the replay took
 }
 
 func runReplay(path string, f *replayFlags) (replayReport, error) {
@@ -231,58 +176,7 @@ func runReplay(path string, f *replayFlags) (replayReport, error) {
 		}
 		rep.Settings = fmt.Sprintf("max-num-batched-tokens %d, max-num-seqs %d, kv-blocks %d of %d tokens, timeout %s", v.MaxNumBatchedTokens, v.MaxNumSeqs, blocks, v.BlockSize, f.timeout)
 	}
-	bounds := append([]float64{0}, cuts...)
-	for k, start := range bounds {
-		end := math.Inf(1)
-		if k+1 < len(bounds) {
-			end = bounds[k+1]
-		}
-		st := replayStage{StartS: start, EndS: end}
-		var pt, pe, pi, mt, me, mi []float64
-		mTimedOut, mCount, last := 0, 0, start
-		for i, r := range tr.Requests {
-			if r.Arrival < start || r.Arrival >= end {
-				continue
-			}
-			last = math.Max(last, r.Arrival)
-			o := res.Outcomes[i]
-			st.Requests++
-			if o.TimedOut {
-				st.TimedOut++
-			} else {
-				pt, pe = append(pt, o.TTFT()), append(pe, o.E2E())
-				if o.Output > 1 {
-					pi = append(pi, o.ITL())
-				}
-			}
-			if measured != nil {
-				m := measured[i]
-				mCount++
-				if m.Failed {
-					mTimedOut++
-					continue
-				}
-				mt, me = append(mt, m.TTFT), append(me, m.E2E)
-				if r.OutputTokens > 1 {
-					mi = append(mi, m.ITL(r.OutputTokens))
-				}
-			}
-		}
-		if math.IsInf(end, 1) {
-			st.EndS = last
-		}
-		st.TTFT, st.E2E, st.ITL = latencyOf(pt), latencyOf(pe), latencyOf(pi)
-		if measured != nil {
-			ms := stageFigures{Requests: mCount, TimedOut: mTimedOut, TTFT: latencyOf(mt), E2E: latencyOf(me), ITL: latencyOf(mi)}
-			st.Measured = &ms
-			e := stageError{TTFT: st.TTFT.relTo(ms.TTFT), E2E: st.E2E.relTo(ms.E2E), ITL: st.ITL.relTo(ms.ITL)}
-			if st.Requests > 0 {
-				e.TimedOutPoints = 100 * (float64(st.TimedOut) - float64(mTimedOut)) / float64(st.Requests)
-			}
-			st.Error = &e
-		}
-		rep.Stages = append(rep.Stages, st)
-	}
+	rep.Stages = sim.Stages(res.Outcomes, tr, measured, cuts)
 	rep.Seconds = time.Since(started).Seconds()
 	return rep, nil
 }
@@ -330,10 +224,10 @@ func (r replayReport) WriteTable(w io.Writer) error {
 	for _, s := range r.Stages {
 		for _, fig := range []struct {
 			name      string
-			pred      latency
-			meas, err *latency
+			pred      sim.Latency
+			meas, err *sim.Latency
 		}{{"TTFT", s.TTFT, measuredOf(s, "ttft"), errOf(s, "ttft")}, {"E2E", s.E2E, measuredOf(s, "e2e"), errOf(s, "e2e")}, {"ITL", s.ITL, measuredOf(s, "itl"), errOf(s, "itl")}} {
-			row := func(label string, l latency, f func(float64) string) {
+			row := func(label string, l sim.Latency, f func(float64) string) {
 				fmt.Fprintf(tw, "%.0f–%.0f\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.StartS, s.EndS, s.Requests, s.TimedOut, label,
 					f(l.Mean), f(l.P50), f(l.P90), f(l.P95), f(l.P99))
 			}
@@ -350,18 +244,18 @@ func (r replayReport) WriteTable(w io.Writer) error {
 	return tw.Flush()
 }
 
-func measuredOf(s replayStage, fig string) *latency {
+func measuredOf(s sim.Stage, fig string) *sim.Latency {
 	if s.Measured == nil {
 		return nil
 	}
-	l := map[string]latency{"ttft": s.Measured.TTFT, "e2e": s.Measured.E2E, "itl": s.Measured.ITL}[fig]
+	l := map[string]sim.Latency{"ttft": s.Measured.TTFT, "e2e": s.Measured.E2E, "itl": s.Measured.ITL}[fig]
 	return &l
 }
 
-func errOf(s replayStage, fig string) *latency {
+func errOf(s sim.Stage, fig string) *sim.Latency {
 	if s.Error == nil {
 		return nil
 	}
-	l := map[string]latency{"ttft": s.Error.TTFT, "e2e": s.Error.E2E, "itl": s.Error.ITL}[fig]
+	l := map[string]sim.Latency{"ttft": s.Error.TTFT, "e2e": s.Error.E2E, "itl": s.Error.ITL}[fig]
 	return &l
 }
