@@ -1,8 +1,11 @@
 package roofline
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"strings"
 
 	"gonum.org/v1/gonum/optimize"
 )
@@ -119,4 +122,93 @@ func FitReserve(obs []KVObservation, e Efficiency) (float64, error) {
 		sum += (o.GPU.MemoryGiB*(1<<30)*e.Utilization - r.WeightBytes - kv) / (1 << 30)
 	}
 	return sum / float64(len(obs)), nil
+}
+
+// measuredFile is the layout of a measured profile (headroom's GPU runs): the model's shape, the
+// GPU's name and the steps.
+type measuredFile struct {
+	Model   string  `json:"model"`
+	Layers  int     `json:"layers"`
+	Hidden  int     `json:"hidden"`
+	Heads   int     `json:"heads"`
+	KVHeads int     `json:"kv_heads"`
+	HeadDim int     `json:"head_dim"`
+	FFN     int     `json:"ffn"`
+	Vocab   int     `json:"vocab"`
+	Dtype   string  `json:"dtype"`
+	GPU     string  `json:"gpu"`
+	Weights float64 `json:"weight_bytes"`
+	Decode  []struct {
+		Context, Batch float64
+		StepMs         float64 `json:"step_ms"`
+	} `json:"decode"`
+	Prefill []struct{ Batch, Tokens, Ms float64 } `json:"prefill"`
+}
+
+// ParseMeasured reads a measured profile: the model's shape (layers, hidden, heads, kv_heads,
+// head_dim, ffn, vocab, dtype), the GPU (a catalogue name, or the driver's, such as "NVIDIA H100
+// 80GB HBM3"), and the measured decode (context, batch, step_ms) and prefill (batch, tokens, ms)
+// steps.
+func ParseMeasured(data []byte) (Measured, error) {
+	var p measuredFile
+	if err := json.Unmarshal(data, &p); err != nil {
+		return Measured{}, fmt.Errorf("measured profile: %w", err)
+	}
+	g, err := gpuByDriverName(p.GPU)
+	if err != nil {
+		return Measured{}, err
+	}
+	dtype := p.Dtype
+	if dtype == "" {
+		dtype = "bf16"
+	}
+	name := p.Model
+	if f := strings.Fields(name); len(f) > 0 {
+		name = f[0]
+	}
+	m := Model{Name: name, Layers: p.Layers, Hidden: p.Hidden, Heads: p.Heads, KVHeads: p.KVHeads, HeadDim: p.HeadDim,
+		Intermediate: p.FFN, Vocab: p.Vocab, Dtype: dtype}
+	if err := m.Validate(); err != nil {
+		return Measured{}, err
+	}
+	out := Measured{Model: m, GPU: g}
+	for _, d := range p.Decode {
+		if !(d.StepMs > 0) || !(d.Batch >= 1) || !(d.Context >= 1) {
+			return Measured{}, fmt.Errorf("measured profile: a decode step %+v: want positive context, batch and step_ms", d)
+		}
+		out.Decode = append(out.Decode, DecodeStep{Context: d.Context, Batch: d.Batch, Ms: d.StepMs})
+	}
+	for _, q := range p.Prefill {
+		if !(q.Ms > 0) || !(q.Batch >= 1) || !(q.Tokens >= 1) {
+			return Measured{}, fmt.Errorf("measured profile: a prefill step %+v: want positive batch, tokens and ms", q)
+		}
+		out.Prefill = append(out.Prefill, PrefillStep{Batch: q.Batch, Tokens: q.Tokens, Ms: q.Ms})
+	}
+	if len(out.Decode)+len(out.Prefill) == 0 {
+		return Measured{}, errors.New("measured profile: no steps")
+	}
+	return out, nil
+}
+
+// gpuByDriverName finds a GPU by a catalogue name or by the name the driver reports.
+func gpuByDriverName(name string) (GPU, error) {
+	if g, err := LookupGPU(name); err == nil {
+		return g, nil
+	}
+	n := strings.ToLower(name)
+	switch {
+	case strings.Contains(n, "h100") && strings.Contains(n, "pcie"):
+		return LookupGPU("H100-PCIe")
+	case strings.Contains(n, "h100"):
+		return LookupGPU("H100-SXM")
+	case strings.Contains(n, "h200"):
+		return LookupGPU("H200")
+	case strings.Contains(n, "a100"):
+		return LookupGPU("A100-80GB")
+	case strings.Contains(n, "l40s"):
+		return LookupGPU("L40S")
+	case strings.Contains(n, "b200"):
+		return LookupGPU("B200")
+	}
+	return LookupGPU(name)
 }

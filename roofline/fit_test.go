@@ -5,28 +5,8 @@ import (
 	"math"
 	"os"
 	"sort"
-	"strings"
 	"testing"
 )
-
-// measuredProfile is the layout of testdata's measured profiles.
-type measuredProfile struct {
-	Model   string  `json:"model"`
-	Layers  int     `json:"layers"`
-	Hidden  int     `json:"hidden"`
-	Heads   int     `json:"heads"`
-	KVHeads int     `json:"kv_heads"`
-	HeadDim int     `json:"head_dim"`
-	FFN     int     `json:"ffn"`
-	Vocab   int     `json:"vocab"`
-	GPU     string  `json:"gpu"`
-	Weights float64 `json:"weight_bytes"`
-	Decode  []struct {
-		Context, Batch float64
-		StepMs         float64 `json:"step_ms"`
-	} `json:"decode"`
-	Prefill []struct{ Batch, Tokens, Ms float64 } `json:"prefill"`
-}
 
 func loadMeasured(t *testing.T) []Measured {
 	t.Helper()
@@ -36,28 +16,11 @@ func loadMeasured(t *testing.T) []Measured {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var p measuredProfile
-		if err := json.Unmarshal(b, &p); err != nil {
-			t.Fatal(err)
+		m, err := ParseMeasured(b)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
 		}
-		gpu := "H200"
-		if strings.Contains(p.GPU, "H100") {
-			gpu = "H100-SXM"
-		}
-		g, _ := LookupGPU(gpu)
-		m := Model{Name: strings.Fields(p.Model)[0], Layers: p.Layers, Hidden: p.Hidden, Heads: p.Heads, KVHeads: p.KVHeads, HeadDim: p.HeadDim,
-			Intermediate: p.FFN, Vocab: p.Vocab, Dtype: "bf16"}
-		if got := m.Params().Total * 2; math.Abs(got-p.Weights)/p.Weights > 0.002 {
-			t.Errorf("%s: %g weight bytes counted, %g measured", f, got, p.Weights)
-		}
-		ms := Measured{Model: m, GPU: g}
-		for _, d := range p.Decode {
-			ms.Decode = append(ms.Decode, DecodeStep{Context: d.Context, Batch: d.Batch, Ms: d.StepMs})
-		}
-		for _, q := range p.Prefill {
-			ms.Prefill = append(ms.Prefill, PrefillStep{Batch: q.Batch, Tokens: q.Tokens, Ms: q.Ms})
-		}
-		out = append(out, ms)
+		out = append(out, m)
 	}
 	return out
 }

@@ -1,0 +1,273 @@
+// Command vllmfit checks `headroom profile derive` against real vLLM runs, and fits the roofline's
+// efficiency factors jointly on measured step-time profiles and those runs.
+//
+//	go run ./bench/vllmfit --profiles DIR --runs DIR            # derive, replay, report each stage
+//	go run ./bench/vllmfit --profiles DIR --runs DIR --fit      # fit, then report
+//	go run ./bench/vllmfit ... --fit --hold-out 70b             # fit without the 70b runs, report all
+//
+// DIR of --profiles holds measured profiles (roofline.ParseMeasured's layout); DIR of --runs holds
+// one RUN.json (the model's shape, tensor parallelism, KV blocks, max_num_seqs,
+// max_num_batched_tokens, load stages) and one RUN.csv (a measured run: arrival_s, input_tokens,
+// output_tokens, ttft_s, e2e_s, error) per run, on H100 SXM.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"gonum.org/v1/gonum/optimize"
+
+	"github.com/headroom-oss/headroom/roofline"
+	"github.com/headroom-oss/headroom/sim"
+	"github.com/headroom-oss/headroom/workload"
+)
+
+type run struct {
+	name     string
+	model    roofline.Model
+	tp       int
+	blocks   int
+	seqs     int
+	budget   int
+	cuts     []float64
+	trace    workload.Trace
+	measured []workload.Measured
+	in, out  float64
+}
+
+func main() {
+	profiles := flag.String("profiles", "", "directory of measured profiles (*.json)")
+	runs := flag.String("runs", "", "directory of measured vLLM runs (RUN.json and RUN.csv)")
+	fit := flag.Bool("fit", false, "fit the efficiency factors before reporting")
+	holdOut := flag.String("hold-out", "", "leave runs whose name contains this out of the fit")
+	flag.Parse()
+	if *profiles == "" || *runs == "" {
+		fmt.Fprintln(os.Stderr, "vllmfit: --profiles and --runs are required")
+		os.Exit(2)
+	}
+	ms, err := loadProfiles(*profiles)
+	check(err)
+	rs, err := loadRuns(*runs)
+	check(err)
+	e := roofline.Fitted
+	if *fit {
+		var train []run
+		for _, r := range rs {
+			if *holdOut == "" || !strings.Contains(r.name, *holdOut) {
+				train = append(train, r)
+			}
+		}
+		e = fitJoint(ms, train, e)
+		fmt.Printf("fitted: Memory %.4f, Compute %.4f, Sharpness %.3f, LayerOverheadMs %.4f, AllReduceUs %.2f (held out: %q)\n\n",
+			e.Memory, e.Compute, e.Sharpness, e.LayerOverheadMs, e.AllReduceUs, *holdOut)
+	}
+	report(ms, rs, e)
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vllmfit:", err)
+		os.Exit(1)
+	}
+}
+
+func loadProfiles(dir string) ([]roofline.Measured, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	var out []roofline.Measured
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		m, err := roofline.ParseMeasured(b)
+		if err != nil {
+			continue // not a step-time profile (the engine run)
+		}
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no measured profile in %s", dir)
+	}
+	return out, nil
+}
+
+func loadRuns(dir string) ([]run, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	sort.Strings(files)
+	var out []run
+	for _, f := range files {
+		var meta struct {
+			TP     int `json:"tensor_parallelism"`
+			Seqs   int `json:"max_num_seqs"`
+			Budget int `json:"max_num_batched_tokens"`
+			Blocks int `json:"kv_blocks_total_gpu"`
+			Model  struct {
+				Layers, Hidden, Heads, Intermediate, Vocab int
+				KVHeads                                    int `json:"num_kv_heads"`
+			} `json:"model_config"`
+			Stages []struct{ Duration float64 } `json:"load_stages"`
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		// The runs name the shape's fields their own way.
+		b = []byte(strings.NewReplacer(`"num_layers"`, `"Layers"`, `"hidden_dim"`, `"Hidden"`, `"num_heads"`, `"Heads"`,
+			`"intermediate_dim"`, `"Intermediate"`, `"vocab_size"`, `"Vocab"`).Replace(string(b)))
+		if err := json.Unmarshal(b, &meta); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		csvFile, err := os.Open(strings.TrimSuffix(f, ".json") + ".csv")
+		if err != nil {
+			return nil, err
+		}
+		tr, measured, err := workload.ReadRun(csvFile)
+		csvFile.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		mc := meta.Model
+		m := roofline.Model{Name: filepath.Base(f), Layers: mc.Layers, Hidden: mc.Hidden, Heads: mc.Heads, KVHeads: mc.KVHeads,
+			HeadDim: mc.Hidden / mc.Heads, Intermediate: mc.Intermediate, Vocab: mc.Vocab, Dtype: "fp16"}
+		r := run{name: strings.TrimSuffix(filepath.Base(f), ".json"), model: m, tp: meta.TP, blocks: meta.Blocks, seqs: meta.Seqs,
+			budget: meta.Budget, trace: tr, measured: measured}
+		at := 0.0
+		for _, s := range meta.Stages[:max(0, len(meta.Stages)-1)] {
+			at += s.Duration
+			r.cuts = append(r.cuts, at)
+		}
+		for _, q := range tr.Requests {
+			r.in += float64(q.InputTokens)
+			r.out += float64(q.OutputTokens)
+		}
+		r.in /= float64(len(tr.Requests))
+		r.out /= float64(len(tr.Requests))
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// replay derives the run's profile with the factors and replays the run on one replica.
+func replay(r run, e roofline.Efficiency) ([]sim.Stage, error) {
+	gpu, _ := roofline.LookupGPU("H100-SXM")
+	rep, err := roofline.Derive(r.model, gpu, roofline.Setup{TP: r.tp, Context: r.in + r.out/2, Prompt: r.in}, e)
+	if err != nil {
+		return nil, err
+	}
+	prof := rep.Profile(r.seqs, float64(r.budget), r.in, r.out)
+	res, err := sim.Fleet(sim.FleetConfig{Replicas: 1, Engine: sim.EngineConfig{Profile: prof, Scheduler: sim.SchedulerVLLM,
+		VLLM: sim.VLLMConfig{MaxNumBatchedTokens: r.budget, MaxNumSeqs: r.seqs, KVBlocks: r.blocks, BlockSize: 16, Timeout: 300}}}, r.trace)
+	if err != nil {
+		return nil, err
+	}
+	return sim.Stages(res.Outcomes, r.trace, r.measured, r.cuts), nil
+}
+
+// runLoss is a run's misfit: the log errors of mean and p99 E2E and (at a quarter weight, as it is
+// the noisiest figure) p99 TTFT, and the timed-out share's error, per stage.
+func runLoss(stages []sim.Stage) float64 {
+	l := 0.0
+	for _, s := range stages {
+		sq := func(pred, meas, w float64) {
+			if pred > 0 && meas > 0 {
+				d := math.Log(pred / meas)
+				l += w * d * d
+			}
+		}
+		sq(s.E2E.Mean, s.Measured.E2E.Mean, 1)
+		sq(s.E2E.P99, s.Measured.E2E.P99, 1)
+		sq(s.TTFT.P99, s.Measured.TTFT.P99, 0.25)
+		d := s.Error.TimedOutPoints / 100
+		l += 4 * d * d
+	}
+	return l / float64(len(stages))
+}
+
+func fitJoint(ms []roofline.Measured, rs []run, start roofline.Efficiency) roofline.Efficiency {
+	unpack := func(x []float64) roofline.Efficiency {
+		e := start
+		e.Memory = 1 / (1 + math.Exp(-x[0]))
+		e.Compute = 1 / (1 + math.Exp(-x[1]))
+		e.Sharpness = 1 + math.Exp(x[2])
+		e.LayerOverheadMs = math.Exp(x[3])
+		e.AllReduceUs = math.Exp(x[4])
+		return e
+	}
+	loss := func(x []float64) float64 {
+		e := unpack(x)
+		res, err := roofline.Residuals(ms, e)
+		if err != nil {
+			return math.Inf(1)
+		}
+		p := 0.0
+		for _, r := range res {
+			d := math.Log(r.Derived / r.Measured)
+			p += d * d
+		}
+		p /= float64(len(res))
+		losses := make([]float64, len(rs))
+		var wg sync.WaitGroup
+		for i := range rs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				st, err := replay(rs[i], e)
+				if err != nil {
+					losses[i] = math.Inf(1)
+					return
+				}
+				losses[i] = runLoss(st)
+			}()
+		}
+		wg.Wait()
+		q := 0.0
+		for _, l := range losses {
+			q += l
+		}
+		return p + q/float64(len(rs))
+	}
+	logit := func(v float64) float64 { return math.Log(v / (1 - v)) }
+	x0 := []float64{logit(start.Memory), logit(start.Compute), math.Log(start.Sharpness - 1), math.Log(start.LayerOverheadMs), math.Log(start.AllReduceUs)}
+	res, err := optimize.Minimize(optimize.Problem{Func: loss}, x0, &optimize.Settings{FuncEvaluations: 600}, &optimize.NelderMead{})
+	if err != nil && res == nil {
+		check(err)
+	}
+	return unpack(res.X)
+}
+
+func report(ms []roofline.Measured, rs []run, e roofline.Efficiency) {
+	res, err := roofline.Residuals(ms, e)
+	check(err)
+	var abs []float64
+	for _, r := range res {
+		abs = append(abs, math.Abs(r.RelErr()))
+	}
+	sort.Float64s(abs)
+	fmt.Printf("measured profiles: %d steps, |error| median %.1f%%, p90 %.1f%%, max %.1f%%\n\n", len(abs), 100*abs[len(abs)/2], 100*abs[len(abs)*9/10], 100*abs[len(abs)-1])
+	fmt.Println("| run | stage (s) | E2E mean | E2E p99 | TTFT p99 | timed out (points) |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- |")
+	pct := func(v float64) string {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return "–"
+		}
+		return fmt.Sprintf("%+.0f%%", 100*v)
+	}
+	for _, r := range rs {
+		st, err := replay(r, e)
+		if err != nil {
+			fmt.Printf("| %s | %v |\n", r.name, err)
+			continue
+		}
+		for _, s := range st {
+			fmt.Printf("| %s | %.0f–%.0f | %s | %s | %s | %d vs %d (%+.1f) |\n", r.name, s.StartS, s.EndS, pct(s.Error.E2E.Mean), pct(s.Error.E2E.P99),
+				pct(s.Error.TTFT.P99), s.TimedOut, s.Measured.TimedOut, s.Error.TimedOutPoints)
+		}
+	}
+}
