@@ -23,6 +23,7 @@ import (
 )
 
 type simulateFlags struct {
+	engineFlags
 	trace       string
 	profile     string
 	slo         string
@@ -116,6 +117,7 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 	fl.BoolVar(&f.noPrefix, "no-prefix-cache", false, "turn off prefix caching (on by default, as in vLLM, for traces with prefix blocks such as Mooncake's hash_ids)")
 	fl.BoolVar(&f.progress, "progress", false, "show progress even when stderr is not a terminal")
 	fl.StringVar(&f.plot, "plot", "", "draw load, ready replicas and p95 TTFT per minute for each policy to this .svg or .png")
+	f.engineFlags.register(cmd, sim.SchedulerPrefillFirst)
 	return cmd
 }
 
@@ -396,8 +398,11 @@ func simReplicas(f *simulateFlags, tr workload.Trace, targets sim.Targets) (simF
 	if price == 0 {
 		price = pf.HourlyPrice
 	}
-	return simFleet{engine: sim.EngineConfig{Profile: profile, KVCapacityTokens: kv, PrefixCaching: !f.noPrefix}, slots: profile.MaxBatch},
-		sized.MaxRatePerReplica, price, nil
+	eng, err := f.engineFlags.config(pf, kv, !f.noPrefix)
+	if err != nil {
+		return simFleet{}, 0, 0, err
+	}
+	return simFleet{engine: eng, slots: eng.Profile.MaxBatch}, sized.MaxRatePerReplica, price, nil
 }
 
 // stationCapacity is the largest rate one c-server replica carries with its p95 wait within the TTFT
