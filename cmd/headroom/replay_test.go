@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The README's pair: a profile derived from Llama-2-7B's config.json, then a real vLLM run of that
+// model replayed through vLLM's scheduler, stage by stage, measured beside predicted.
+func TestDeriveThenReplayARealVLLMRun(t *testing.T) {
+	dir := t.TempDir()
+	prof := filepath.Join(dir, "l7.yaml")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"profile", "derive", "--model-config", "../../examples/data/llama-2-7b-config.json",
+		"--gpu", "h100", "--max-batch", "128", "--in-tokens", "575", "--out-tokens", "248"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("derive: %s", errb.String())
+	}
+	if !strings.Contains(out.String(), "kv_tokens:") || !strings.Contains(out.String(), "datasheet") {
+		t.Errorf("derived profile:\n%s", out.String())
+	}
+	os.WriteFile(prof, out.Bytes(), 0o644)
+	out.Reset()
+	if code := run(context.Background(), []string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", prof,
+		"--max-num-seqs", "128", "--max-num-batched-tokens", "2048", "--kv-blocks", "7462", "--split-at", "100s", "-o", "json"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("replay: %s", errb.String())
+	}
+	var rep struct {
+		Stages []struct {
+			StartS   float64 `json:"start_s"`
+			EndS     float64 `json:"end_s"`
+			Requests int     `json:"requests"`
+			TimedOut int     `json:"timed_out"`
+			E2E      struct{ Mean, P50, P90, P95, P99 float64 }
+			Measured *struct {
+				E2E struct{ Mean, P99 float64 }
+			}
+			Error *struct {
+				E2E struct{ Mean, P99 float64 }
+			}
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Stages) != 2 || rep.Stages[0].StartS != 0 || rep.Stages[1].StartS != 100 || rep.Stages[0].Requests+rep.Stages[1].Requests != 2400 {
+		t.Fatalf("stages %+v", rep.Stages)
+	}
+	for _, s := range rep.Stages {
+		if s.Measured == nil || s.Error == nil || !(s.E2E.P50 <= s.E2E.P99) {
+			t.Fatalf("stage %+v", s)
+		}
+		if got := (s.E2E.Mean - s.Measured.E2E.Mean) / s.Measured.E2E.Mean; math.Abs(got-s.Error.E2E.Mean) > 1e-9 || math.Abs(got) > 0.4 {
+			t.Errorf("stage at %g s: E2E mean %g vs measured %g (error %+.0f%%)", s.StartS, s.E2E.Mean, s.Measured.E2E.Mean, 100*got)
+		}
+	}
+}
+
+func TestReplayAndDeriveRefuseBadInputByName(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"profile", "derive", "--model-config", "../../examples/data/llama-2-7b-config.json", "--gpu", "tpu"}, "known are"},
+		{[]string{"profile", "derive", "--model-config", "../../examples/data/llama-2-7b-config.json", "--gpu", "h100", "--tp", "3"}, "does not divide"},
+		{[]string{"profile", "derive", "--gpu", "h100"}, "--model-config"},
+		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv"}, "--profile"},
+		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--split-at", "10s,5s"}, "not after"},
+		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--engine", "tgi"}, "want vllm or prefill-first"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), tc.args, nil, &out, &errb); code == 0 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d, %s; want %q", tc.args, code, errb.String(), tc.want)
+		}
+	}
+}
