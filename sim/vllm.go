@@ -38,19 +38,19 @@ type vllmReq struct {
 }
 
 type vllmReplica struct {
-	cfg      EngineConfig
-	v        VLLMConfig
-	steps    queueing.StepTimes
-	waiting  []*vllmReq
-	running  []*vllmReq
-	free     int // KV blocks free
-	total    int
-	cache    *prefixCache
-	blocks   [][]uint64
-	busy     bool
-	until    float64
-	step     []scheduled
-	abort    []*vllmReq // requests to abort at the next step's end (a prompt that can never fit)
+	cfg     EngineConfig
+	v       VLLMConfig
+	steps   queueing.StepTimes
+	waiting []*vllmReq
+	running []*vllmReq
+	free    int // KV blocks free
+	total   int
+	cache   *prefixCache
+	blocks  [][]uint64
+	busy    bool
+	until   float64
+	step    []scheduled
+	abort   []*vllmReq // requests to abort at the next step's end (a prompt that can never fit)
 }
 
 type scheduled struct {
