@@ -132,3 +132,22 @@ func TestKVCapacityMatchesWhatVLLMReported(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseMeasured(f *testing.F) {
+	if b, err := os.ReadFile("testdata/h100-llama-3-8b.json"); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"gpu": "H200", "layers": 1, "hidden": 8, "heads": 2, "kv_heads": 1, "head_dim": 4, "ffn": 8, "vocab": 8, "decode": [{"context": 1, "batch": 1, "step_ms": 1}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseMeasured(data)
+		if err != nil {
+			return
+		}
+		if _, err := Residuals([]Measured{m}, Fitted); err != nil {
+			return // a shape that does not fit its GPU
+		}
+		if len(m.Decode)+len(m.Prefill) == 0 {
+			t.Fatal("a profile without steps was accepted")
+		}
+	})
+}
