@@ -2,7 +2,6 @@ package sim
 
 import (
 	"math"
-	"sort"
 
 	"github.com/headroom-oss/headroom/workload"
 )
@@ -16,19 +15,14 @@ type Latency struct {
 	P99  float64 `json:"p99" yaml:"p99"`
 }
 
+// latencyOf summarises latencies; none gives NaN everywhere (null in JSON).
 func latencyOf(xs []float64) Latency {
 	if len(xs) == 0 {
 		n := math.NaN()
 		return Latency{n, n, n, n, n}
 	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	at := func(q float64) float64 { return s[min(len(s)-1, int(math.Ceil(q*float64(len(s))))-1)] } // nearest rank
-	sum := 0.0
-	for _, x := range s {
-		sum += x
-	}
-	return Latency{Mean: sum / float64(len(s)), P50: at(0.5), P90: at(0.9), P95: at(0.95), P99: at(0.99)}
+	d := workload.DistributionOf(xs)
+	return Latency{Mean: d.Mean, P50: d.P50, P90: d.P90, P95: d.P95, P99: d.P99}
 }
 
 func (l Latency) relTo(m Latency) Latency {

@@ -11,12 +11,13 @@ import (
 type Distribution struct {
 	Mean float64 `json:"mean" yaml:"mean"`
 	P50  float64 `json:"p50" yaml:"p50"`
+	P90  float64 `json:"p90" yaml:"p90"`
 	P95  float64 `json:"p95" yaml:"p95"`
 	P99  float64 `json:"p99" yaml:"p99"`
 	Max  float64 `json:"max" yaml:"max"`
 }
 
-// DistributionOf summarises values: mean, p50, p95, p99 (nearest rank) and maximum.
+// DistributionOf summarises values: mean, p50, p90, p95, p99 (nearest rank) and maximum.
 func DistributionOf(xs []float64) Distribution {
 	if len(xs) == 0 {
 		return Distribution{}
@@ -28,7 +29,7 @@ func DistributionOf(xs []float64) Distribution {
 	for _, x := range s {
 		sum += x
 	}
-	return Distribution{Mean: sum / float64(len(s)), P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: s[len(s)-1]}
+	return Distribution{Mean: sum / float64(len(s)), P50: q(0.5), P90: q(0.9), P95: q(0.95), P99: q(0.99), Max: s[len(s)-1]}
 }
 
 // Stats characterise a trace: volume, rate over windows, burstiness and request shapes.
