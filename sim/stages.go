@@ -118,3 +118,32 @@ func Stages(out []Outcome, tr workload.Trace, measured []workload.Measured, cuts
 	}
 	return stages
 }
+
+// Misfit scores how far stages are from their measurement: the squared log ratio of mean and p99
+// E2E, of mean ITL, and at a quarter weight p99 TTFT (the noisiest figure), plus the timed-out
+// share's error, averaged over stages. Stages without a measurement count nothing.
+func Misfit(stages []Stage) float64 {
+	l, n := 0.0, 0
+	for _, s := range stages {
+		if s.Measured == nil {
+			continue
+		}
+		n++
+		sq := func(pred, meas, w float64) {
+			if pred > 0 && meas > 0 {
+				d := math.Log(pred / meas)
+				l += w * d * d
+			}
+		}
+		sq(s.E2E.Mean, s.Measured.E2E.Mean, 1)
+		sq(s.E2E.P99, s.Measured.E2E.P99, 1)
+		sq(s.ITL.Mean, s.Measured.ITL.Mean, 1)
+		sq(s.TTFT.P99, s.Measured.TTFT.P99, 0.25)
+		d := s.Error.TimedOutPoints / 100
+		l += 4 * d * d
+	}
+	if n == 0 {
+		return 0
+	}
+	return l / float64(n)
+}

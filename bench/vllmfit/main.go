@@ -170,26 +170,6 @@ func replay(r run, e roofline.Efficiency) ([]sim.Stage, error) {
 	return sim.Stages(res.Outcomes, r.trace, r.measured, r.cuts), nil
 }
 
-// runLoss is a run's misfit: the log errors of mean and p99 E2E and (at a quarter weight, as it is
-// the noisiest figure) p99 TTFT, and the timed-out share's error, per stage.
-func runLoss(stages []sim.Stage) float64 {
-	l := 0.0
-	for _, s := range stages {
-		sq := func(pred, meas, w float64) {
-			if pred > 0 && meas > 0 {
-				d := math.Log(pred / meas)
-				l += w * d * d
-			}
-		}
-		sq(s.E2E.Mean, s.Measured.E2E.Mean, 1)
-		sq(s.E2E.P99, s.Measured.E2E.P99, 1)
-		sq(s.TTFT.P99, s.Measured.TTFT.P99, 0.25)
-		d := s.Error.TimedOutPoints / 100
-		l += 4 * d * d
-	}
-	return l / float64(len(stages))
-}
-
 func fitJoint(ms []roofline.Measured, rs []run, start roofline.Efficiency) roofline.Efficiency {
 	unpack := func(x []float64) roofline.Efficiency {
 		e := start
@@ -223,7 +203,7 @@ func fitJoint(ms []roofline.Measured, rs []run, start roofline.Efficiency) roofl
 					losses[i] = math.Inf(1)
 					return
 				}
-				losses[i] = runLoss(st)
+				losses[i] = sim.Misfit(st)
 			}()
 		}
 		wg.Wait()
