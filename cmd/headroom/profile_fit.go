@@ -113,7 +113,9 @@ func fitProfile(paths []string, f *fitFlags) (string, error) {
 	}
 	pos := func(v float64) float64 { return math.Log(math.Max(v, 1e-6)) }
 	x0 := []float64{pos(a0), pos(b0), pos(g0), pos(d0)}
-	loss := func(x []float64) float64 { return misfit(math.Exp(x[0]), math.Exp(x[1]), math.Exp(x[2]), math.Exp(x[3])) }
+	loss := func(x []float64) float64 {
+		return misfit(math.Exp(x[0]), math.Exp(x[1]), math.Exp(x[2]), math.Exp(x[3]))
+	}
 	before := loss(x0)
 	res, err := optimize.Minimize(optimize.Problem{Func: loss}, x0, &optimize.Settings{FuncEvaluations: 400}, &optimize.NelderMead{})
 	if err != nil && res == nil {
