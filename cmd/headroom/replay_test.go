@@ -79,3 +79,40 @@ func TestReplayAndDeriveRefuseBadInputByName(t *testing.T) {
 		}
 	}
 }
+
+// Fitting a derived profile to a real run brings the replay of that run closer to it.
+func TestProfileFitBringsTheReplayCloser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fits through a few hundred replays")
+	}
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"profile", "derive", "--model-config", "../../examples/data/llama-2-7b-config.json",
+		"--gpu", "h100", "--max-batch", "128", "--in-tokens", "575", "--out-tokens", "248"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("derive: %s", errb.String())
+	}
+	derived := filepath.Join(dir, "derived.yaml")
+	os.WriteFile(derived, out.Bytes(), 0o644)
+	engine := []string{"--max-num-seqs", "128", "--max-num-batched-tokens", "2048", "--kv-blocks", "7462"}
+	out.Reset()
+	if code := run(context.Background(), append([]string{"profile", "fit", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", derived}, engine...), nil, &out, &errb); code != 0 {
+		t.Fatalf("fit: %s", errb.String())
+	}
+	fitted := filepath.Join(dir, "fitted.yaml")
+	os.WriteFile(fitted, out.Bytes(), 0o644)
+	e2eErr := func(profile string) float64 {
+		var o bytes.Buffer
+		if code := run(context.Background(), append([]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", profile, "-o", "json"}, engine...), nil, &o, &errb); code != 0 {
+			t.Fatalf("replay: %s", errb.String())
+		}
+		var rep struct {
+			Stages []struct{ Error struct{ E2E struct{ Mean float64 } } }
+		}
+		json.Unmarshal(o.Bytes(), &rep)
+		return math.Abs(rep.Stages[0].Error.E2E.Mean)
+	}
+	before, after := e2eErr(derived), e2eErr(fitted)
+	if !(after < before) || after > 0.05 {
+		t.Errorf("mean E2E error %.1f%% derived, %.1f%% fitted", 100*before, 100*after)
+	}
+}
