@@ -106,7 +106,9 @@ func TestProfileFitBringsTheReplayCloser(t *testing.T) {
 			t.Fatalf("replay: %s", errb.String())
 		}
 		var rep struct {
-			Stages []struct{ Error struct{ E2E struct{ Mean float64 } } }
+			Stages []struct {
+				Error struct{ E2E struct{ Mean float64 } }
+			}
 		}
 		json.Unmarshal(o.Bytes(), &rep)
 		return math.Abs(rep.Stages[0].Error.E2E.Mean)
