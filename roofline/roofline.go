@@ -19,6 +19,9 @@ type Efficiency struct {
 	// LayerOverheadMs is what a layer costs besides its reads and products (norms, activations,
 	// rotary embeddings, kernel boundaries), once per step.
 	LayerOverheadMs float64
+	// StepOverheadMs is what a step costs once, whatever the model: the engine's scheduling,
+	// sampling and launch between two forward passes.
+	StepOverheadMs float64
 	// AllReduceUs is the latency of one all-reduce between the GPUs of a replica; a layer has two
 	// (after attention and after the MLP). Over PCIe it is three times as long.
 	AllReduceUs float64
@@ -35,6 +38,23 @@ type Efficiency struct {
 // was measured): 8 µs is the order of a one-shot all-reduce of a decode step's activations over
 // NVLink. TestFittedFactorsAreTheFit refits them from the data in testdata.
 var Fitted = Efficiency{Memory: 0.856, Compute: 0.595, Sharpness: 1.65, LayerOverheadMs: 0.0658, AllReduceUs: 8, ReserveGiB: 1.38, Utilization: 0.9}
+
+// VLLM are the factors for vLLM: the same kernels' efficiencies as Fitted (reads and matrix
+// products reach the same share of the datasheet in any engine that runs cuBLAS-class kernels),
+// with vLLM's own overheads: a lighter one per layer (its fused norm, rotary and activation
+// kernels) and one per step (its scheduler, sampling and hand-over between forward passes). Those
+// two were fitted once on eight real vLLM v0.15.1 runs on an H100 (Llama-2-7B TP 1 and
+// Llama-2-70B TP 4, four workloads each; `go run ./bench/vllmfit --fit --engine`, docs/llm.md),
+// never per model.
+var VLLM = func() Efficiency {
+	e := Fitted
+	e.LayerOverheadMs, e.StepOverheadMs = 0.0328, 0.559
+	return e
+}()
+
+// Engines are the factor sets by the engine a derived profile is for: vllm, or reference (the
+// plain PyTorch engine with CUDA graphs that headroom's measured profiles come from).
+var Engines = map[string]Efficiency{"vllm": VLLM, "reference": Fitted}
 
 // Setup is how a replica runs a model.
 type Setup struct {
@@ -148,7 +168,7 @@ func (r Replica) readBytes(n float64) float64 {
 // per-layer overhead and the all-reduces of tensor parallelism over n tokens.
 func (r Replica) stepSeconds(bytes, flops, tokens float64) float64 {
 	t := combine(bytes/r.bandwidth, flops/r.flops, r.Eff.Sharpness)
-	t += float64(r.Model.Layers) * r.Eff.LayerOverheadMs / 1000
+	t += (float64(r.Model.Layers)*r.Eff.LayerOverheadMs + r.Eff.StepOverheadMs) / 1000
 	if tp := float64(r.Setup.TP); tp > 1 {
 		size := tokens * float64(r.Model.Hidden) * r.actB
 		t += 2 * float64(r.Model.Layers) * (r.allReduce + 2*(tp-1)/tp*size/r.link)

@@ -113,10 +113,16 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 		if cfg.Engine.Scheduler == SchedulerVLLM {
 			r := newVLLMReplica(cfg.Engine)
 			r.blocks = blocks
+			if r.cache != nil {
+				r.cache.setBlockTokens(trace.BlockTokens())
+			}
 			return &member{server: r, readyAt: readyAt, born: born}
 		}
 		r := newReplica(cfg.Engine)
 		r.blocks = blocks
+		if r.cache != nil {
+			r.cache.setBlockTokens(trace.BlockTokens())
+		}
 		return &member{server: r, readyAt: readyAt, born: born}
 	}
 	var fleet []*member

@@ -17,7 +17,7 @@ type EngineConfig struct {
 	// KVCapacityTokens is the KV cache's size in tokens, for the KV use the policies see and the
 	// prefix cache; 0 means room for a full batch of mean requests, MaxBatch·(InTokens + OutTokens).
 	KVCapacityTokens float64
-	// PrefixCaching reuses cached prompt blocks (the trace's PrefixBlocks, 512 tokens each): a
+	// PrefixCaching reuses cached prompt blocks (the trace's PrefixBlocks, of its block size): a
 	// request prefills only what follows its longest cached prefix.
 	PrefixCaching bool
 	// Scheduler is SchedulerPrefillFirst (the default) or SchedulerVLLM, configured by VLLM.
@@ -76,6 +76,9 @@ func RunReplica(cfg EngineConfig, trace workload.Trace) ([]Outcome, error) {
 	out, inTokens := prepare(p, trace)
 	r := newReplica(cfg)
 	r.blocks = blocksOf(trace)
+	if r.cache != nil {
+		r.cache.setBlockTokens(trace.BlockTokens())
+	}
 	next := 0 // next arrival to queue
 	now := 0.0
 	for done := 0; done < len(out); {

@@ -1,12 +1,15 @@
 package sim
 
-// BlockTokens is the prompt-block size of prefix caching, as Mooncake's hash_ids count them.
+// BlockTokens is the prompt-block size of prefix caching unless the trace says otherwise, as
+// Mooncake's hash_ids count them.
 const BlockTokens = 512
 
 // prefixCache is a replica's cache of prompt blocks, least recently used evicted first: a request
 // whose leading blocks are cached prefills only the rest of its prompt.
 type prefixCache struct {
-	capacity int
+	capacity int // blocks
+	tokens   float64
+	block    int // tokens a block
 	stamp    int
 	last     map[uint64]int // block → stamp of its latest use
 	order    []blockUse     // uses in time order; stale entries are skipped on eviction
@@ -18,7 +21,15 @@ type blockUse struct {
 }
 
 func newPrefixCache(capacityTokens float64) *prefixCache {
-	return &prefixCache{capacity: max(1, int(capacityTokens/BlockTokens)), last: map[uint64]int{}}
+	c := &prefixCache{tokens: capacityTokens, last: map[uint64]int{}}
+	c.setBlockTokens(BlockTokens)
+	return c
+}
+
+// setBlockTokens sizes the cache's blocks as the trace's are.
+func (c *prefixCache) setBlockTokens(tokens int) {
+	c.block = max(1, tokens)
+	c.capacity = max(1, int(c.tokens/float64(c.block)))
 }
 
 // cachedPrefix counts the request's leading blocks already in the cache.

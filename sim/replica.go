@@ -174,7 +174,7 @@ func (r *replica) uncached(i int, in float64) float64 {
 	if r.cache == nil || i >= len(r.blocks) || len(r.blocks[i]) == 0 {
 		return in
 	}
-	hit := float64(r.cache.cachedPrefix(r.blocks[i]) * BlockTokens)
+	hit := float64(r.cache.cachedPrefix(r.blocks[i]) * r.cache.block)
 	r.cache.touch(r.blocks[i])
 	return max(1, in-hit)
 }

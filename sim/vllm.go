@@ -249,7 +249,7 @@ func (r *vllmReplica) start(now float64, inTokens []float64) {
 				q.prompt = int(inTokens[q.index]) + q.generated
 				q.computed = 0
 				if r.cache != nil && q.generated == 0 && q.index < len(r.blocks) && len(r.blocks[q.index]) > 0 {
-					hit := r.cache.cachedPrefix(r.blocks[q.index]) * BlockTokens
+					hit := r.cache.cachedPrefix(r.blocks[q.index]) * r.cache.block
 					q.computed = min(hit, q.prompt-1)
 					r.cache.touch(r.blocks[q.index])
 				}

@@ -10,13 +10,23 @@ type Request struct {
 	Arrival      float64  // seconds since the trace's first request
 	InputTokens  int      // prompt length
 	OutputTokens int      // generated length
-	PrefixBlocks []uint64 // ids of 512-token prompt blocks (Mooncake's hash_ids): equal ids share a prefix
+	PrefixBlocks []uint64 // ids of the prompt's blocks (Mooncake's hash_ids): equal ids share a prefix
 }
 
 // Trace is a sequence of requests in arrival order.
 type Trace struct {
 	Format   string // the format it was read from, or the generator that made it
 	Requests []Request
+	// PrefixBlockTokens is the tokens of one prefix block; 0 means Mooncake's 512.
+	PrefixBlockTokens int
+}
+
+// BlockTokens is the tokens of one of the trace's prefix blocks.
+func (t Trace) BlockTokens() int {
+	if t.PrefixBlockTokens > 0 {
+		return t.PrefixBlockTokens
+	}
+	return 512
 }
 
 // Duration is the time from the first arrival to the last.

@@ -4,6 +4,11 @@
 //	go run ./bench/vllmfit --profiles DIR --runs DIR            # derive, replay, report each stage
 //	go run ./bench/vllmfit --profiles DIR --runs DIR --fit      # fit, then report
 //	go run ./bench/vllmfit ... --fit --hold-out 70b             # fit without the 70b runs, report all
+//	go run ./bench/vllmfit ... --fit --engine [--hold-out 7b]   # fit only vLLM's overheads (roofline.VLLM)
+//
+// Without --fit it reports roofline.VLLM. The runs' load generator cycles through a set of prompts;
+// each run's cycle is found from the prompt lengths (workload.DetectPromptCycle) and replayed with
+// prefix caching, as the server ran.
 //
 // DIR of --profiles holds measured profiles (roofline.ParseMeasured's layout); DIR of --runs holds
 // one RUN.json (the model's shape, tensor parallelism, KV blocks, max_num_seqs,
@@ -47,6 +52,7 @@ func main() {
 	runs := flag.String("runs", "", "directory of measured vLLM runs (RUN.json and RUN.csv)")
 	fit := flag.Bool("fit", false, "fit the efficiency factors before reporting")
 	holdOut := flag.String("hold-out", "", "leave runs whose name contains this out of the fit")
+	engine := flag.Bool("engine", false, "fit only the engine's overheads (per layer, per step) on the runs, keeping the kernel efficiencies fitted on the profiles")
 	flag.Parse()
 	if *profiles == "" || *runs == "" {
 		fmt.Fprintln(os.Stderr, "vllmfit: --profiles and --runs are required")
@@ -56,7 +62,7 @@ func main() {
 	check(err)
 	rs, err := loadRuns(*runs)
 	check(err)
-	e := roofline.Fitted
+	e := roofline.VLLM
 	if *fit {
 		var train []run
 		for _, r := range rs {
@@ -64,9 +70,13 @@ func main() {
 				train = append(train, r)
 			}
 		}
-		e = fitJoint(ms, train, e)
-		fmt.Printf("fitted: Memory %.4f, Compute %.4f, Sharpness %.3f, LayerOverheadMs %.4f, AllReduceUs %.2f (held out: %q)\n\n",
-			e.Memory, e.Compute, e.Sharpness, e.LayerOverheadMs, e.AllReduceUs, *holdOut)
+		if *engine {
+			e = fitEngine(train, e)
+		} else {
+			e = fitJoint(ms, train, e)
+		}
+		fmt.Printf("fitted: Memory %.4f, Compute %.4f, Sharpness %.3f, LayerOverheadMs %.4f, StepOverheadMs %.3f, AllReduceUs %.2f (held out: %q)\n\n",
+			e.Memory, e.Compute, e.Sharpness, e.LayerOverheadMs, e.StepOverheadMs, e.AllReduceUs, *holdOut)
 	}
 	report(ms, rs, e)
 }
@@ -133,6 +143,14 @@ func loadRuns(dir string) ([]run, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
+		// The load generator cycles its prompts: with prefix caching on, a repeated prompt is found
+		// in the cache (blocks of 16 tokens, as the server's).
+		if c := workload.DetectPromptCycle(tr, 1000); c.Period > 0 {
+			if err := workload.CyclePrefixes(&tr, c.Period, 16); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(os.Stderr, "%s: prompts repeat every %d requests (%.1f%% of lengths match, %.1f%% by chance)\n", filepath.Base(f), c.Period, 100*c.Match, 100*c.Chance)
+		}
 		mc := meta.Model
 		m := roofline.Model{Name: filepath.Base(f), Layers: mc.Layers, Hidden: mc.Hidden, Heads: mc.Heads, KVHeads: mc.KVHeads,
 			HeadDim: mc.Hidden / mc.Heads, Intermediate: mc.Intermediate, Vocab: mc.Vocab, Dtype: "fp16"}
@@ -143,11 +161,15 @@ func loadRuns(dir string) ([]run, error) {
 			at += s.Duration
 			r.cuts = append(r.cuts, at)
 		}
+		known := 0
 		for _, q := range tr.Requests {
-			r.in += float64(q.InputTokens)
+			if q.InputTokens > 0 { // failed requests may have no recorded prompt length
+				r.in += float64(q.InputTokens)
+				known++
+			}
 			r.out += float64(q.OutputTokens)
 		}
-		r.in /= float64(len(tr.Requests))
+		r.in /= float64(max(1, known))
 		r.out /= float64(len(tr.Requests))
 		out = append(out, r)
 	}
@@ -162,7 +184,7 @@ func replay(r run, e roofline.Efficiency) ([]sim.Stage, error) {
 		return nil, err
 	}
 	prof := rep.Profile(r.seqs, float64(r.budget), r.in, r.out)
-	res, err := sim.Fleet(sim.FleetConfig{Replicas: 1, Engine: sim.EngineConfig{Profile: prof, Scheduler: sim.SchedulerVLLM,
+	res, err := sim.Fleet(sim.FleetConfig{Replicas: 1, Engine: sim.EngineConfig{Profile: prof, Scheduler: sim.SchedulerVLLM, PrefixCaching: true, KVCapacityTokens: float64(r.blocks * 16),
 		VLLM: sim.VLLMConfig{MaxNumBatchedTokens: r.budget, MaxNumSeqs: r.seqs, KVBlocks: r.blocks, BlockSize: 16, Timeout: 300}}}, r.trace)
 	if err != nil {
 		return nil, err
@@ -222,8 +244,53 @@ func fitJoint(ms []roofline.Measured, rs []run, start roofline.Efficiency) roofl
 	return unpack(res.X)
 }
 
+// fitEngine fits what the engine adds to the kernels' roofline (its overhead per layer and per
+// step) on the runs alone.
+func fitEngine(rs []run, start roofline.Efficiency) roofline.Efficiency {
+	unpack := func(x []float64) roofline.Efficiency {
+		e := start
+		e.LayerOverheadMs = math.Exp(x[0])
+		e.StepOverheadMs = math.Exp(x[1])
+		return e
+	}
+	loss := func(x []float64) float64 { return runsMisfit(rs, unpack(x)) }
+	x0 := []float64{math.Log(start.LayerOverheadMs), math.Log(math.Max(start.StepOverheadMs, 0.1))}
+	res, err := optimize.Minimize(optimize.Problem{Func: loss}, x0, &optimize.Settings{FuncEvaluations: 300}, &optimize.NelderMead{})
+	if err != nil && res == nil {
+		check(err)
+	}
+	return unpack(res.X)
+}
+
+// runsMisfit is the mean misfit of the runs replayed with the factors, replayed in parallel.
+func runsMisfit(rs []run, e roofline.Efficiency) float64 {
+	losses := make([]float64, len(rs))
+	var wg sync.WaitGroup
+	for i := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := replay(rs[i], e)
+			if err != nil {
+				losses[i] = math.Inf(1)
+				return
+			}
+			losses[i] = sim.Misfit(st)
+		}()
+	}
+	wg.Wait()
+	q := 0.0
+	for _, l := range losses {
+		q += l
+	}
+	return q / float64(len(rs))
+}
+
 func report(ms []roofline.Measured, rs []run, e roofline.Efficiency) {
-	res, err := roofline.Residuals(ms, e)
+	// The profiles were measured on the reference engine: judge them with its overheads.
+	pe := e
+	pe.LayerOverheadMs, pe.StepOverheadMs = roofline.Fitted.LayerOverheadMs, roofline.Fitted.StepOverheadMs
+	res, err := roofline.Residuals(ms, pe)
 	check(err)
 	var abs []float64
 	for _, r := range res {

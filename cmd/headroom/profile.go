@@ -20,9 +20,9 @@ func newProfileCmd(g *globals) *cobra.Command {
 }
 
 type deriveFlags struct {
-	modelConfig, gpu, dtype, kvDtype string
-	tp, maxBatch, maxTokens          int
-	in, out                          float64
+	modelConfig, gpu, dtype, kvDtype, engine string
+	tp, maxBatch, maxTokens                  int
+	in, out                                  float64
 }
 
 func newProfileDeriveCmd(g *globals) *cobra.Command {
@@ -72,6 +72,7 @@ GPUs: ` + strings.Join(roofline.GPUNames(), ", ") + `.
 	fl := cmd.Flags()
 	fl.StringVar(&f.modelConfig, "model-config", "", "a Hugging Face config.json (file, - or URL)")
 	fl.StringVar(&f.gpu, "gpu", "", "the GPU: "+strings.Join(roofline.GPUNames(), ", "))
+	fl.StringVar(&f.engine, "engine", "vllm", "the serving engine the profile is for: vllm, or reference (plain PyTorch with CUDA graphs, as headroom's measured profiles)")
 	fl.IntVar(&f.tp, "tp", 1, "tensor parallelism: GPUs in one replica")
 	fl.StringVar(&f.dtype, "dtype", "", "weights: fp16, bf16 or fp8 (default: the config's torch_dtype)")
 	fl.StringVar(&f.kvDtype, "kv-dtype", "", "KV cache: fp8, or empty for 16-bit (vLLM's default)")
@@ -90,8 +91,12 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 	if f.maxBatch < 1 || f.maxTokens < 1 {
 		return "", usagef("--max-batch and --max-batched-tokens must be at least 1")
 	}
+	e, ok := roofline.Engines[f.engine]
+	if !ok {
+		return "", usagef("--engine %q: want vllm or reference", f.engine)
+	}
 	ctx := f.in + f.out/2 // a running request's mean context
-	r, err := roofline.Derive(m, gpu, roofline.Setup{TP: f.tp, Dtype: f.dtype, KVDtype: f.kvDtype, Context: ctx, Prompt: f.in}, roofline.Fitted)
+	r, err := roofline.Derive(m, gpu, roofline.Setup{TP: f.tp, Dtype: f.dtype, KVDtype: f.kvDtype, Context: ctx, Prompt: f.in}, e)
 	if err != nil {
 		return "", err
 	}
@@ -118,7 +123,6 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 	if err != nil {
 		return "", err
 	}
-	e := roofline.Fitted
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s on %s, %s weights, derived (not measured) by headroom profile derive.\n", m.Name, pf.Accelerator, orDtype(f.dtype, m.Dtype))
 	fmt.Fprintf(&b, "# Shape: %d layers, hidden %d, %d heads (%d KV), %.2f B parameters", m.Layers, m.Hidden, m.Heads, m.KVHeads, m.Params().Total/1e9)
@@ -128,8 +132,9 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 	fmt.Fprintf(&b, ".\n# GPU: %.0f GiB, %.2f TB/s, %s; %s.\n", gpu.MemoryGiB, gpu.BandwidthTBs, gpu.Link, gpu.Source)
 	fmt.Fprintf(&b, "# Memory a GPU: weights %.1f GiB; KV cache %.0f tokens (%.0f KiB a token) in %.0f%% of memory less %.2f GiB.\n",
 		r.WeightBytes/(1<<30), r.KVTokens, r.KVBytesPerToken/1024, 100*e.Utilization, e.ReserveGiB)
-	fmt.Fprintf(&b, "# Efficiencies (fitted once on measured H100/H200 profiles): memory %.3f, compute %.3f, corner sharpness %.2f, %.4f ms a layer a step.\n",
-		e.Memory, e.Compute, e.Sharpness, e.LayerOverheadMs)
+	fmt.Fprintf(&b, "# Efficiencies (fitted once on measured H100/H200 profiles): memory %.3f, compute %.3f, corner sharpness %.2f.\n",
+		e.Memory, e.Compute, e.Sharpness)
+	fmt.Fprintf(&b, "# Engine %s: %.4f ms a layer and %.3f ms a step besides reads and products.\n", f.engine, e.LayerOverheadMs, e.StepOverheadMs)
 	fmt.Fprintf(&b, "# Decode steps at a context of %.0f tokens (prompt + half the output); alpha/beta and gamma/delta are lines through the roofline.\n", f.in+f.out/2)
 	b.Write(body)
 	return b.String(), nil

@@ -17,8 +17,8 @@ import (
 
 type fitFlags struct {
 	engineFlags
-	profile, splitAt string
-	replicas         int
+	profile, splitAt, promptCycle string
+	replicas                      int
 }
 
 func newProfileFitCmd(g *globals) *cobra.Command {
@@ -49,6 +49,7 @@ settings (the same flags as replay) as the runs had them.
 	fl.StringVar(&f.profile, "profile", "", "the profile to start from (required)")
 	fl.StringVar(&f.splitAt, "split-at", "", "arrival times that start new load stages in every run (600s)")
 	fl.IntVar(&f.replicas, "replicas", 1, "replicas the runs were served by")
+	fl.StringVar(&f.promptCycle, "prompt-cycle", "auto", "requests after which the load generator sends a prompt again: auto, off, or a count (as replay)")
 	f.engineFlags.register(cmd, sim.SchedulerVLLM)
 	return cmd
 }
@@ -80,6 +81,9 @@ func fitProfile(paths []string, f *fitFlags) (string, error) {
 		}
 		if ms == nil {
 			return "", fmt.Errorf("%s: no ttft_s and e2e_s columns: a run to fit needs its measured latencies", p)
+		}
+		if _, err := applyPromptCycle(&tr, f.promptCycle, f.blockSize); err != nil {
+			return "", err
 		}
 		runs = append(runs, fitRun{name: p, trace: tr, measured: ms})
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -72,6 +73,7 @@ func (e *engineFlags) config(pf config.ProfileFile, kvTokens float64, prefix boo
 type replayFlags struct {
 	engineFlags
 	profile, splitAt, balancer string
+	promptCycle                string
 	replicas                   int
 	noPrefix                   bool
 }
@@ -90,6 +92,13 @@ relative error of each figure: replay your fleet's request log to see how far he
 
 TRACE is any format simulate reads, or a measured run. --split-at cuts the run into stages at
 arrival times (600s,1200s); a stage summarises the requests that arrived in it.
+
+Load generators (inference-perf, vLLM's benchmark_serving and most others) send a dataset's prompts
+in turn, so a server with prefix caching finds a repeated prompt cached and prefills almost
+nothing. A measured run records no prompt text, so replay looks for the cycle in the prompt
+lengths: when, at some period, at least nine in ten lengths equal the length one period before
+(and a chance match is rarer than one in five), the repeated prompts are replayed as cached
+(blocks of --block-size tokens). --prompt-cycle N sets the period, --prompt-cycle off ignores it.
 
   headroom replay run.csv --profile examples/h100-llama-3-8b.yaml --max-num-seqs 128 \
       --max-num-batched-tokens 2048 --timeout 300s --split-at 600s`,
@@ -111,19 +120,24 @@ arrival times (600s,1200s); a stage summarises the requests that arrived in it.
 	fl.IntVar(&f.replicas, "replicas", 1, "replicas in the fleet")
 	fl.StringVar(&f.splitAt, "split-at", "", "arrival times that start new stages, comma-separated (600s,1200s)")
 	fl.StringVar(&f.balancer, "balancer", string(sim.LeastRequests), "load balancer: least-requests, least-tokens or round-robin")
-	fl.BoolVar(&f.noPrefix, "no-prefix-cache", false, "turn off prefix caching (for traces with prefix blocks)")
+	fl.BoolVar(&f.noPrefix, "no-prefix-cache", false, "turn off prefix caching (for traces with prefix blocks, or a prompt cycle)")
+	fl.StringVar(&f.promptCycle, "prompt-cycle", "auto", "requests after which the load generator sends a prompt again: auto (found from the prompt lengths), off, or a count")
 	f.engineFlags.register(cmd, sim.SchedulerVLLM)
 	return cmd
 }
 
 type replayReport struct {
-	Trace    string      `json:"trace" yaml:"trace"`
-	Requests int         `json:"requests" yaml:"requests"`
-	Replicas int         `json:"replicas" yaml:"replicas"`
-	Engine   string      `json:"engine" yaml:"engine"`
-	Settings string      `json:"settings" yaml:"settings"`
-	Stages   []sim.Stage `json:"stages" yaml:"stages"`
-	Seconds  float64     `json:"run_seconds" yaml:"run_seconds"` // how long the replay took
+	Trace    string `json:"trace" yaml:"trace"`
+	Requests int    `json:"requests" yaml:"requests"`
+	Replicas int    `json:"replicas" yaml:"replicas"`
+	Engine   string `json:"engine" yaml:"engine"`
+	Settings string `json:"settings" yaml:"settings"`
+	// PromptCycle is the period at which the trace's prompts repeat, when it has no prefix blocks
+	// of its own: load generators send a dataset's prompts in turn, and a server with prefix
+	// caching finds a repeated prompt cached.
+	PromptCycle *workload.PromptCycle `json:"prompt_cycle,omitempty" yaml:"prompt_cycle,omitempty"`
+	Stages      []sim.Stage           `json:"stages" yaml:"stages"`
+	Seconds     float64               `json:"run_seconds" yaml:"run_seconds"` // how long the replay took
 }
 
 func runReplay(path string, f *replayFlags) (replayReport, error) {
@@ -162,12 +176,16 @@ func runReplay(path string, f *replayFlags) (replayReport, error) {
 	if err := eng.Profile.Validate(); err != nil {
 		return replayReport{}, fmt.Errorf("%s: %w", f.profile, err)
 	}
+	cycle, err := applyPromptCycle(&tr, f.promptCycle, f.blockSize)
+	if err != nil {
+		return replayReport{}, err
+	}
 	started := time.Now()
 	res, err := sim.Fleet(sim.FleetConfig{Engine: eng, Replicas: f.replicas, Balancer: sim.Balancer(f.balancer)}, tr)
 	if err != nil {
 		return replayReport{}, err
 	}
-	rep := replayReport{Trace: path, Requests: len(tr.Requests), Replicas: f.replicas, Engine: f.engine}
+	rep := replayReport{Trace: path, Requests: len(tr.Requests), Replicas: f.replicas, Engine: f.engine, PromptCycle: cycle}
 	if eng.Scheduler == sim.SchedulerVLLM {
 		v := eng.VLLM
 		blocks := v.KVBlocks
@@ -179,6 +197,35 @@ func runReplay(path string, f *replayFlags) (replayReport, error) {
 	rep.Stages = sim.Stages(res.Outcomes, tr, measured, cuts)
 	rep.Seconds = time.Since(started).Seconds()
 	return rep, nil
+}
+
+// applyPromptCycle gives a trace without prefix blocks the blocks its prompt cycle implies:
+// found from the prompt lengths (auto), given as a count, or none (off).
+func applyPromptCycle(tr *workload.Trace, flag string, blockTokens int) (*workload.PromptCycle, error) {
+	for _, r := range tr.Requests {
+		if len(r.PrefixBlocks) > 0 {
+			return nil, nil // the trace says which prompts share a prefix
+		}
+	}
+	var c workload.PromptCycle
+	switch flag {
+	case "off":
+		return nil, nil
+	case "auto", "":
+		if c = workload.DetectPromptCycle(*tr, 1000); c.Period == 0 {
+			return nil, nil
+		}
+	default:
+		n, err := strconv.Atoi(flag)
+		if err != nil || n < 1 {
+			return nil, usagef("--prompt-cycle %q: want auto, off or a positive count of requests", flag)
+		}
+		c.Period = n
+	}
+	if err := workload.CyclePrefixes(tr, c.Period, blockTokens); err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 // parseCuts reads --split-at: ascending positive durations.
@@ -206,7 +253,15 @@ func (r replayReport) WriteTable(w io.Writer) error {
 	if r.Settings != "" {
 		fmt.Fprintf(w, " (%s)", r.Settings)
 	}
-	fmt.Fprintf(w, ", in %.2f s\n\n", r.Seconds)
+	fmt.Fprintf(w, ", in %.2f s\n", r.Seconds)
+	if c := r.PromptCycle; c != nil {
+		if c.Match > 0 {
+			fmt.Fprintf(w, "prompts repeat every %d requests (%.1f%% of prompt lengths match, %.1f%% would by chance): replayed with prefix caching of repeated prompts (--prompt-cycle off to not)\n", c.Period, 100*c.Match, 100*c.Chance)
+		} else {
+			fmt.Fprintf(w, "prompts repeat every %d requests (--prompt-cycle): replayed with prefix caching of repeated prompts\n", c.Period)
+		}
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stage (s)\trequests\ttimed out\tfigure\tmean\tp50\tp90\tp95\tp99\t")
 	ms := func(v float64) string {
