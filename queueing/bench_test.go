@@ -91,7 +91,7 @@ func BenchmarkSizeLLM(b *testing.B) {
 
 func BenchmarkEvaluateLLM(b *testing.B) {
 	p := benchProfile(256)
-	for _, m := range []LLMModel{Batch{}, WVA{}} {
+	for _, m := range []LLMModel{Batch{}, VLLM{}, WVA{}} {
 		rate := 0.7 * m.SaturationRate(p)
 		b.Run("N=256/"+m.Name(), func(b *testing.B) {
 			for b.Loop() {

@@ -30,15 +30,18 @@ type LLMModel interface {
 	Evaluate(p LLMProfile, arrivalRate float64) (LLMPrediction, error)
 }
 
-// ModelByName returns "batch" (the default) or "wva".
+// ModelByName returns "batch" (the default: a prefill-first engine), "vllm" (vLLM V1's
+// scheduler, with its default token budget) or "wva".
 func ModelByName(name string) (LLMModel, error) {
 	switch name {
 	case "", "batch":
 		return Batch{}, nil
+	case "vllm":
+		return VLLM{}, nil
 	case "wva":
 		return WVA{}, nil
 	}
-	return nil, fmt.Errorf("%w: unknown LLM model %q: use batch or wva", ErrInvalid, name)
+	return nil, fmt.Errorf("%w: unknown LLM model %q: use batch, vllm or wva", ErrInvalid, name)
 }
 
 func checkLLMInput(p LLMProfile, rate float64) error {

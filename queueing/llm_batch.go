@@ -34,6 +34,9 @@ type batchState struct {
 	ownGroup  []groupAtom // prefill time of the group an arrival joins
 	holding   float64     // slot holding time: own prefill + decode phase
 	decodeVar float64     // variance of one request's decode phase
+	// arrivalWidth, when set, is the width of the uniform wait for the step under way on arrival
+	// (E[T²]/E[T] of a step T: the length-biased residual); otherwise the decode step's.
+	arrivalWidth float64
 }
 
 // prefillMoments are the first two moments of the prefill time spent in one iteration, when the
@@ -205,10 +208,14 @@ func (m Batch) predict(st batchState, p LLMProfile, sat float64, summaries bool)
 	if st.perCycle.mean > 0 {
 		residualPrefill = st.perCycle.second / st.perCycle.mean // twice E[T²]/(2E[T])
 	}
+	width := st.decode
+	if st.arrivalWidth > 0 {
+		width = st.arrivalWidth
+	}
 	var ttft delayMixture
 	for _, g := range st.ownGroup {
 		phases := []delayPart{
-			{weight: (1 - f) * g.weight, shift: g.time, width: st.decode},
+			{weight: (1 - f) * g.weight, shift: g.time, width: width},
 			{weight: f * g.weight, shift: g.time, width: residualPrefill},
 		}
 		for _, ph := range phases {

@@ -21,20 +21,22 @@ type planFlags struct {
 	capacity    int
 	slo         string
 
-	profilePath     string
-	llmModel        string
-	alpha, beta     float64
-	gamma, delta    float64
-	maxBatch        int
-	maxPrefillBatch int
-	inTokens        float64
-	outTokens       float64
-	hourlyPrice     float64
+	profilePath         string
+	llmModel            string
+	engine              string
+	maxNumBatchedTokens int
+	alpha, beta         float64
+	gamma, delta        float64
+	maxBatch            int
+	maxPrefillBatch     int
+	inTokens            float64
+	outTokens           float64
+	hourlyPrice         float64
 }
 
 // llmFlags are the flags that put plan in LLM mode.
 var llmFlags = []string{"llm-profile", "llm-model", "alpha", "beta", "gamma", "delta", "max-batch",
-	"max-prefill-batch", "in-tokens", "out-tokens"}
+	"max-prefill-batch", "in-tokens", "out-tokens", "engine", "max-num-batched-tokens"}
 
 func newPlanCmd(g *globals) *cobra.Command {
 	f := &planFlags{}
@@ -82,6 +84,8 @@ blocking probability, the throughput, and the latency of the requests admitted.`
 	fl.StringVar(&f.slo, "slo", "", "targets, e.g. p95=500ms,util=0.8 or ttft=500ms,itl=24ms")
 	fl.StringVar(&f.profilePath, "llm-profile", "", "LLM replica profile (YAML or JSON), e.g. examples/h100-llama-3-8b.yaml")
 	fl.StringVar(&f.llmModel, "llm-model", "batch", "LLM replica model: batch or wva")
+	fl.StringVar(&f.engine, "engine", "prefill-first", "the replica's scheduler in the batch model: prefill-first, or vllm (decode first, prompt chunks in --max-num-batched-tokens)")
+	fl.IntVar(&f.maxNumBatchedTokens, "max-num-batched-tokens", 2048, "with --engine vllm: tokens one step may schedule")
 	fl.Float64Var(&f.alpha, "alpha", 0, "decode step intercept α in ms (ITL = α + β·batch)")
 	fl.Float64Var(&f.beta, "beta", 0, "decode step slope β in ms per running request")
 	fl.Float64Var(&f.gamma, "gamma", 0, "prefill intercept γ in ms (prefill = γ + δ·tokens)")
@@ -181,7 +185,7 @@ func planLLM(fl *pflag.FlagSet, f *planFlags) (output.Tabler, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := plan.LLM(plan.LLMRequest{Rate: f.rate, Model: f.llmModel, Profile: file.Profile(),
+	r, err := plan.LLM(plan.LLMRequest{Rate: f.rate, Model: f.llmModel, Engine: f.engine, MaxNumBatchedTokens: f.maxNumBatchedTokens, Profile: file.Profile(),
 		Accelerator: file.Accelerator, HourlyPrice: file.HourlyPrice, Targets: targets, Replicas: f.servers})
 	if err != nil {
 		return nil, plan.Explain(err)

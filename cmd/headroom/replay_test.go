@@ -160,3 +160,35 @@ func TestProfileFitBringsTheReplayCloser(t *testing.T) {
 		t.Errorf("mean E2E error %.1f%% derived, %.1f%% fitted", 100*before, 100*after)
 	}
 }
+
+// plan --engine vllm sizes with vLLM's scheduler in the batch model: no prefill-only iterations
+// stall the decodes, so one replica carries more than under prefill-first; the wva model has no
+// such scheduler and says so.
+func TestPlanWithTheVLLMScheduler(t *testing.T) {
+	saturation := func(engine string) float64 {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), []string{"plan", "--rate", "10", "--llm-profile", "../../examples/h100-llama-3-8b.yaml",
+			"--slo", "e2e=10s", "--engine", engine, "-o", "json"}, nil, &out, &errb); code != 0 {
+			t.Fatalf("plan --engine %s: %s", engine, errb.String())
+		}
+		var rep struct {
+			Model string  `json:"model"`
+			Sat   float64 `json:"saturation_rate_per_replica"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[string]string{"vllm": "vllm", "prefill-first": "batch"}[engine]; rep.Model != want {
+			t.Errorf("--engine %s answered with the %s model", engine, rep.Model)
+		}
+		return rep.Sat
+	}
+	if v, p := saturation("vllm"), saturation("prefill-first"); !(v > p) {
+		t.Errorf("saturation %.2f req/s with vLLM's scheduler, %.2f prefill-first", v, p)
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"plan", "--rate", "10", "--llm-profile", "../../examples/h100-llama-3-8b.yaml",
+		"--llm-model", "wva", "--engine", "vllm", "--slo", "e2e=10s"}, nil, &out, &errb); code == 0 || !strings.Contains(errb.String(), "no vLLM scheduler") {
+		t.Errorf("wva with --engine vllm: exit %d, %s", code, errb.String())
+	}
+}

@@ -10,13 +10,17 @@ import (
 
 // LLMRequest asks for a plan of LLM replicas with continuous batching.
 type LLMRequest struct {
-	Rate        float64 // total arrival rate, req/s
-	Model       string  // "batch" (default) or "wva"
-	Profile     queueing.LLMProfile
-	Accelerator string
-	HourlyPrice float64 // USD per replica-hour, 0 when unknown
-	Targets     []queueing.Target
-	Replicas    int // evaluate this many replicas instead of sizing when > 0
+	Rate  float64 // total arrival rate, req/s
+	Model string  // "batch" (default) or "wva"
+	// Engine is the replica's scheduler for the batch model: "prefill-first" (default) or "vllm"
+	// (vLLM V1: decode first, prompt chunks in a budget of MaxNumBatchedTokens tokens a step).
+	Engine              string
+	MaxNumBatchedTokens int
+	Profile             queueing.LLMProfile
+	Accelerator         string
+	HourlyPrice         float64 // USD per replica-hour, 0 when unknown
+	Targets             []queueing.Target
+	Replicas            int // evaluate this many replicas instead of sizing when > 0
 }
 
 // LLMReport is the plan of an LLM fleet. replicas, utilization, p_wait, latency (end-to-end),
@@ -48,6 +52,16 @@ func LLM(req LLMRequest) (LLMReport, error) {
 	model, err := queueing.ModelByName(req.Model)
 	if err != nil {
 		return LLMReport{}, err
+	}
+	switch req.Engine {
+	case "", "prefill-first":
+	case "vllm":
+		if model.Name() != "batch" {
+			return LLMReport{}, fmt.Errorf("%w: the %s model has no vLLM scheduler: use --llm-model batch with --engine vllm", queueing.ErrInvalid, model.Name())
+		}
+		model = queueing.VLLM{MaxNumBatchedTokens: req.MaxNumBatchedTokens}
+	default:
+		return LLMReport{}, fmt.Errorf("%w: engine %q: want prefill-first or vllm", queueing.ErrInvalid, req.Engine)
 	}
 	if err := req.Profile.Validate(); err != nil {
 		return LLMReport{}, err
