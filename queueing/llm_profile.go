@@ -31,6 +31,10 @@ type LLMProfile struct {
 	MaxPrefillBatch           int     // requests prefilled in one step at most; 0 means MaxBatch
 	DecodeSteps               []DecodePoint
 	PrefillSteps              []PrefillPoint
+	// DecodeContext, when set, is the context (tokens a running request holds) at which the decode
+	// steps were measured or derived: a simulator that knows each request's context scales the
+	// decode step's growth with the batch (its KV reads) by the actual mean context over this one.
+	DecodeContext float64
 }
 
 // Validate refuses a profile no model can use, naming every problem at once.
@@ -42,6 +46,7 @@ func (p LLMProfile) Validate() error {
 		}
 	}
 	nonNeg("alpha", p.Alpha)
+	nonNeg("decode_context", p.DecodeContext)
 	nonNeg("beta", p.Beta)
 	nonNeg("gamma", p.Gamma)
 	nonNeg("delta", p.Delta)

@@ -239,7 +239,7 @@ func (r Replica) Lines(maxBatch int, maxTokens float64) Lines {
 func (r Replica) Profile(maxBatch int, maxTokens float64, in, out float64) queueing.LLMProfile {
 	l := r.Lines(maxBatch, maxTokens)
 	p := queueing.LLMProfile{Alpha: l.Alpha, Beta: l.Beta, Gamma: l.Gamma, Delta: l.Delta, MaxBatch: maxBatch,
-		MaxPrefillBatch: max(1, int(maxTokens/in)), InTokens: in, OutTokens: out}
+		MaxPrefillBatch: max(1, int(maxTokens/in)), InTokens: in, OutTokens: out, DecodeContext: r.Setup.Context}
 	for n := 1; ; n *= 2 {
 		b := min(n, maxBatch)
 		p.DecodeSteps = append(p.DecodeSteps, queueing.DecodePoint{Batch: float64(b), Ms: r.DecodeMs(float64(b), r.Setup.Context)})

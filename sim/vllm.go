@@ -277,27 +277,42 @@ func (r *vllmReplica) start(now float64, inTokens []float64) {
 		}
 		return
 	}
-	decodes, prefill := 0, 0
+	decodes, prefill, context := 0, 0, 0
 	for _, s := range r.step {
 		if s.r.computed >= s.r.prompt {
 			decodes++
+			context += s.r.computed
 		} else {
 			prefill += s.tokens
 		}
 	}
-	r.busy, r.until = true, now+r.stepTime(decodes, prefill)
+	r.busy, r.until = true, now+r.stepTime(decodes, prefill, context)
 }
 
 // stepTime is a step of n decodes and p prefill tokens, which vLLM runs as one forward pass over
 // n + p tokens: it reads the weights once and the decodes' KV cache (the decode step's time, which is
 // memory-bound) and computes every token (a prefill step of n + p tokens, compute-bound at a chunk's
 // size); the longer of the two sets the step, as on a roofline.
-func (r *vllmReplica) stepTime(n, p int) float64 {
-	switch {
-	case p == 0:
-		return r.steps.Decode(float64(n))
-	case n == 0:
+func (r *vllmReplica) stepTime(n, p, context int) float64 {
+	if n == 0 {
 		return r.steps.Prefill(float64(p))
 	}
-	return math.Max(r.steps.Decode(float64(n)), r.steps.Prefill(float64(p+n)))
+	d := r.decode(n, context)
+	if p == 0 {
+		return d
+	}
+	return math.Max(d, r.steps.Prefill(float64(p+n)))
+}
+
+// decode is a decode step of n requests holding context tokens in all. When the profile says at
+// which context its decode steps hold, the step's growth past batch 1 (the batch's KV reads) is
+// scaled by the actual mean context over that one: a batch of long contexts reads more.
+func (r *vllmReplica) decode(n, context int) float64 {
+	d := r.steps.Decode(float64(n))
+	ref := r.cfg.Profile.DecodeContext
+	if ref <= 0 || n <= 1 {
+		return d
+	}
+	one := r.steps.Decode(1)
+	return one + (d-one)*float64(context)/(float64(n)*ref)
 }

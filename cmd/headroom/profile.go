@@ -106,6 +106,7 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 		Notes:    "derived by headroom profile derive (roofline with fitted efficiencies), not measured",
 		KVTokens: r.KVTokens, Alpha: round4(prof.Alpha), Beta: round4(prof.Beta), Gamma: round4(prof.Gamma), Delta: round4(prof.Delta),
 		MaxBatch: prof.MaxBatch, MaxPrefillBatch: prof.MaxPrefillBatch, InTokens: f.in, OutTokens: f.out,
+		DecodeContext: math.Round(prof.DecodeContext),
 	}
 	if f.tp == 1 {
 		pf.Accelerator = gpu.Name

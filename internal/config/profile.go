@@ -29,6 +29,7 @@ type ProfileFile struct {
 	MaxPrefillBatch int                     `yaml:"max_prefill_batch" json:"max_prefill_batch,omitempty"`
 	InTokens        float64                 `yaml:"in_tokens" json:"in_tokens"`
 	OutTokens       float64                 `yaml:"out_tokens" json:"out_tokens"`
+	DecodeContext   float64                 `yaml:"decode_context" json:"decode_context,omitempty"` // tokens a running request holds in the decode steps (derived profiles)
 	DecodeSteps     []queueing.DecodePoint  `yaml:"decode_steps" json:"decode_steps,omitempty"`
 	PrefillSteps    []queueing.PrefillPoint `yaml:"prefill_steps" json:"prefill_steps,omitempty"`
 }
@@ -39,7 +40,7 @@ func (f ProfileFile) Profile() queueing.LLMProfile {
 		Alpha: f.Alpha, Beta: f.Beta, Gamma: f.Gamma, Delta: f.Delta,
 		MaxBatch: f.MaxBatch, MaxPrefillBatch: f.MaxPrefillBatch,
 		InTokens: f.InTokens, OutTokens: f.OutTokens,
-		DecodeSteps: f.DecodeSteps, PrefillSteps: f.PrefillSteps,
+		DecodeSteps: f.DecodeSteps, PrefillSteps: f.PrefillSteps, DecodeContext: f.DecodeContext,
 	}
 }
 
