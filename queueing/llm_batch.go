@@ -138,11 +138,17 @@ func (m Batch) SaturationRate(p LLMProfile) float64 {
 }
 
 func (m Batch) saturation(s stepCurves, p LLMProfile) float64 {
-	lo := 0.0
 	hi := float64(p.MaxBatch) / ((p.OutTokens - 1) * s.decode(1)) // even with no prefill cost
+	return lastStableRate(hi, func(rate float64) bool { _, ok := m.solve(s, p, rate); return ok })
+}
+
+// lastStableRate bisects [0, hi] for the largest rate at which stable holds (to 1e-7 relative),
+// stable being true from 0 up to the saturation rate and false beyond.
+func lastStableRate(hi float64, stable func(rate float64) bool) float64 {
+	lo := 0.0
 	for i := 0; i < 60 && hi-lo > 1e-7*hi; i++ {
 		mid := (lo + hi) / 2
-		if _, ok := m.solve(s, p, mid); ok {
+		if stable(mid) {
 			lo = mid
 		} else {
 			hi = mid

@@ -99,17 +99,8 @@ func (m VLLM) solve(s stepCurves, p LLMProfile, lambda float64) (batchState, boo
 func (m VLLM) SaturationRate(p LLMProfile) float64 { return m.saturation(p.curves(), p) }
 
 func (m VLLM) saturation(s stepCurves, p LLMProfile) float64 {
-	lo := 0.0
 	hi := math.Min(float64(p.MaxBatch)/((p.OutTokens-1)*s.decode(1)), m.budget()/((p.OutTokens-1+p.InTokens)*s.decode(1)))
-	for i := 0; i < 60 && hi-lo > 1e-7*hi; i++ {
-		mid := (lo + hi) / 2
-		if _, ok := m.solve(s, p, mid); ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
+	return lastStableRate(hi, func(rate float64) bool { _, ok := m.solve(s, p, rate); return ok })
 }
 
 // Evaluate implements LLMModel.

@@ -3,7 +3,6 @@ package sim
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
 	"testing"
 
 	"github.com/headroom-oss/headroom/queueing"
@@ -46,7 +45,7 @@ func TestVLLMModelAgreesWithASimulationOfTheScheduler(t *testing.T) {
 			simulated []float64
 			predicted queueing.Latency
 		}{{"TTFT", ttft, pred.TTFT}, {"E2E", e2e, pred.E2E}} {
-			mean, p95 := meanAndP95(c.simulated)
+			mean, p95 := meanP95(c.simulated)
 			t.Logf("%.0f%% of saturation: %s mean %+.1f%%, p95 %+.1f%%", 100*u, c.name, 100*pred2err(c.predicted.Mean, mean), 100*pred2err(c.predicted.P95, p95))
 			if e := pred2err(c.predicted.Mean, mean); math.Abs(e) > 0.10 {
 				t.Errorf("%.0f%% of saturation (%.2f req/s): %s mean %.4f s predicted, %.4f s simulated (%+.0f%%)", 100*u, lambda, c.name, c.predicted.Mean, mean, 100*e)
@@ -56,16 +55,6 @@ func TestVLLMModelAgreesWithASimulationOfTheScheduler(t *testing.T) {
 			}
 		}
 	}
-}
-
-func meanAndP95(xs []float64) (float64, float64) {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	m := 0.0
-	for _, x := range s {
-		m += x
-	}
-	return m / float64(len(s)), s[int(math.Ceil(0.95*float64(len(s))))-1]
 }
 
 func pred2err(pred, meas float64) float64 { return (pred - meas) / meas }

@@ -214,26 +214,7 @@ func fitJoint(ms []roofline.Measured, rs []run, start roofline.Efficiency) roofl
 			p += d * d
 		}
 		p /= float64(len(res))
-		losses := make([]float64, len(rs))
-		var wg sync.WaitGroup
-		for i := range rs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				st, err := replay(rs[i], e)
-				if err != nil {
-					losses[i] = math.Inf(1)
-					return
-				}
-				losses[i] = sim.Misfit(st)
-			}()
-		}
-		wg.Wait()
-		q := 0.0
-		for _, l := range losses {
-			q += l
-		}
-		return p + q/float64(len(rs))
+		return p + runsMisfit(rs, e)
 	}
 	logit := func(v float64) float64 { return math.Log(v / (1 - v)) }
 	x0 := []float64{logit(start.Memory), logit(start.Compute), math.Log(start.Sharpness - 1), math.Log(start.LayerOverheadMs), math.Log(start.AllReduceUs)}
