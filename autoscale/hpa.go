@@ -83,9 +83,27 @@ func (h *HPA) Decide(o Observation) Decision {
 		reason += "; " + limitWhy
 	}
 	if desired != current {
-		h.events = append(h.events, scaleEvent{at: o.Now, delta: desired - current})
+		h.events = append(h.forgetEvents(o.Now), scaleEvent{at: o.Now, delta: desired - current})
 	}
 	return Decision{Replicas: desired, Reason: reason}
+}
+
+// forgetEvents drops the scale events no policy period reaches back to any more, so that a
+// long-running controller holds only what its rate limits can still count.
+func (h *HPA) forgetEvents(now time.Time) []scaleEvent {
+	var longest time.Duration
+	for _, rules := range []HPARules{h.cfg.ScaleUp, h.cfg.ScaleDown} {
+		for _, p := range rules.Policies {
+			longest = max(longest, p.Period)
+		}
+	}
+	kept := h.events[:0]
+	for _, e := range h.events {
+		if now.Sub(e.at) < longest {
+			kept = append(kept, e)
+		}
+	}
+	return kept
 }
 
 // calculate is the replica calculator for a per-pod average metric.

@@ -122,3 +122,23 @@ func TestHPAStaysWithinBounds(t *testing.T) {
 		t.Errorf("got %+v, want the min of 2", d)
 	}
 }
+
+// A controller that runs for days keeps only the scale events its rate limits can still count:
+// a day of flapping between two loads leaves no more events than the longest policy period holds.
+func TestHPAForgetsScaleEventsPastItsLongestPeriod(t *testing.T) {
+	cfg := DefaultHPAConfig(0.5, 1, 100)
+	cfg.ScaleDown.StabilizationWindow = 0
+	h := NewHPA(cfg)
+	replicas := 2
+	for i := 0; i < 24*60*4; i++ { // every 15 s for a day
+		load := 0.2
+		if i%2 == 0 {
+			load = 2
+		}
+		d := h.Decide(Observation{Now: t0.Add(time.Duration(i) * 15 * time.Second), Replicas: replicas, Pods: repeat(replicas, load)})
+		replicas = d.Replicas
+	}
+	if n := len(h.events); n > 4 {
+		t.Errorf("%d scale events held after a day; the 15 s periods need at most a couple", n)
+	}
+}

@@ -24,6 +24,16 @@ type BacktestOptions struct {
 	Level     float64  // when > 0, also learn intervals at this level and report their coverage
 	Workers   int      // parallel workers; 0 means every core
 	Progress  func(done, total int)
+	// Clock times each method's fit and forecast (MethodScore.Seconds); nil means the wall clock.
+	// Tests inject one to make the report reproducible.
+	Clock func() time.Time
+}
+
+func (o BacktestOptions) now() time.Time {
+	if o.Clock != nil {
+		return o.Clock()
+	}
+	return time.Now()
 }
 
 // MethodScore is one method's accuracy over every task.
@@ -172,7 +182,7 @@ func scoreTask(t Task, methods []Method, opt BacktestOptions) []taskResult {
 	}
 	out := make([]taskResult, len(methods))
 	for i, m := range methods {
-		start := time.Now()
+		start := opt.now()
 		f, err := m.Forecast(t.History, h, t.Periods)
 		var r taskResult
 		if err != nil || !finite(f) {
@@ -189,7 +199,7 @@ func scoreTask(t Task, methods []Method, opt BacktestOptions) []taskResult {
 				}
 			}
 		}
-		r.seconds = time.Since(start).Seconds()
+		r.seconds = opt.now().Sub(start).Seconds()
 		r.smape = SMAPE(t.Actual, f)
 		if v, err := MASE(t.History, t.Actual, f, scale); err == nil {
 			r.mase = v

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -209,7 +210,12 @@ func TestRealLoadForecastBeatsSeasonalNaive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Backtest(tasks, BacktestOptions{Methods: []string{"snaive", "auto"}, MASEScale: 144})
+	// An injected clock that advances a millisecond a reading: on one worker each method is timed
+	// at exactly one millisecond a task, whatever the machine.
+	var mu sync.Mutex
+	tick := time.Unix(0, 0)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); tick = tick.Add(time.Millisecond); return tick }
+	rep, err := Backtest(tasks, BacktestOptions{Methods: []string{"snaive", "auto"}, MASEScale: 144, Clock: clock, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,6 +227,9 @@ func TestRealLoadForecastBeatsSeasonalNaive(t *testing.T) {
 		case "auto":
 			auto = m
 		}
+	}
+	if want := 0.001 * float64(len(tasks)); math.Abs(auto.Seconds-want) > 1e-9 {
+		t.Errorf("auto timed at %g s with the injected clock, want %g", auto.Seconds, want)
 	}
 	// Eight days leave few origins; the full 14-day comparison is in docs/benchmarks.md.
 	if !(auto.MASE < snaive.MASE) {
