@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"image/png"
@@ -498,5 +499,22 @@ func TestAnomalyNABJSONKeepsItsKeys(t *testing.T) {
 	}
 	if _, _, code := runCLI(t, "anomaly", "nab", "--data", "x"); code != 2 {
 		t.Errorf("missing --labels: exit %d", code)
+	}
+}
+
+func TestExitCodeFindsAWrappedUsageError(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"success", nil, 0},
+		{"a failure of the work", errors.New("disk full"), 1},
+		{"a usage error", usagef("--rate is required"), 2},
+		{"a usage error a command wrapped", fmt.Errorf("plan: %w", usagef("--rate is required")), 2},
+	} {
+		if got := exitCode(tc.err); got != tc.want {
+			t.Errorf("%s: exit %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -15,14 +16,23 @@ import (
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot(stdin, stdout, stderr)
 	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
+	err := root.ExecuteContext(ctx)
+	if err != nil {
 		fmt.Fprintf(stderr, "headroom: %v\n", err)
-		if _, usage := err.(usageError); usage {
-			return 2
-		}
-		return 1
 	}
-	return 0
+	return exitCode(err)
+}
+
+// exitCode is 0 for no error, 2 for a usage error (also when a command wrapped it), else 1.
+func exitCode(err error) int {
+	var usage usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &usage):
+		return 2
+	}
+	return 1
 }
 
 // usageError marks a mistake in how a command was called, as opposed to a failure of the work.

@@ -39,6 +39,16 @@ type serveFlags struct {
 	config, dataDir, prometheusURL, listen string
 	actuate, leaderElect                   bool
 	kubeconfig, leaderNamespace            string
+	// log receives serve's decisions, scaling and failures; the command sets it to its stderr.
+	log *slog.Logger
+}
+
+// logger is where serve logs: the injected logger, or standard error.
+func (f *serveFlags) logger() *slog.Logger {
+	if f.log == nil {
+		f.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return f.log
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -73,6 +83,7 @@ HTTP:
 			if f.config == "" {
 				return usagef("--config is required (see examples/headroom.yaml)")
 			}
+			f.log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			return runServe(cmd.Context(), f, func(addr string) {
 				fmt.Fprintf(cmd.OutOrStdout(), "headroom serving on http://%s\n", addr)
 			})
@@ -265,20 +276,20 @@ func runServe(ctx context.Context, f *serveFlags, ready func(addr string)) error
 	if err != nil {
 		return err
 	}
-	alert := alerter(l, srv)
+	alert := alerter(l, srv, f.logger())
 	lp.OnDecision = func(st loop.State) {
 		srv.Observe(st)
 		actuate(st)
 		alert(st)
 		if history != nil {
 			if err := history.Record(context.Background(), st); err != nil {
-				slog.Warn("ledger", "error", err)
+				f.logger().Warn("ledger", "error", err)
 			}
 			if _, err := history.Prune(context.Background(), st.At); err != nil {
-				slog.Warn("ledger", "error", err)
+				f.logger().Warn("ledger", "error", err)
 			}
 		}
-		slog.Info("decision", "service", st.Service, "from", st.Replicas, "to", st.Desired, "reason", st.Reason)
+		f.logger().Info("decision", "service", st.Service, "from", st.Replicas, "to", st.Desired, "reason", st.Reason)
 	}
 	ln, err := net.Listen("tcp", l.Listen)
 	if err != nil {
@@ -388,7 +399,7 @@ func actuator(ctx context.Context, f *serveFlags, l config.Loaded, lp *loop.Loop
 		e := kube.Election{Client: dyn, Namespace: f.leaderNamespace, Name: "headroom-actuator", Identity: id}
 		go e.Run(ctx, func(lctx context.Context) {
 			leading.Store(true)
-			slog.Info("leading: this replica acts", "identity", id)
+			f.logger().Info("leading: this replica acts", "identity", id)
 			<-lctx.Done()
 			leading.Store(false)
 		})
@@ -400,18 +411,18 @@ func actuator(ctx context.Context, f *serveFlags, l config.Loaded, lp *loop.Loop
 		}
 		from, err := act.Scale(ctx, t, st.Desired)
 		if err != nil {
-			slog.Warn("scale", "service", st.Service, "target", t.String(), "error", err)
+			f.logger().Warn("scale", "service", st.Service, "target", t.String(), "error", err)
 			return
 		}
 		if from != st.Desired {
-			slog.Info("scaled", "service", st.Service, "target", t.String(), "from", from, "to", st.Desired)
+			f.logger().Info("scaled", "service", st.Service, "target", t.String(), "from", from, "to", st.Desired)
 		}
 	}, nil
 }
 
 // alerter posts each state's alerts to the configured Alertmanager, in the background (a slow
 // Alertmanager must not hold the loop); alerts live four intervals unless sent again.
-func alerter(l config.Loaded, srv *server.Server) func(loop.State) {
+func alerter(l config.Loaded, srv *server.Server, log *slog.Logger) func(loop.State) {
 	if l.Alerting.AlertmanagerURL == "" {
 		return func(loop.State) {}
 	}
@@ -433,7 +444,7 @@ func alerter(l config.Loaded, srv *server.Server) func(loop.State) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if err := client.Push(ctx, alerts); err != nil {
-				slog.Warn("alertmanager", "service", st.Service, "error", err)
+				log.Warn("alertmanager", "service", st.Service, "error", err)
 			}
 		}()
 	}
