@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/headroom-oss/headroom/forecast"
+	"github.com/headroom-oss/headroom/timestamp"
 )
 
 // Column names a metric a history row can carry.
@@ -146,7 +146,7 @@ func ParseCSV(r io.Reader) (History, error) {
 		if err != nil {
 			return History{}, fmt.Errorf("read row: %w", err)
 		}
-		ts, err := forecast.ParseTimestamp(rec[timeIdx])
+		ts, err := timestamp.Parse(rec[timeIdx])
 		if err != nil {
 			return History{}, fmt.Errorf("line %d: %w", line, err)
 		}
@@ -181,7 +181,7 @@ func ParseJSON(r io.Reader) (History, error) {
 		for key, raw := range row {
 			k := strings.ToLower(key)
 			if k == "timestamp" || k == "time" {
-				t, err := forecast.ParseTimestamp(fmt.Sprint(raw))
+				t, err := timestamp.Parse(fmt.Sprint(raw))
 				if err != nil {
 					return History{}, fmt.Errorf("row %d: %w", i, err)
 				}
@@ -307,7 +307,7 @@ func ParseArrivals(r io.Reader) ([]float64, error) {
 		if col >= len(rec) {
 			return nil, fmt.Errorf("arrivals line %d has no column %d", line, col+1)
 		}
-		t, err := forecast.ParseTimestamp(rec[col])
+		t, err := timestamp.Parse(rec[col])
 		if err != nil {
 			return nil, fmt.Errorf("arrivals line %d: %w", line, err)
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/headroom-oss/headroom/internal/yamlspec"
+	"github.com/headroom-oss/headroom/yamlspec"
 )
 
 // Price is one published price: an amount in the catalogue's currency, the date it held (a day

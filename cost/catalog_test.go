@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/headroom-oss/headroom/internal/yamlspec"
+	"github.com/headroom-oss/headroom/yamlspec"
 )
 
 func TestDefaultCatalogIsDatedAndSourced(t *testing.T) {

@@ -6,9 +6,9 @@ import (
 	"math"
 	"strings"
 
-	"github.com/headroom-oss/headroom/internal/yamlspec"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/workload"
+	"github.com/headroom-oss/headroom/yamlspec"
 )
 
 // HoursPerMonth is 8,760 / 12: a month of an always-on instance.

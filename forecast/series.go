@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/headroom-oss/headroom/timestamp"
 )
 
 // Observation is one timestamped value as read from a file.
@@ -166,7 +168,7 @@ func parseCSVObservations(data []byte) ([]Observation, error) {
 	if len(head) < 2 {
 		return nil, errors.New("the CSV needs two columns: timestamp,value")
 	}
-	if _, err := ParseTimestamp(head[0]); err == nil {
+	if _, err := timestamp.Parse(head[0]); err == nil {
 		return nil, errors.New("the CSV's first row is data: add a header row such as timestamp,value")
 	}
 	var out []Observation
@@ -178,7 +180,7 @@ func parseCSVObservations(data []byte) ([]Observation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read CSV: %w", err)
 		}
-		t, err := ParseTimestamp(rec[0])
+		t, err := timestamp.Parse(rec[0])
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
@@ -201,22 +203,6 @@ func parseValue(s string) (float64, error) {
 		return 0, fmt.Errorf("value %q is not a finite number", s)
 	}
 	return v, nil
-}
-
-// ParseTimestamp reads a time as headroom's inputs write it: RFC 3339, "2006-01-02 15:04:05.999",
-// "2006-01-02T15:04:05", "2006-01-02", or Unix seconds (fractions allowed).
-func ParseTimestamp(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1e11 {
-		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("timestamp %q is neither RFC 3339 nor Unix seconds", s)
 }
 
 // promMatrix is the part of a Prometheus range-query answer a forecast reads.
@@ -275,7 +261,7 @@ func parsePrometheus(data []byte) ([]Observation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
 		}
-		t, err := ParseTimestamp(strconv.FormatFloat(sec, 'f', -1, 64))
+		t, err := timestamp.Parse(strconv.FormatFloat(sec, 'f', -1, 64))
 		if err != nil {
 			return nil, fmt.Errorf("sample %d: %w", i, err)
 		}

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/headroom-oss/headroom/forecast"
+	"github.com/headroom-oss/headroom/timestamp"
 )
 
 // Sample is one interval of an SLI's events: Total requests, Bad of which missed the objective
@@ -295,7 +295,7 @@ func ParseGroupedSamples(data []byte, labels []string) ([]SampleGroup, error) {
 		if len(f) != len(head) {
 			return nil, fmt.Errorf("line %d: %d fields, the header has %d", n+2, len(f), len(head))
 		}
-		ts, err := forecast.ParseTimestamp(f[0])
+		ts, err := timestamp.Parse(f[0])
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", n+2, err)
 		}

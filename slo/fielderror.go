@@ -1,6 +1,6 @@
 package slo
 
-import "github.com/headroom-oss/headroom/internal/yamlspec"
+import "github.com/headroom-oss/headroom/yamlspec"
 
 // FieldError is a problem with one field of a spec, at its line (see yamlspec.FieldError).
 type FieldError = yamlspec.FieldError

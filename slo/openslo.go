@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/headroom-oss/headroom/internal/yamlspec"
+	"github.com/headroom-oss/headroom/yamlspec"
 )
 
 // openSLO is the part of an OpenSLO v1alpha SLO document that maps onto Prometheus rules.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
-	"github.com/headroom-oss/headroom/internal/yamlspec"
+	"github.com/headroom-oss/headroom/yamlspec"
 )
 
 // Spec is headroom's own SLO format (version headroom/v1): Sloth's prometheus/v1 with a period, a

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/headroom-oss/headroom/internal/yamlspec"
+	"github.com/headroom-oss/headroom/yamlspec"
 )
 
 // SlothSpec is Sloth's prometheus/v1 spec.

@@ -5,7 +5,7 @@ import (
 	"os"
 
 	"github.com/headroom-oss/headroom/health"
-	"github.com/headroom-oss/headroom/internal/yamlspec"
+	"github.com/headroom-oss/headroom/yamlspec"
 )
 
 // HealthTargets are what components are judged against in headroom health and rootcause.

@@ -10,7 +10,7 @@ import (
 	"github.com/alecthomas/units"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/headroom-oss/headroom/internal/yamlspec"
+	"github.com/headroom-oss/headroom/yamlspec"
 )
 
 // Limits bound what serve takes from outside: samples, series, request bodies, the traces and logs

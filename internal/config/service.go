@@ -16,9 +16,9 @@ import (
 
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/scrape"
-	"github.com/headroom-oss/headroom/internal/yamlspec"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/slo"
+	"github.com/headroom-oss/headroom/yamlspec"
 )
 
 // Config is `headroom serve`'s configuration file (headroom.yaml): where metrics come from, and

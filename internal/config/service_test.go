@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/headroom-oss/headroom/internal/yamlspec"
+	"github.com/headroom-oss/headroom/yamlspec"
 )
 
 func TestTheExampleConfigLoads(t *testing.T) {
