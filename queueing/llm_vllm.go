@@ -109,11 +109,15 @@ func (m VLLM) Evaluate(p LLMProfile, lambda float64) (LLMPrediction, error) {
 		return LLMPrediction{}, err
 	}
 	s := p.curves()
-	return m.evaluateAt(p, lambda, m.saturation(s, p), true)
+	return m.evaluate(s, p, lambda, m.saturation(s, p), true)
 }
 
 func (m VLLM) evaluateAt(p LLMProfile, lambda, sat float64, summaries bool) (LLMPrediction, error) {
-	st, ok := m.solve(p.curves(), p, lambda)
+	return m.evaluate(p.curves(), p, lambda, sat, summaries)
+}
+
+func (m VLLM) evaluate(s stepCurves, p LLMProfile, lambda, sat float64, summaries bool) (LLMPrediction, error) {
+	st, ok := m.solve(s, p, lambda)
 	if !ok || lambda >= sat {
 		return LLMPrediction{}, unstableLLM(m.Name(), lambda, sat)
 	}

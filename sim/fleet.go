@@ -113,16 +113,12 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 		if cfg.Engine.Scheduler == SchedulerVLLM {
 			r := newVLLMReplica(cfg.Engine)
 			r.blocks = blocks
-			if r.cache != nil {
-				r.cache.setBlockTokens(trace.BlockTokens())
-			}
+			r.cache.sizeFor(trace)
 			return &member{server: r, readyAt: readyAt, born: born}
 		}
 		r := newReplica(cfg.Engine)
 		r.blocks = blocks
-		if r.cache != nil {
-			r.cache.setBlockTokens(trace.BlockTokens())
-		}
+		r.cache.sizeFor(trace)
 		return &member{server: r, readyAt: readyAt, born: born}
 	}
 	var fleet []*member

@@ -76,9 +76,7 @@ func RunReplica(cfg EngineConfig, trace workload.Trace) ([]Outcome, error) {
 	out, inTokens := prepare(p, trace)
 	r := newReplica(cfg)
 	r.blocks = blocksOf(trace)
-	if r.cache != nil {
-		r.cache.setBlockTokens(trace.BlockTokens())
-	}
+	r.cache.sizeFor(trace)
 	next := 0 // next arrival to queue
 	now := 0.0
 	for done := 0; done < len(out); {

@@ -1,5 +1,7 @@
 package sim
 
+import "github.com/headroom-oss/headroom/workload"
+
 // BlockTokens is the prompt-block size of prefix caching unless the trace says otherwise, as
 // Mooncake's hash_ids count them.
 const BlockTokens = 512
@@ -26,7 +28,14 @@ func newPrefixCache(capacityTokens float64) *prefixCache {
 	return c
 }
 
-// setBlockTokens sizes the cache's blocks as the trace's are.
+// sizeFor sizes a replica's cache (if it has one) in the trace's prefix blocks.
+func (c *prefixCache) sizeFor(t workload.Trace) {
+	if c != nil {
+		c.setBlockTokens(t.BlockTokens())
+	}
+}
+
+// setBlockTokens sizes the cache's blocks in tokens.
 func (c *prefixCache) setBlockTokens(tokens int) {
 	c.block = max(1, tokens)
 	c.capacity = max(1, int(c.tokens/float64(c.block)))

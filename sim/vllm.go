@@ -74,7 +74,8 @@ func newVLLMReplica(cfg EngineConfig) *vllmReplica {
 	}
 	r := &vllmReplica{cfg: cfg, v: v, steps: cfg.Profile.Steps(), free: v.KVBlocks, total: v.KVBlocks}
 	if cfg.PrefixCaching {
-		r.cache = newPrefixCache(cfg.kvCapacity())
+		// Cached prompt blocks live in the same pool as the running requests' blocks.
+		r.cache = newPrefixCache(float64(v.KVBlocks * v.BlockSize))
 	}
 	return r
 }

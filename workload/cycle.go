@@ -18,6 +18,7 @@ type PromptCycle struct {
 const (
 	cycleMinMatch  = 0.9
 	cycleMaxChance = 0.2
+	cycleWindow    = 20000
 )
 
 // DetectPromptCycle looks for the shortest period, up to maxPeriod requests (and a quarter of the
@@ -25,10 +26,13 @@ const (
 // the signature of a cycled prompt set; it cannot tell two different prompts of one length apart,
 // which is why the chance of a match must be low.
 func DetectPromptCycle(t Trace, maxPeriod int) PromptCycle {
+	// The first cycleWindow requests decide: enough for a period of a thousand to repeat twenty
+	// times, and the search stays linear in the window, whatever the trace's length.
+	reqs := t.Requests[:min(len(t.Requests), cycleWindow)]
 	// Requests of unknown length (0: a failed request in a measured run) take no part.
-	n, known := len(t.Requests), 0
+	n, known := len(reqs), 0
 	counts := map[int]int{}
-	for _, r := range t.Requests {
+	for _, r := range reqs {
 		if r.InputTokens > 0 {
 			counts[r.InputTokens]++
 			known++
@@ -48,7 +52,7 @@ func DetectPromptCycle(t Trace, maxPeriod int) PromptCycle {
 	for p := 1; p <= min(maxPeriod, n/4); p++ {
 		same, pairs := 0, 0
 		for i := p; i < n; i++ {
-			a, b := t.Requests[i].InputTokens, t.Requests[i-p].InputTokens
+			a, b := reqs[i].InputTokens, reqs[i-p].InputTokens
 			if a > 0 && b > 0 {
 				pairs++
 				if a == b {

@@ -184,7 +184,7 @@ func replay(r run, e roofline.Efficiency) ([]sim.Stage, error) {
 		return nil, err
 	}
 	prof := rep.Profile(r.seqs, float64(r.budget), r.in, r.out)
-	res, err := sim.Fleet(sim.FleetConfig{Replicas: 1, Engine: sim.EngineConfig{Profile: prof, Scheduler: sim.SchedulerVLLM, PrefixCaching: true, KVCapacityTokens: float64(r.blocks * 16),
+	res, err := sim.Fleet(sim.FleetConfig{Replicas: 1, Engine: sim.EngineConfig{Profile: prof, Scheduler: sim.SchedulerVLLM, PrefixCaching: true,
 		VLLM: sim.VLLMConfig{MaxNumBatchedTokens: r.budget, MaxNumSeqs: r.seqs, KVBlocks: r.blocks, BlockSize: 16, Timeout: 300}}}, r.trace)
 	if err != nil {
 		return nil, err

@@ -176,7 +176,11 @@ func runReplay(path string, f *replayFlags) (replayReport, error) {
 	if err := eng.Profile.Validate(); err != nil {
 		return replayReport{}, fmt.Errorf("%s: %w", f.profile, err)
 	}
-	cycle, err := applyPromptCycle(&tr, f.promptCycle, f.blockSize)
+	cycleFlag := f.promptCycle
+	if f.noPrefix {
+		cycleFlag = "off" // nothing is cached, so a repeated prompt changes nothing
+	}
+	cycle, err := applyPromptCycle(&tr, cycleFlag, f.blockSize)
 	if err != nil {
 		return replayReport{}, err
 	}
