@@ -27,6 +27,8 @@ type Observation struct {
 	TTFT, ITL Quantiles
 	// MetricsAge is how old the newest metrics are (0 when fresh or unknown).
 	MetricsAge time.Duration
+	// Unavailable, when set, says why no metric could be read this tick; the safety layer holds.
+	Unavailable string
 }
 
 // Quantiles summarise a latency histogram, in seconds.

@@ -14,7 +14,7 @@ type Safety struct {
 }
 
 // Safe wraps a policy with the safety layer every policy shares: it holds the current count when
-// the metrics are stale or missing, never scales down while some pods lack metrics, limits the
+// the metrics cannot be read, are stale or are missing, never scales down while some pods lack metrics, limits the
 // step of one decision, and keeps within [Min, Max]. Its reasons say which rule acted, after the
 // policy's own.
 type Safe struct {
@@ -26,6 +26,10 @@ type Safe struct {
 func (s Safe) Decide(o Observation) Decision {
 	r := s.Rules
 	current := o.Replicas
+	if o.Unavailable != "" {
+		// Nothing read: hold, as the HPA does when its metrics are missing.
+		return Decision{Replicas: s.bound(current), Reason: "MetricsUnavailable: holding (" + o.Unavailable + ")"}
+	}
 	if r.StaleAfter > 0 && o.MetricsAge > r.StaleAfter {
 		return Decision{Replicas: s.bound(current), Reason: fmt.Sprintf("StaleMetrics: newest metrics are %s old (limit %s): hold", o.MetricsAge, r.StaleAfter)}
 	}

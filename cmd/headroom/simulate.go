@@ -49,9 +49,18 @@ type simulateFlags struct {
 	tokensFrom  string
 }
 
-// implementedPolicies are the policies simulate runs today, with their decision intervals.
-var implementedPolicies = map[string]time.Duration{"hpa": 15 * time.Second, "kpa": 2 * time.Second, "pid": time.Minute,
-	"saturation": 30 * time.Second, "predictive": time.Minute, "oracle": 15 * time.Second}
+// oracleInterval is the oracle's planning window: the HPA's sync period, the finest of the
+// reactive policies that act on whole replicas within seconds.
+const oracleInterval = 15 * time.Second
+
+// policyInterval is a policy's decision interval in simulate (the oracle's window, or the policy's
+// own default).
+func policyInterval(name string) time.Duration {
+	if name == "oracle" {
+		return oracleInterval
+	}
+	return autoscale.DefaultInterval(name)
+}
 
 func newSimulateCmd(g *globals) *cobra.Command {
 	f := &simulateFlags{}
@@ -198,7 +207,7 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 	var names []string
 	for _, n := range strings.Split(f.policies, ",") {
 		n = strings.TrimSpace(n)
-		if _, ok := implementedPolicies[n]; !ok {
+		if n != "oracle" && !autoscale.Known(n) {
 			return simulateReport{}, usagef("policy %q is not available; simulate runs hpa, kpa, pid, saturation, predictive and oracle", n)
 		}
 		names = append(names, n)
@@ -246,28 +255,17 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 					mu.Unlock()
 				}
 			}()
-			interval := implementedPolicies[name]
+			interval := policyInterval(name)
 			var pol autoscale.Policy
-			switch name {
-			case "hpa":
-				pol = autoscale.NewHPA(autoscale.DefaultHPAConfig(0.8, f.minReplicas, f.maxReplicas))
-			case "kpa":
-				cfg := autoscale.DefaultKPAConfig(f.minReplicas, f.maxReplicas)
-				cfg.TargetPerPod = 0.7 * float64(replicas.slots)
-				pol = autoscale.NewKPA(cfg)
-			case "pid":
-				pol = autoscale.NewPID(autoscale.DefaultPIDConfig(0.7, f.minReplicas, f.maxReplicas))
-			case "predictive":
-				pol = &autoscale.Predictive{CapacityPerReplica: capacity, ColdStart: f.coldStart, Interval: interval,
-					Reactive: autoscale.NewHPA(autoscale.DefaultHPAConfig(0.8, f.minReplicas, f.maxReplicas)), Min: f.minReplicas, Max: f.maxReplicas}
-			case "saturation":
-				pol = autoscale.NewSaturation(autoscale.DefaultSaturationConfig(f.minReplicas, f.maxReplicas))
-			}
-			if pol != nil {
-				// Every policy runs behind the shared safety layer: bounds, and a hold when the
-				// metrics are older than two decision intervals plus the scrape delay.
-				pol = autoscale.Safe{Policy: pol, Rules: autoscale.Safety{Min: f.minReplicas, Max: f.maxReplicas,
-					StaleAfter: 2*interval + f.delay}}
+			if name != "oracle" {
+				// The one factory serve uses too, with its defaults and the shared safety layer.
+				var err error
+				pol, err = autoscale.Build(name, autoscale.Params{Min: f.minReplicas, Max: f.maxReplicas, Slots: replicas.slots,
+					CapacityPerReplica: capacity, ColdStart: f.coldStart, Interval: interval, MetricDelay: f.delay})
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: %w", name, err)
+					return
+				}
 			}
 			fleetCfg := sim.FleetConfig{Engine: replicas.engine, Station: replicas.station, Balancer: sim.Balancer(f.balancer),
 				Replicas: f.minReplicas, ColdStart: f.coldStart.Seconds(), DecisionInterval: interval.Seconds(),

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/headroom-oss/headroom/autoscale"
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/internal/metrics/scrape"
 	"github.com/headroom-oss/headroom/queueing"
@@ -175,8 +176,6 @@ func (d *Duration) UnmarshalYAML(value *yaml.Node) error {
 // Std is the duration as time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
 
-var policies = map[string]bool{"predictive": true, "hpa": true, "kpa": true, "pid": true, "saturation": true}
-
 // ParseConfig reads a configuration strictly; every error names the field and its line. File
 // references (profiles, SLO specs, the token file) are checked by Load, which reads them.
 func ParseConfig(data []byte) (Config, error) {
@@ -310,8 +309,8 @@ func parseConfig(data []byte) (Config, yamlspec.Doc, error) {
 		if a.Policy == "" {
 			a.Policy = "predictive"
 		}
-		if !policies[a.Policy] {
-			at(fmt.Errorf("%q: want predictive, hpa, kpa, pid or saturation", a.Policy), "autoscaling", "policy")
+		if !autoscale.Known(a.Policy) {
+			at(fmt.Errorf("%q: want %s", a.Policy, strings.Join(autoscale.Names(), ", ")), "autoscaling", "policy")
 		}
 		if a.Min < 0 || a.Max < 1 || a.Min > a.Max {
 			at(fmt.Errorf("min %d, max %d: want 0 ≤ min ≤ max, max ≥ 1", a.Min, a.Max), "autoscaling")

@@ -121,9 +121,8 @@ type Alternative struct {
 	HourlyPerReplica float64
 }
 
-// NewService builds a service's policy from its configuration: predictive (the forecast sized with
-// the replica model, llm-d's saturation policy as its reactive net), hpa and pid on pod
-// utilisation of the batch slots, kpa on in-flight requests, or saturation.
+// NewService builds a service's policy from its configuration with autoscale.Build, the factory
+// simulate uses too, so a policy judged there is the one that runs here.
 func NewService(c config.ServiceConfig, profile *queueing.LLMProfile, spec *slo.Loaded, interval time.Duration) (*Service, error) {
 	s := &Service{Config: c, Profile: profile, SLOs: spec}
 	s.replicas.Store(int64(max(c.Autoscaling.Min, 1)))
@@ -142,35 +141,17 @@ func NewService(c config.ServiceConfig, profile *queueing.LLMProfile, spec *slo.
 		}
 		s.capacity = sz.MaxRatePerReplica
 	}
-	target := a.Target
-	switch a.Policy {
-	case "hpa":
-		s.Policy = autoscale.NewHPA(autoscale.DefaultHPAConfig(orDefault(target, 0.7), a.Min, a.Max))
-	case "pid":
-		s.Policy = autoscale.NewPID(autoscale.DefaultPIDConfig(orDefault(target, 0.7), a.Min, a.Max))
-	case "kpa":
-		cfg := autoscale.DefaultKPAConfig(a.Min, a.Max)
-		if target > 0 {
-			cfg.TargetPerPod = target
-		}
-		s.Policy = autoscale.NewKPA(cfg)
-	case "saturation":
-		s.Policy = autoscale.NewSaturation(autoscale.DefaultSaturationConfig(a.Min, a.Max))
-	default:
-		if profile == nil {
-			return nil, fmt.Errorf("service %s: the predictive policy needs a replica profile", c.Name)
-		}
-		s.Policy = &autoscale.Predictive{CapacityPerReplica: s.capacity, ColdStart: a.ColdStart.Std(), Interval: interval,
-			Reactive: autoscale.NewSaturation(autoscale.DefaultSaturationConfig(a.Min, a.Max)), Min: a.Min, Max: a.Max}
+	slots := 0
+	if profile != nil {
+		slots = profile.MaxBatch
 	}
+	pol, err := autoscale.Build(a.Policy, autoscale.Params{Min: a.Min, Max: a.Max, Target: a.Target, Slots: slots,
+		CapacityPerReplica: s.capacity, ColdStart: a.ColdStart.Std(), Interval: interval})
+	if err != nil {
+		return nil, fmt.Errorf("service %s: %w", c.Name, err)
+	}
+	s.Policy = pol
 	return s, nil
-}
-
-func orDefault(v, d float64) float64 {
-	if v > 0 {
-		return v
-	}
-	return d
 }
 
 // Loop runs the services against a source.
@@ -362,12 +343,10 @@ func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State
 		obs.Concurrency = []float64{c + st.Observed["waiting"]}
 	}
 	if len(st.Errors) > 0 && len(st.Observed) == 0 {
-		// Nothing read: hold, as HPA does when its metrics are missing.
-		st.Desired, st.Reason = current, "metrics unavailable: holding ("+firstError(st.Errors)+")"
-	} else {
-		d := s.Policy.Decide(obs)
-		st.Desired, st.Reason = s.clamp(d.Replicas), d.Reason
+		obs.Unavailable = firstError(st.Errors) // the safety layer holds
 	}
+	d := s.Policy.Decide(obs)
+	st.Desired, st.Reason = s.clamp(d.Replicas), d.Reason
 	if s.Profile != nil {
 		if rate, ok := st.Observed["arrival_rate"]; ok && rate > 0 && st.Desired > 0 {
 			if sz, err := queueing.EvaluateLLM(queueing.Batch{}, *s.Profile, rate, st.Desired, s.Targets); err == nil {
