@@ -19,9 +19,12 @@ type Observation struct {
 	// Concurrency is the fleet's total in-flight requests, sampled once a second up to Now (the
 	// KPA's input); oldest first.
 	Concurrency []float64
-	// Arrivals counts the requests that arrived in each second up to Now (the predictive policy's
-	// input); oldest first.
-	Arrivals []float64
+	// Rates is the arrival rate in requests per second, one value a minute up to Now, oldest
+	// first (the predictive policy's input).
+	Rates []float64
+	// Forecast, when set, is the rate forecast the controller fitted this tick on Rates; a policy
+	// that forecasts reads it instead of fitting its own.
+	Forecast *Forecast
 	// TTFT and ITL summarise the fleet's latency histograms over the last minute (zero when no
 	// request completed).
 	TTFT, ITL Quantiles
@@ -29,6 +32,13 @@ type Observation struct {
 	MetricsAge time.Duration
 	// Unavailable, when set, says why no metric could be read this tick; the safety layer holds.
 	Unavailable string
+}
+
+// Forecast is a per-minute arrival-rate forecast, requests per second.
+type Forecast struct {
+	Method  string
+	Minutes int // the horizon
+	Mean    []float64
 }
 
 // Quantiles summarise a latency histogram, in seconds.

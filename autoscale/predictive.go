@@ -25,8 +25,30 @@ type Predictive struct {
 // Name implements Policy.
 func (p *Predictive) Name() string { return "predictive" }
 
-// maxMinutes bounds the history the forecast reads: three days of minutes.
-const maxMinutes = 3 * 1440
+// MaxHistoryMinutes bounds the rate history a forecast reads: three days of minutes, the daily
+// season twice over and a day to spare.
+const MaxHistoryMinutes = 3 * 1440
+
+// UsesForecast says the policy reads Observation.Forecast.
+func (p *Predictive) UsesForecast() bool { return true }
+
+// Horizon is how far the forecast must look, in minutes: a new replica's cold start plus one
+// decision interval, and one more, since a decision made now serves from the cold start on.
+func (p *Predictive) Horizon() int { return int(math.Ceil((p.ColdStart + p.Interval).Minutes())) + 1 }
+
+// ForecastRates forecasts per-minute rates h minutes ahead with forecast.Auto, with the daily
+// season once the history holds two days of it; nil when no method can.
+func ForecastRates(rates []float64, h int) *Forecast {
+	var periods []int
+	if len(rates) >= 2*1440 {
+		periods = []int{1440}
+	}
+	c, err := forecast.Auto(rates, h, periods)
+	if err != nil {
+		return nil
+	}
+	return &Forecast{Method: c.Method(), Minutes: h, Mean: c.Forecast}
+}
 
 // Decide implements Policy.
 func (p *Predictive) Decide(o Observation) Decision {
@@ -35,27 +57,19 @@ func (p *Predictive) Decide(o Observation) Decision {
 	if minHistory == 0 {
 		minHistory = 10 * time.Minute
 	}
-	minutes := len(o.Arrivals) / 60
+	minutes := len(o.Rates)
 	if time.Duration(minutes)*time.Minute < minHistory {
 		return Decision{Replicas: reactive.Replicas, Reason: "predictive: too little history, reactive: " + reactive.Reason}
 	}
-	start := max(0, minutes-maxMinutes)
-	rates := make([]float64, 0, minutes-start)
-	for m := start; m < minutes; m++ {
-		s := 0.0
-		for _, c := range o.Arrivals[m*60 : (m+1)*60] {
-			s += c
-		}
-		rates = append(rates, s/60)
-	}
-	h := int(math.Ceil((p.ColdStart + p.Interval).Minutes())) + 1
-	var periods []int
-	if len(rates) >= 2*1440 {
-		periods = []int{1440}
-	}
+	rates := o.Rates[max(0, minutes-MaxHistoryMinutes):]
+	h := p.Horizon()
 	peak := rates[len(rates)-1]
-	if c, err := forecast.Auto(rates, h, periods); err == nil {
-		for _, v := range c.Forecast {
+	fc := o.Forecast
+	if fc == nil {
+		fc = ForecastRates(rates, h)
+	}
+	if fc != nil {
+		for _, v := range fc.Mean {
 			peak = math.Max(peak, v)
 		}
 	}

@@ -62,6 +62,16 @@ func (s Safe) Decide(o Observation) Decision {
 	return Decision{Replicas: desired, Reason: reason}
 }
 
+// UsesForecast says whether the wrapped policy reads Observation.Forecast.
+func (s Safe) UsesForecast() bool { return UsesForecast(s.Policy) }
+
+// UsesForecast says whether a policy reads Observation.Forecast (the predictive one does), so a
+// controller fits one only when it is read.
+func UsesForecast(p Policy) bool {
+	f, ok := p.(interface{ UsesForecast() bool })
+	return ok && f.UsesForecast()
+}
+
 func (s Safe) bound(n int) int {
 	if s.Rules.Max > 0 && n > s.Rules.Max {
 		n = s.Rules.Max

@@ -37,6 +37,15 @@ func (t Target) IsLatency() bool {
 	return t.Metric != MetricPWait && t.Metric != MetricUtilization
 }
 
+// Key names the statistic a latency target bounds as metrics name it: ttft_p95 for a 95th
+// percentile, itl_mean for a mean.
+func (t Target) Key() string {
+	if t.Quantile > 0 {
+		return string(t.Metric) + "_p" + strconv.FormatFloat(t.Quantile*100, 'g', -1, 64)
+	}
+	return string(t.Metric) + "_mean"
+}
+
 // String renders the target in the syntax ParseTargets reads.
 func (t Target) String() string {
 	switch t.Metric {

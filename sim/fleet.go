@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/headroom-oss/headroom/autoscale"
+	"github.com/headroom-oss/headroom/control"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/workload"
 )
@@ -30,8 +31,22 @@ type FleetConfig struct {
 	ColdStart        float64 // seconds before a new replica serves
 	DecisionInterval float64 // seconds between policy decisions (HPA 15, KPA 2)
 	MetricDelay      float64 // seconds by which the policy's view lags the fleet (a scrape interval)
-	Policy           autoscale.Policy
-	Start            time.Time // the wall-clock time of the trace's first arrival, for the policy's clock
+	// Control decides the replicas: the controller serve runs too (control.Tick), fed here from
+	// the replicas instead of from metrics.
+	Control *control.Service
+	// Policy, when Control is nil, is ticked alone (a plan, or a policy under test).
+	Policy autoscale.Policy
+	// OnTick, when set, is called with every tick's observation and state (to record a run).
+	OnTick func(o control.Observation, st control.State)
+	Start  time.Time // the wall-clock time of the trace's first arrival, for the policy's clock
+}
+
+// controller is the fleet's controller: Control, or Policy alone.
+func (cfg FleetConfig) controller() (*control.Service, error) {
+	if cfg.Control != nil || cfg.Policy == nil {
+		return cfg.Control, nil
+	}
+	return control.NewService(control.Spec{Name: cfg.Policy.Name(), Custom: cfg.Policy})
 }
 
 // StationConfig makes a fleet of c-server stations: each replica serves Servers requests at once
@@ -98,7 +113,11 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	if len(trace.Requests) == 0 {
 		return FleetResult{}, errors.New("the trace holds no requests")
 	}
-	if cfg.Policy != nil && !(cfg.DecisionInterval > 0) {
+	ctl, err := cfg.controller()
+	if err != nil {
+		return FleetResult{}, err
+	}
+	if ctl != nil && !(cfg.DecisionInterval > 0) {
 		return FleetResult{}, errors.New("a policy needs a positive decision interval")
 	}
 	out, inTokens := prepare(p, trace)
@@ -128,19 +147,13 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	desired := cfg.Replicas
 	rr := 0
 	nextDecision := math.Inf(1)
-	if cfg.Policy != nil {
+	if ctl != nil {
 		nextDecision = cfg.DecisionInterval
 	}
 	// What the policy sees lags: keep the per-second history of the fleet's state.
-	type snapshot struct {
-		at        float64
-		pods      []autoscale.PodSample
-		load      float64
-		ttft, itl autoscale.Quantiles
-	}
 	var history []snapshot
 	nextSnapshot := 0.0
-	var perSecond []float64 // arrivals counted by second, for the policies that forecast
+	var perMinute, rates []float64 // arrivals counted by minute, and as requests per second
 	type completion struct {
 		at        float64
 		ttft, itl float64
@@ -160,7 +173,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 				t = math.Min(t, m.readyAt) // queued work waits for the cold start
 			}
 		}
-		if cfg.Policy != nil {
+		if ctl != nil {
 			t = math.Min(t, math.Min(nextSnapshot, nextDecision))
 		}
 		if math.IsInf(t, 1) {
@@ -185,13 +198,15 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			}
 			m.enqueue(next)
 			m.outstanding += inTokens[next] + float64(out[next].Output)
-			for len(perSecond) <= int(out[next].Arrival) {
-				perSecond = append(perSecond, 0)
+			minute := int(out[next].Arrival / 60)
+			for len(perMinute) <= minute {
+				perMinute, rates = append(perMinute, 0), append(rates, 0)
 			}
-			perSecond[int(out[next].Arrival)]++
+			perMinute[minute]++
+			rates[minute] = perMinute[minute] / 60
 			next++
 		}
-		if cfg.Policy != nil && now >= nextSnapshot {
+		if ctl != nil && now >= nextSnapshot {
 			s := snapshot{at: now}
 			for _, m := range fleet {
 				if m.draining {
@@ -216,7 +231,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			history = append(history, s)
 			nextSnapshot = now + 1
 		}
-		if cfg.Policy != nil && now >= nextDecision {
+		if ctl != nil && now >= nextDecision {
 			// The view as of MetricDelay ago, and the per-second load up to then.
 			seen := 0
 			for i, s := range history {
@@ -228,11 +243,26 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			for _, s := range history[:seen+1] {
 				conc = append(conc, s.load)
 			}
-			seenSeconds := min(len(perSecond), max(0, int(now-cfg.MetricDelay)))
-			d := cfg.Policy.Decide(autoscale.Observation{Now: cfg.Start.Add(time.Duration(now * float64(time.Second))),
-				Replicas: desired, Pods: history[seen].pods, Concurrency: conc, Arrivals: perSecond[:seenSeconds],
-				MetricsAge: time.Duration((now - history[seen].at) * float64(time.Second)),
-				TTFT:       history[seen].ttft, ITL: history[seen].itl})
+			// The minutes that ended by the time the view was taken, quiet ones included.
+			seenMinutes := max(0, int(now-cfg.MetricDelay)) / 60
+			for len(perMinute) < seenMinutes {
+				perMinute, rates = append(perMinute, 0), append(rates, 0)
+			}
+			view := history[seen]
+			obs := control.Observation{RateHistory: rates[:seenMinutes], Concurrency: conc, Pods: view.pods,
+				TTFT: view.ttft, ITL: view.itl, MetricsAge: time.Duration((now - view.at) * float64(time.Second))}
+			obs.Running, obs.Waiting, obs.KVUse = view.gauges()
+			if seenMinutes > 0 {
+				obs.ArrivalRate = control.Reading(rates[seenMinutes-1])
+			}
+			if view.ttft.Count > 0 {
+				obs.TTFTP95 = control.Reading(view.ttft.P95)
+			}
+			st := control.Tick(ctl, obs, desired, cfg.Start.Add(time.Duration(now*float64(time.Second))))
+			if cfg.OnTick != nil {
+				cfg.OnTick(obs, st)
+			}
+			d := autoscale.Decision{Replicas: st.Desired, Reason: st.Reason}
 			ready := 0
 			inFlight := 0
 			for _, m := range fleet {
@@ -261,6 +291,28 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	}
 	res.Outcomes = out
 	return res, nil
+}
+
+// gauges are the fleet-wide running and waiting requests and the mean KV use of a snapshot, as
+// the metrics a scrape gives.
+func (s snapshot) gauges() (running, waiting, kv control.Gauge) {
+	if len(s.pods) == 0 {
+		return
+	}
+	w, k := 0.0, 0.0
+	for _, p := range s.pods {
+		w += p.Waiting
+		k += p.KVUse
+	}
+	return control.Reading(s.load - w), control.Reading(w), control.Reading(k / float64(len(s.pods)))
+}
+
+// snapshot is the fleet as a scrape saw it at one second.
+type snapshot struct {
+	at        float64
+	pods      []autoscale.PodSample
+	load      float64
+	ttft, itl autoscale.Quantiles
 }
 
 // pick chooses a ready, non-draining replica by the balancer; nil when none is ready.

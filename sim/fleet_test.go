@@ -95,11 +95,11 @@ func TestPoliciesSeeLatencyHistogramsAndRatesLate(t *testing.T) {
 	if last.TTFT.Count == 0 || last.TTFT.P95 <= 0 || last.ITL.P50 <= 0 || last.MetricsAge < 14*time.Second {
 		t.Errorf("observation %+v: want last-minute TTFT/ITL quantiles, 15 s old", last)
 	}
-	rate := 0.0
-	for _, c := range last.Arrivals[len(last.Arrivals)-60:] {
-		rate += c
+	// The trace lasts 300 s: the decision near its end sees the minutes that ended 15 s earlier.
+	if len(last.Rates) != int(last.Now.Sub(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)).Seconds()-15)/60 {
+		t.Errorf("%d minutes of rates at %s, want the complete minutes up to 15 s before", len(last.Rates), last.Now)
 	}
-	if rate < 15*60 || rate > 25*60 {
-		t.Errorf("the last minute the policy saw holds %.0f arrivals, want about 1,200", rate)
+	if rate := last.Rates[len(last.Rates)-1]; rate < 15 || rate > 25 {
+		t.Errorf("the last minute the policy saw had %.3g req/s, want about 20", rate)
 	}
 }

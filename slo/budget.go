@@ -158,11 +158,11 @@ func Budget(samples []Sample, opt BudgetOptions) (BudgetReport, error) {
 		p.Active = hourShare > p.PerHour
 		r.Policies = append(r.Policies, p)
 	}
-	pf, ps, tf, ts := AlertWindows(period)
 	// The replay checks, at every sample, both pairs of both severities. Each of the eight windows
 	// keeps a pointer to its first sample, moved forward as the replay goes: linear in the samples,
 	// with no per-window arrays.
-	bws := [4]BurnWindow{pf, ps, tf, ts}
+	sevs := Severities(period)
+	bws := [4]BurnWindow{sevs[0].Fast, sevs[0].Slow, sevs[1].Fast, sevs[1].Slow}
 	var widths [8]int64
 	for k, b := range bws {
 		widths[2*k], widths[2*k+1] = int64(b.Long), int64(b.Short)
@@ -170,8 +170,6 @@ func Budget(samples []Sample, opt BudgetOptions) (BudgetReport, error) {
 	var from [8]int
 	var sumT, sumB [8]float64 // each window's running sums
 	var firing [2]*Firing     // page, ticket
-	names := [2]string{"page", "ticket"}
-	over := func(w int, factor float64) bool { return sumT[w] > 0 && sumB[w]/sumT[w]/allowed > factor }
 	for i, s := range samples {
 		for w := range widths {
 			sumT[w], sumB[w] = sumT[w]+s.Total, sumB[w]+s.Bad
@@ -181,16 +179,23 @@ func Budget(samples []Sample, opt BudgetOptions) (BudgetReport, error) {
 			}
 		}
 		for sev := 0; sev < 2; sev++ {
-			on := false
-			for p := 0; p < 2; p++ {
-				k := 2*sev + p
-				if over(2*k, bws[k].Factor) && sumT[2*k] >= opt.MinEvents && over(2*k+1, bws[k].Factor) {
-					on = true
+			// The burn rate over a pair's window, known once its long window holds MinEvents.
+			burn := func(k int) func(time.Duration) (float64, bool) {
+				return func(d time.Duration) (float64, bool) {
+					w := 2 * k
+					if d == bws[k].Short {
+						w++
+					}
+					if sumT[w] == 0 || sumT[2*k] < opt.MinEvents {
+						return 0, false
+					}
+					return sumB[w] / sumT[w] / allowed, true
 				}
 			}
+			on := sevs[sev].Fast.Fires(burn(2*sev)) || sevs[sev].Slow.Fires(burn(2*sev+1))
 			switch f := firing[sev]; {
 			case on && f == nil:
-				firing[sev] = &Firing{Severity: names[sev], From: s.Time, To: s.Time}
+				firing[sev] = &Firing{Severity: sevs[sev].Name, From: s.Time, To: s.Time}
 			case on:
 				f.To = s.Time
 			case f != nil:

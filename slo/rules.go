@@ -138,26 +138,25 @@ func generateSLO(s SlothSpec, o SlothSLO, opt Options) []RuleGroup {
 	if a.Name == "" { // Sloth would refuse the spec; a name that says what fired will do
 		a.Name = camel(service) + camel(o.Name) + "BudgetBurn"
 	}
-	pf, ps, tf, ts := AlertWindows(period)
+	sevs := Severities(period)
 	for _, sev := range []struct {
-		name       string
-		cfg        SlothAlert
-		fast, slow BurnWindow
-	}{{"page", a.PageAlert, pf, ps}, {"ticket", a.TicketAlert, tf, ts}} {
+		Severity
+		cfg SlothAlert
+	}{{sevs[0], a.PageAlert}, {sevs[1], a.TicketAlert}} {
 		if sev.cfg.Disable {
 			continue
 		}
 		annotations := merge(map[string]string{
 			"summary": "{{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is over expected." + groupNote(o.GroupBy),
-			"title":   "(" + sev.name + ") {{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is too fast.",
+			"title":   "(" + sev.Name + ") {{$labels.sloth_service}} {{$labels.sloth_slo}} SLO error budget burn rate is too fast.",
 		}, a.Annotations, sev.cfg.Annotations)
-		expr := alertExpr(sel, budget, sev.fast, sev.slow)
+		expr := alertExpr(sel, budget, sev.Fast, sev.Slow)
 		if improved && opt.MinEvents > 0 {
 			expr = "(\n" + expr + ")\nand on(" + onLabels + ")\n" + fmt.Sprintf(
-				"(avg_over_time(slo:sli_total:rate5m{%s}[%s]) * %s >= %s)\n", sel, PromDuration(sev.fast.Long), formatFloat(sev.fast.Long.Seconds()), formatFloat(opt.MinEvents))
+				"(avg_over_time(slo:sli_total:rate5m{%s}[%s]) * %s >= %s)\n", sel, PromDuration(sev.Fast.Long), formatFloat(sev.Fast.Long.Seconds()), formatFloat(opt.MinEvents))
 		}
-		alerts.Rules = append(alerts.Rules, Rule{Alert: a.Name, Expr: expr, For: opt.For[sev.name],
-			Labels: merge(a.Labels, sev.cfg.Labels, map[string]string{"sloth_severity": sev.name}), Annotations: annotations})
+		alerts.Rules = append(alerts.Rules, Rule{Alert: a.Name, Expr: expr, For: opt.For[sev.Name],
+			Labels: merge(a.Labels, sev.cfg.Labels, map[string]string{"sloth_severity": sev.Name}), Annotations: annotations})
 	}
 	return append(groups, alerts)
 }

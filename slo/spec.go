@@ -168,3 +168,22 @@ func validateSLOs(s SlothSpec, doc specDoc) []error {
 	}
 	return errs
 }
+
+// ErrorBudget is the share of events the SLO allows to be bad: 1 − objective, as a ratio (the
+// objective is written as a percent).
+func (o SlothSLO) ErrorBudget() float64 { return 1 - o.Objective/100 }
+
+// DefaultPeriod is the SLO period when a spec sets none: 30 days, Sloth's and the SRE workbook's.
+const DefaultPeriod = 30 * 24 * time.Hour
+
+// PeriodOf is the period an SLO of the spec is judged over: its own (OpenSLO), else the spec's,
+// else DefaultPeriod.
+func (l Loaded) PeriodOf(o SlothSLO) time.Duration {
+	switch {
+	case o.Period > 0:
+		return o.Period
+	case l.Period > 0:
+		return l.Period
+	}
+	return DefaultPeriod
+}

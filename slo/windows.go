@@ -71,3 +71,42 @@ func (w BurnWindow) Span(burn float64, duration time.Duration) Span {
 	}
 	return Span{Fires: true, Fire: longNeed, Resolve: duration + w.Short - shortNeed}
 }
+
+// Severity is one alert of the multi-window pairs: the page or the ticket, each firing when
+// either its fast or its slow pair does.
+type Severity struct {
+	Name       string // page or ticket
+	Fast, Slow BurnWindow
+}
+
+// Severities are the page and ticket alerts for a period, with their pairs (AlertWindows).
+func Severities(period time.Duration) [2]Severity {
+	pf, ps, tf, ts := AlertWindows(period)
+	return [2]Severity{{"page", pf, ps}, {"ticket", tf, ts}}
+}
+
+// Fires says whether the pair fires: the burn rate over both its long and its short window is
+// above its factor. burn gives the burn rate over a window, and false where it is not known
+// (no data reaching back across it), which never fires.
+func (w BurnWindow) Fires(burn func(window time.Duration) (float64, bool)) bool {
+	long, okLong := burn(w.Long)
+	short, okShort := burn(w.Short)
+	return okLong && okShort && long > w.Factor && short > w.Factor
+}
+
+// Fires says whether the severity fires: either of its pairs does.
+func (s Severity) Fires(burn func(window time.Duration) (float64, bool)) bool {
+	return s.Fast.Fires(burn) || s.Slow.Fires(burn)
+}
+
+// FiringSeverities names the severities (page, ticket) that fire for the burn rates by window: the one rule
+// the generated alerts, the budget replay and the serve loop's books share.
+func FiringSeverities(period time.Duration, burn func(window time.Duration) (float64, bool)) []string {
+	var out []string
+	for _, s := range Severities(period) {
+		if s.Fires(burn) {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}

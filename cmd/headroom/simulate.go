@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/headroom-oss/headroom/autoscale"
+	"github.com/headroom-oss/headroom/control"
 	"github.com/headroom-oss/headroom/internal/config"
 	"github.com/headroom-oss/headroom/internal/output"
 	"github.com/headroom-oss/headroom/internal/plot"
@@ -256,12 +257,14 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 				}
 			}()
 			interval := policyInterval(name)
-			var pol autoscale.Policy
+			var ctl *control.Service
 			if name != "oracle" {
-				// The one factory serve uses too, with its defaults and the shared safety layer.
+				// The controller serve runs: the one policy factory, its defaults and the shared
+				// safety layer, ticked by control.Tick.
 				var err error
-				pol, err = autoscale.Build(name, autoscale.Params{Min: f.minReplicas, Max: f.maxReplicas, Slots: replicas.slots,
-					CapacityPerReplica: capacity, ColdStart: f.coldStart, Interval: interval, MetricDelay: f.delay})
+				ctl, err = control.NewService(control.Spec{Name: name, Policy: name, Params: autoscale.Params{
+					Min: f.minReplicas, Max: f.maxReplicas, Slots: replicas.slots, CapacityPerReplica: capacity,
+					ColdStart: f.coldStart, Interval: interval, MetricDelay: f.delay}})
 				if err != nil {
 					errs[i] = fmt.Errorf("%s: %w", name, err)
 					return
@@ -269,7 +272,7 @@ func runSimulate(f *simulateFlags, bar *progressBar) (simulateReport, error) {
 			}
 			fleetCfg := sim.FleetConfig{Engine: replicas.engine, Station: replicas.station, Balancer: sim.Balancer(f.balancer),
 				Replicas: f.minReplicas, ColdStart: f.coldStart.Seconds(), DecisionInterval: interval.Seconds(),
-				MetricDelay: f.delay.Seconds(), Policy: pol, Start: start}
+				MetricDelay: f.delay.Seconds(), Control: ctl, Start: start}
 			var res sim.FleetResult
 			var err error
 			if name == "oracle" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/headroom-oss/headroom/control"
 	"net"
 	"net/http"
 	"os"
@@ -22,7 +23,7 @@ var now = time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC)
 func state() loop.State {
 	eta, low, high := 90*time.Minute, 80*time.Minute, 100*time.Minute
 	score := 0.45
-	st := loop.State{Service: "llm", At: now, Observed: map[string]float64{"ttft_p95": 1.2}}
+	st := loop.State{State: control.State{Service: "llm", At: now, Observed: map[string]float64{"ttft_p95": 1.2}}}
 	st.Alerts = []health.Exhaustion{
 		{Resource: "llm/kv_usage", Kind: "kv_cache", Limit: 1, Severity: health.SeverityCritical, ETA: &eta, ETALow: &low, ETAHigh: &high, Action: "add replicas"},
 		{Resource: "llm/availability/error_budget", Kind: "error_budget", Severity: health.SeverityInfo, ETA: &eta},

@@ -208,7 +208,7 @@ func (s *Sim) Advance(ctx context.Context, d time.Duration) error {
 		st := s.loop.Step(ctx)[0]
 		s.fleet.Scale(t, st.Desired)
 		s.steps++
-		if v, ok := st.Observed["ttft_p95"]; !ok || v <= 0.5 {
+		if v := st.Observation.TTFTP95; !v.OK || v.Value <= 0.5 {
 			s.met++
 		}
 		if st.Desired != s.prev {
@@ -299,13 +299,13 @@ func (s *Sim) Result() LiveResult {
 
 func logLine(st loop.State) string {
 	observed := "–"
-	if v, ok := st.Observed["ttft_p95"]; ok {
-		observed = fmt.Sprintf("%.0f ms", v*1000)
+	if v := st.Observation.TTFTP95; v.OK {
+		observed = fmt.Sprintf("%.0f ms", v.Value*1000)
 	}
 	peak := "–"
 	if st.Forecast != nil {
 		peak = fmt.Sprintf("%.0f", st.Forecast.Peak)
 	}
 	return fmt.Sprintf("%s  load %5.1f req/s  forecast peak %4s  replicas %2d → %2d  p95 TTFT %s  why: %s",
-		st.At.Format("15:04"), st.Observed["arrival_rate"], peak, st.Replicas, st.Desired, observed, st.Reason)
+		st.At.Format("15:04"), st.Observation.ArrivalRate.Value, peak, st.Replicas, st.Desired, observed, st.Reason)
 }

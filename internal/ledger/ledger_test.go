@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"github.com/headroom-oss/headroom/control"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,8 +19,8 @@ func TestLedgerKeepsDecisionsAcrossRestartsAndPrunes(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 48; i++ {
-		st := loop.State{Service: "chat", At: t0.Add(time.Duration(i) * time.Hour), Replicas: i, Desired: i + 1, Reason: "r",
-			Observed: map[string]float64{"arrival_rate": float64(10 * i)}, Forecast: &loop.Forecast{Peak: float64(i)}}
+		st := loop.State{State: control.State{Service: "chat", At: t0.Add(time.Duration(i) * time.Hour), Replicas: i, Desired: i + 1, Reason: "r",
+			Observed: map[string]float64{"arrival_rate": float64(10 * i)}, Forecast: &control.Forecast{Peak: float64(i)}}}
 		if err := l.Record(ctx, st); err != nil {
 			t.Fatal(err)
 		}

@@ -16,80 +16,21 @@ import (
 	"time"
 
 	"github.com/headroom-oss/headroom/autoscale"
-	"github.com/headroom-oss/headroom/forecast"
+	"github.com/headroom-oss/headroom/control"
 	"github.com/headroom-oss/headroom/internal/config"
 	"github.com/headroom-oss/headroom/internal/metrics"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/slo"
 )
 
-// State is a service as the loop last saw it.
+// State is a service as the loop last saw it: the control tick's state, the accelerators the
+// what-if can move it to, and what the loop sees beyond capacity (anomalies, health score,
+// predictive alerts).
 type State struct {
-	Service     string             `json:"service"`
-	At          time.Time          `json:"at"`
-	Observed    map[string]float64 `json:"observed"`          // by query name: arrival_rate, running, ttft_p95, …
-	Missing     []string           `json:"missing,omitempty"` // queries that returned no series
-	Errors      []string           `json:"errors,omitempty"`  // queries that failed
-	Forecast    *Forecast          `json:"forecast,omitempty"`
-	Replicas    int                `json:"replicas"` // the count the loop held before this decision
-	Desired     int                `json:"desired"`
-	Reason      string             `json:"reason"`
-	Capacity    float64            `json:"capacity_per_replica,omitempty"` // req/s one replica sustains under the SLO
-	Predicted   *Predicted         `json:"predicted,omitempty"`
-	CostPerHour float64            `json:"cost_per_hour,omitempty"`
-	Currency    string             `json:"currency,omitempty"`
-	SLOs        []SLOStatus        `json:"slos,omitempty"`
-	// Limits are the service's latency targets by metric and quantile (ttft_p95: 0.5 seconds), for
-	// drawing against the observations.
-	Limits map[string]float64 `json:"limits,omitempty"`
-	// Health is the service's condition now, with the evidence: healthy, saturated (requests
-	// queue, or the KV cache is nearly full), at risk (the model predicts the SLO breaks at the
-	// decided replicas, or an SLO page fires) or unknown (no metrics).
-	Health  string   `json:"health"`
-	Reasons []string `json:"health_reasons,omitempty"`
+	control.State
 	// Alternatives names the accelerators the what-if can move the service to.
 	Alternatives []string `json:"alternatives,omitempty"`
 	Observability
-}
-
-// Forecast is the arrival rate expected over the next minutes (a replica's cold start plus one
-// interval), by the forecasting package's automatic choice.
-type Forecast struct {
-	Method  string    `json:"method"`
-	Minutes int       `json:"minutes"`
-	Mean    []float64 `json:"mean"`
-	Peak    float64   `json:"peak"`
-	// Lower and Upper bound the 95% prediction interval at each minute (an ETS fit's analytic
-	// variance around the point forecast); PeakUpper is the highest upper bound.
-	Lower     []float64 `json:"lower,omitempty"`
-	Upper     []float64 `json:"upper,omitempty"`
-	PeakUpper float64   `json:"peak_upper,omitempty"`
-}
-
-// Predicted is the replica model's latency at the desired replicas and the observed load.
-type Predicted struct {
-	TTFTP95     float64 `json:"ttft_p95_seconds"`
-	ITLMean     float64 `json:"itl_mean_seconds"`
-	E2EP95      float64 `json:"e2e_p95_seconds"`
-	Utilization float64 `json:"utilization"`
-	MeetsSLO    bool    `json:"meets_slo"`
-}
-
-// SLOStatus is one SLO's books from the metrics: the error ratio and burn rate over its windows,
-// and the budget left over the period.
-type SLOStatus struct {
-	Name            string             `json:"name"`
-	Objective       float64            `json:"objective"`
-	BurnRates       map[string]float64 `json:"burn_rates"`
-	BudgetRemaining *float64           `json:"budget_remaining,omitempty"`
-	// Covered is how far back the SLI's data reach, to the nearest of its windows (seconds in JSON):
-	// a window longer than that has a burn rate of the data so far, counts toward no alert, and the
-	// budget is spent in proportion to the part of the period covered.
-	Covered time.Duration `json:"covered"`
-	// Firing lists the multi-window burn-rate alerts that fire now (page, ticket), by the SRE
-	// workbook's windows and factors for the SLO's period: the same rule the generated alerts use.
-	Firing []string `json:"firing,omitempty"`
-	Error  string   `json:"error,omitempty"`
 }
 
 // Decision is a recorded change of desired replicas (or its confirmation).
@@ -101,16 +42,17 @@ type Decision struct {
 	Reason  string    `json:"reason"`
 }
 
-// Service is one service's runtime: its configuration, model and policy.
+// Service is one service's runtime: its configuration and its controller.
 type Service struct {
 	Config  config.ServiceConfig
 	Profile *queueing.LLMProfile
 	Targets []queueing.Target
 	SLOs    *slo.Loaded
-	Policy  autoscale.Policy
+	// Control is the service's controller: the policy, built by autoscale.Build as simulate
+	// builds it, and the tick that serve and simulate share.
+	Control *control.Service
 	// Alternatives are accelerators the what-if can move the service to, by name.
 	Alternatives map[string]Alternative
-	capacity     float64
 	replicas     atomic.Int64 // set by the loop, and by SetReplicas from the API or the actuator
 	watch        watch        // anomaly detectors over its observed series
 }
@@ -121,8 +63,9 @@ type Alternative struct {
 	HourlyPerReplica float64
 }
 
-// NewService builds a service's policy from its configuration with autoscale.Build, the factory
-// simulate uses too, so a policy judged there is the one that runs here.
+// NewService builds a service's controller from its configuration with autoscale.Build, the
+// factory simulate uses too, so a policy judged there is the one that runs here. interval is the
+// loop's period, the policy's decision interval.
 func NewService(c config.ServiceConfig, profile *queueing.LLMProfile, spec *slo.Loaded, interval time.Duration) (*Service, error) {
 	s := &Service{Config: c, Profile: profile, SLOs: spec}
 	s.replicas.Store(int64(max(c.Autoscaling.Min, 1)))
@@ -134,23 +77,16 @@ func NewService(c config.ServiceConfig, profile *queueing.LLMProfile, spec *slo.
 		s.Targets = t
 	}
 	a := c.Autoscaling
-	if profile != nil {
-		sz, err := queueing.SizeLLM(queueing.Batch{}, *profile, 1, s.Targets)
-		if err != nil {
-			return nil, fmt.Errorf("service %s: the SLO cannot be met by any number of replicas: %w", c.Name, err)
-		}
-		s.capacity = sz.MaxRatePerReplica
+	cs := control.Spec{Name: c.Name, Policy: a.Policy, Profile: profile, Targets: s.Targets, SLOs: spec, Report: true,
+		Params: autoscale.Params{Min: a.Min, Max: a.Max, Target: a.Target, ColdStart: a.ColdStart.Std(), Interval: interval}}
+	if pr := c.Pricing; pr != nil {
+		cs.HourlyPerReplica, cs.Currency = pr.HourlyPerReplica, pr.Currency
 	}
-	slots := 0
-	if profile != nil {
-		slots = profile.MaxBatch
-	}
-	pol, err := autoscale.Build(a.Policy, autoscale.Params{Min: a.Min, Max: a.Max, Target: a.Target, Slots: slots,
-		CapacityPerReplica: s.capacity, ColdStart: a.ColdStart.Std(), Interval: interval})
+	ctl, err := control.NewService(cs)
 	if err != nil {
-		return nil, fmt.Errorf("service %s: %w", c.Name, err)
+		return nil, err
 	}
-	s.Policy = pol
+	s.Control = ctl
 	return s, nil
 }
 
@@ -225,7 +161,9 @@ func (l *Loop) Step(ctx context.Context) []State {
 			hist = hist[len(hist)-l.keep:]
 		}
 		l.decisions[st.Service] = hist
-		states := append(l.history[st.Service], st)
+		kept := st
+		kept.Observation = st.Observation.WithoutSeries() // bounded: a thousand states, not a thousand rate histories
+		states := append(l.history[st.Service], kept)
 		if len(states) > l.keep {
 			states = states[len(states)-l.keep:]
 		}
@@ -298,109 +236,59 @@ func (s *Service) clamp(n int) int {
 
 func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State {
 	current := s.clamp(int(s.replicas.Load()))
-	st := State{Service: s.Config.Name, At: now, Observed: map[string]float64{}, Replicas: current, Capacity: s.capacity}
-	for _, t := range s.Targets {
-		if t.IsLatency() {
-			key := string(t.Metric) + "_mean"
-			if t.Quantile > 0 {
-				key = fmt.Sprintf("%s_p%g", t.Metric, t.Quantile*100)
-			}
-			if st.Limits == nil {
-				st.Limits = map[string]float64{}
-			}
-			st.Limits[key] = t.Limit
-		}
-	}
+	obs := l.read(ctx, s, now)
+	st := State{State: control.Tick(s.Control, obs, current, now)}
+	st.Desired = s.clamp(st.Desired)
 	for name := range s.Alternatives {
 		st.Alternatives = append(st.Alternatives, name)
 	}
 	sort.Strings(st.Alternatives)
-	for _, kv := range s.Config.Queries.Each() {
-		name, q := kv[0], kv[1]
-		if q == "" || len(name) > 4 && name[:4] == "pod_" {
-			continue
-		}
-		res, err := l.src.Query(ctx, q, now)
-		switch {
-		case err != nil:
-			st.Errors = append(st.Errors, fmt.Sprintf("%s: %v", name, err))
-		case len(res) == 0 || math.IsNaN(res[0].V):
-			st.Missing = append(st.Missing, name)
-		default:
-			v := 0.0
-			for _, r := range res {
-				v += r.V
-			}
-			st.Observed[name] = v
-		}
-	}
-	obs := autoscale.Observation{Now: now, Replicas: current, Pods: l.pods(ctx, s, now)}
-	if s.Config.Queries.PodRunning != "" && len(obs.Pods) > 0 {
-		st.Observed["pods"] = float64(len(obs.Pods)) // the replicas actually reporting
-	}
-	obs.Arrivals, st.Forecast = l.arrivals(ctx, s, now)
-	if c, ok := st.Observed["running"]; ok {
-		obs.Concurrency = []float64{c + st.Observed["waiting"]}
-	}
-	if len(st.Errors) > 0 && len(st.Observed) == 0 {
-		obs.Unavailable = firstError(st.Errors) // the safety layer holds
-	}
-	d := s.Policy.Decide(obs)
-	st.Desired, st.Reason = s.clamp(d.Replicas), d.Reason
-	if s.Profile != nil {
-		if rate, ok := st.Observed["arrival_rate"]; ok && rate > 0 && st.Desired > 0 {
-			if sz, err := queueing.EvaluateLLM(queueing.Batch{}, *s.Profile, rate, st.Desired, s.Targets); err == nil {
-				p := sz.Prediction
-				meets := true
-				for _, c := range sz.Checks {
-					meets = meets && c.Met
-				}
-				st.Predicted = &Predicted{TTFTP95: p.Quantile(queueing.MetricTTFT, 0.95), ITLMean: p.ITL.Mean,
-					E2EP95: p.Quantile(queueing.MetricE2E, 0.95), Utilization: p.Utilization, MeetsSLO: meets}
-			}
-		}
-	}
-	if pr := s.Config.Pricing; pr != nil {
-		st.CostPerHour, st.Currency = float64(st.Desired)*pr.HourlyPerReplica, pr.Currency
-	}
-	if s.SLOs != nil {
-		st.SLOs = l.sloBooks(ctx, s, now)
-	}
-	st.Health, st.Reasons = judge(st)
 	l.observe(s, &st)
 	s.replicas.Store(int64(st.Desired))
 	return st
 }
 
-// judge says what an operator should look at first in a state.
-func judge(st State) (string, []string) {
-	if len(st.Observed) == 0 {
-		return "unknown", []string{"no metrics could be read"}
-	}
-	var risk, sat []string
-	if p := st.Predicted; p != nil && !p.MeetsSLO {
-		risk = append(risk, fmt.Sprintf("the model predicts the SLO breaks at %d replicas (p95 TTFT %.0f ms)", st.Desired, p.TTFTP95*1000))
-	}
-	for _, b := range st.SLOs {
-		for _, f := range b.Firing {
-			if f == "page" {
-				risk = append(risk, fmt.Sprintf("SLO %s: the page alert fires (burn %.3g over 1h)", b.Name, b.BurnRates["1h"]))
+// read builds a service's observation from the metrics source: each configured query into its
+// typed gauge, the per-pod samples, the rate history, the in-flight samples of the last minute
+// (for the kpa policy's windows) and the SLOs' error ratios.
+func (l *Loop) read(ctx context.Context, s *Service, now time.Time) control.Observation {
+	var o control.Observation
+	q := s.Config.Queries
+	for _, g := range []struct {
+		name, query string
+		into        *control.Gauge
+	}{{"arrival_rate", q.ArrivalRate, &o.ArrivalRate}, {"running", q.Running, &o.Running}, {"waiting", q.Waiting, &o.Waiting},
+		{"kv_usage", q.KVUsage, &o.KVUse}, {"ttft_p95", q.TTFTP95, &o.TTFTP95}, {"itl_mean", q.ITLMean, &o.ITLMean},
+		{"e2e_p95", q.E2EP95, &o.E2EP95}} {
+		if g.query == "" {
+			continue
+		}
+		res, err := l.src.Query(ctx, g.query, now)
+		switch {
+		case err != nil:
+			o.Errors = append(o.Errors, fmt.Sprintf("%s: %v", g.name, err))
+		case len(res) == 0 || math.IsNaN(res[0].V):
+			o.Missing = append(o.Missing, g.name)
+		default:
+			v := 0.0
+			for _, r := range res {
+				v += r.V
 			}
+			*g.into = control.Reading(v)
 		}
 	}
-	if w, ok := st.Observed["waiting"]; ok && st.Replicas > 0 && w/float64(st.Replicas) >= 1 {
-		sat = append(sat, fmt.Sprintf("%.0f requests waiting for a batch slot", w))
+	o.Pods = l.pods(ctx, s, now)
+	o.RateHistory = l.rateHistory(ctx, s, now)
+	if s.Config.Autoscaling.Policy == "kpa" {
+		o.Concurrency = l.concurrency(ctx, s, now)
 	}
-	if kv, ok := st.Observed["kv_usage"]; ok && kv >= 0.9 {
-		sat = append(sat, fmt.Sprintf("KV cache %.0f%% full", 100*kv))
+	if len(o.Concurrency) == 0 && o.Running.OK {
+		o.Concurrency = []float64{o.Running.Value + o.Waiting.Value}
 	}
-	switch {
-	case len(risk) > 0:
-		return "at risk", append(risk, sat...)
-	case len(sat) > 0:
-		return "saturated", sat
+	if s.SLOs != nil {
+		o.SLOs = l.sloReadings(ctx, s, now)
 	}
-	return "healthy", nil
+	return o
 }
 
 // pods reads the per-pod gauges the reactive policies look at.
@@ -447,120 +335,102 @@ func (l *Loop) pods(ctx context.Context, s *Service, now time.Time) []autoscale.
 	return out
 }
 
-// arrivals reads the last three hours of the arrival rate at one-minute resolution, spread to the
-// per-second counts the predictive policy reads, and forecasts the next minutes.
-func (l *Loop) arrivals(ctx context.Context, s *Service, now time.Time) ([]float64, *Forecast) {
+// historyMinutes is how much rate history the loop reads: enough for the predictive policy's
+// daily season (two days) and the three days its forecast reads at most.
+const historyMinutes = autoscale.MaxHistoryMinutes
+
+// rateHistory reads the arrival rate at one-minute resolution over the last three days, oldest
+// first, from the first minute with data; minutes without data within it are gaps and read as 0.
+func (l *Loop) rateHistory(ctx context.Context, s *Service, now time.Time) []float64 {
 	q := s.Config.Queries.ArrivalRate
 	if q == "" {
-		return nil, nil
+		return nil
 	}
-	series, err := l.src.QueryRange(ctx, q, metrics.Range{Start: now.Add(-3 * time.Hour), End: now, Step: time.Minute})
+	from := now.Add(-historyMinutes * time.Minute)
+	series, err := l.src.QueryRange(ctx, q, metrics.Range{Start: from, End: now, Step: time.Minute})
 	if err != nil || len(series) == 0 {
-		return nil, nil
+		return nil
 	}
-	// Sum the series (a query may keep labels) on the minute grid; minutes without data are gaps
-	// and read as 0 requests.
-	byMinute := map[int64]float64{}
+	// Sum the series (a query may keep labels) on the minute grid.
+	first, last := from.Unix()/60, now.Unix()/60
+	rates := make([]float64, last-first+1)
+	seen := int64(-1)
 	for _, ser := range series {
 		for _, p := range ser.Points {
-			if !math.IsNaN(p.V) {
-				byMinute[p.T.Unix()/60] += p.V
+			m := p.T.Unix()/60 - first
+			if m < 0 || m >= int64(len(rates)) || math.IsNaN(p.V) {
+				continue
+			}
+			rates[m] += p.V
+			if seen < 0 || m < seen {
+				seen = m
 			}
 		}
 	}
-	first := now.Add(-3*time.Hour).Unix() / 60
-	var rates []float64
-	started := false
-	for m := first; m <= now.Unix()/60; m++ {
-		v, ok := byMinute[m]
-		if !ok && !started {
-			continue
-		}
-		started = true
-		rates = append(rates, v)
+	if seen < 0 {
+		return nil
 	}
-	if len(rates) == 0 {
-		return nil, nil
-	}
-	perSecond := make([]float64, 0, 60*len(rates))
-	for _, r := range rates {
-		for i := 0; i < 60; i++ {
-			perSecond = append(perSecond, r)
-		}
-	}
-	h := int(math.Ceil((s.Config.Autoscaling.ColdStart.Std() + l.interval).Minutes())) + 1
-	if len(rates) < 10 {
-		return perSecond, nil
-	}
-	fc, err := forecast.Auto(rates, h, nil)
-	if err != nil {
-		return perSecond, nil
-	}
-	f := &Forecast{Method: fc.Method(), Minutes: h, Mean: fc.Forecast}
-	for _, v := range fc.Forecast {
-		f.Peak = math.Max(f.Peak, v)
-	}
-	if fit, err := forecast.AutoETS(rates, 0); err == nil {
-		if iv, err := fit.Intervals(fc.Forecast, []float64{0.95}); err == nil && len(iv) == 1 {
-			f.Lower, f.Upper = iv[0].Lower, iv[0].Upper
-			for _, v := range f.Upper {
-				f.PeakUpper = math.Max(f.PeakUpper, v)
-			}
-		}
-	}
-	return perSecond, f
+	return rates[seen:]
 }
 
-// sloBooks evaluates each SLO's error ratio over its alert windows and period.
-func (l *Loop) sloBooks(ctx context.Context, s *Service, now time.Time) []SLOStatus {
-	var out []SLOStatus
+// concurrency reads the fleet's in-flight requests (running + waiting) once a second over the
+// last minute: the samples the Knative autoscaler's 60 s and 6 s windows average.
+func (l *Loop) concurrency(ctx context.Context, s *Service, now time.Time) []float64 {
+	q := s.Config.Queries
+	if q.Running == "" {
+		return nil
+	}
+	r := metrics.Range{Start: now.Add(-59 * time.Second), End: now, Step: time.Second}
+	out := make([]float64, 60)
+	found := false
+	for _, query := range []string{q.Running, q.Waiting} {
+		if query == "" {
+			continue
+		}
+		series, err := l.src.QueryRange(ctx, query, r)
+		if err != nil {
+			return nil
+		}
+		for _, ser := range series {
+			for _, p := range ser.Points {
+				if i := int(p.T.Sub(r.Start) / time.Second); i >= 0 && i < len(out) && !math.IsNaN(p.V) {
+					out[i] += p.V
+					found = true
+				}
+			}
+		}
+	}
+	if !found {
+		return nil
+	}
+	return out
+}
+
+// sloReadings reads each SLO's error ratio over its alert windows and its period, and how far
+// back its data reach.
+func (l *Loop) sloReadings(ctx context.Context, s *Service, now time.Time) []control.SLOReading {
+	var out []control.SLOReading
 	for _, o := range s.SLOs.Spec.SLOs {
-		period := o.Period
-		if period == 0 {
-			period = s.SLOs.Period
-		}
-		if period == 0 {
-			period = 30 * 24 * time.Hour
-		}
-		budget := 1 - o.Objective/100
-		st := SLOStatus{Name: o.Name, Objective: o.Objective / 100, BurnRates: map[string]float64{}}
+		period := s.SLOs.PeriodOf(o)
+		r := control.SLOReading{Name: o.Name, ErrorRatio: map[time.Duration]float64{}}
 		windows := append(append([]time.Duration(nil), slo.SLIWindows...), period)
-		st.Covered = l.coverage(ctx, s.Config.Name+"/"+o.Name, o, windows, now)
+		r.Covered = l.coverage(ctx, s.Config.Name+"/"+o.Name, o, windows, now)
 		for _, w := range windows {
-			q := slo.ErrorRatioQuery(o, w)
-			res, err := l.src.Query(ctx, q, now)
+			res, err := l.src.Query(ctx, slo.ErrorRatioQuery(o, w), now)
 			if err != nil {
-				st.Error = err.Error()
+				r.Error = err.Error()
 				break
 			}
 			if len(res) == 0 || math.IsNaN(res[0].V) {
 				continue // no traffic in the window: nothing burnt
 			}
 			ratio := 0.0
-			for _, r := range res {
-				ratio = math.Max(ratio, r.V) // per-label SLOs: the worst group
+			for _, x := range res {
+				ratio = math.Max(ratio, x.V) // per-label SLOs: the worst group
 			}
-			st.BurnRates[slo.PromDuration(w)] = ratio / budget
-			if w == period {
-				// Only the covered part of the period has been lived: a minute of outage at start-up
-				// spends a minute's worth of the budget, not all of it.
-				left := 1 - ratio/budget*math.Min(1, st.Covered.Seconds()/period.Seconds())
-				st.BudgetRemaining = &left
-			}
+			r.ErrorRatio[w] = ratio
 		}
-		pf, ps, tf, ts := slo.AlertWindows(period)
-		// An alert pair judges its long window only once the data reach back across it, as the
-		// workbook's windows assume: a target down at start-up does not page on its first minutes.
-		over := func(b slo.BurnWindow) bool {
-			return st.Covered >= b.Long && st.BurnRates[slo.PromDuration(b.Long)] > b.Factor && st.BurnRates[slo.PromDuration(b.Short)] > b.Factor
-		}
-		if over(pf) || over(ps) {
-			st.Firing = append(st.Firing, "page")
-		}
-		if over(tf) || over(ts) {
-			st.Firing = append(st.Firing, "ticket")
-		}
-		out = append(out, st)
+		out = append(out, r)
 	}
 	return out
 }
@@ -586,12 +456,4 @@ func (l *Loop) coverage(ctx context.Context, key string, o slo.SlothSLO, windows
 	l.covered[key] = max(l.covered[key], covered)
 	l.mu.Unlock()
 	return covered
-}
-
-// firstError is the first of a tick's read errors, and how many more there were, for a reason.
-func firstError(errs []string) string {
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	return fmt.Sprintf("%s; and %d more", errs[0], len(errs)-1)
 }

@@ -1,12 +1,12 @@
 package loop
 
 import (
-	"fmt"
 	"math"
 	"sort"
 	"time"
 
 	"github.com/headroom-oss/headroom/anomaly"
+	"github.com/headroom-oss/headroom/control"
 	"github.com/headroom-oss/headroom/health"
 )
 
@@ -68,15 +68,8 @@ func (w *watch) update(observed map[string]float64) (map[string]float64, []strin
 func (l *Loop) observe(s *Service, st *State) {
 	st.Anomalies, st.Anomalous = s.watch.update(st.Observed)
 	sig := health.Signals{Component: st.Service}
-	// Saturation is the KV cache, and a queue of a request or more per replica (the judge's
-	// "saturated"). Not the batch slots' utilisation: the autoscaler runs them near its target on
-	// purpose, and that is health, not a warning.
-	if kv, ok := st.Observed["kv_usage"]; ok {
-		sig.Saturation, sig.SaturationSource = &kv, "KV cache"
-	}
-	if w, ok := st.Observed["waiting"]; ok && st.Replicas > 0 && w/float64(st.Replicas) >= 1 {
-		full := 1.0
-		sig.Saturation, sig.SaturationSource = &full, fmt.Sprintf("queue (%.0f waiting)", w)
+	if sat, ok := control.SaturationOf(st.Observation, st.Replicas); ok {
+		sig.Saturation, sig.SaturationSource = &sat.Level, sat.Source
 	}
 	if len(st.Anomalous) > 0 {
 		worst, name := 0.0, ""
@@ -97,8 +90,8 @@ func (l *Loop) observe(s *Service, st *State) {
 			}
 		}
 	}
-	if v, ok := st.Observed["ttft_p95"]; ok && st.Limits["ttft_p95"] > 0 {
-		d := time.Duration(v * float64(time.Second))
+	if v := st.Observation.TTFTP95; v.OK && st.Limits["ttft_p95"] > 0 {
+		d := time.Duration(v.Value * float64(time.Second))
 		sig.LatencyP95, sig.LatencyTarget = &d, time.Duration(st.Limits["ttft_p95"]*float64(time.Second))
 	}
 	if sig.Saturation != nil || sig.Anomaly != nil || sig.ErrorRate != nil || sig.LatencyP95 != nil {
@@ -142,8 +135,8 @@ func (l *Loop) predict(st *State) []health.Exhaustion {
 		s.times, s.values = append(s.times, t), append(s.values, v)
 	}
 	for _, h := range hist {
-		if kv, ok := h.Observed["kv_usage"]; ok {
-			add(st.Service+"/kv_usage", "kv_cache", 1, false, h.At, kv)
+		if kv := h.Observation.KVUse; kv.OK {
+			add(st.Service+"/kv_usage", "kv_cache", 1, false, h.At, kv.Value)
 		}
 		for _, b := range h.SLOs {
 			if b.BudgetRemaining != nil {

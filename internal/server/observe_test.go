@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"github.com/headroom-oss/headroom/control"
 	"io"
 	"net/http"
 	"strings"
@@ -125,7 +126,7 @@ not json
 func TestHealthAndPredictionsAreOnMetrics(t *testing.T) {
 	srv, s, _ := setup(t, "")
 	score, eta := 0.42, 90*time.Minute
-	st := loop.State{Service: "chat", At: now, Observed: map[string]float64{}}
+	st := loop.State{State: control.State{Service: "chat", At: now, Observed: map[string]float64{}}}
 	st.Score = &health.Score{Score: &score, Band: health.Critical}
 	st.Anomalies = map[string]float64{"ttft_p95": 0.93}
 	st.Alerts = []health.Exhaustion{{Resource: "chat/kv_usage", Severity: health.SeverityCritical, ETA: &eta}}

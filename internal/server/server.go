@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/headroom-oss/headroom/control"
 	"github.com/headroom-oss/headroom/internal/output"
 	"math"
 	"net/http"
@@ -152,8 +153,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Observe(st loop.State) {
 	s.desired.WithLabelValues(st.Service).Set(float64(st.Desired))
 	s.current.WithLabelValues(st.Service).Set(float64(st.Replicas))
-	if v, ok := st.Observed["arrival_rate"]; ok {
-		s.load.WithLabelValues(st.Service).Set(v)
+	if v := st.Observation.ArrivalRate; v.OK {
+		s.load.WithLabelValues(st.Service).Set(v.Value)
 	}
 	if st.Forecast != nil {
 		s.peak.WithLabelValues(st.Service).Set(st.Forecast.Peak)
@@ -665,25 +666,23 @@ func (s *Server) whatIf(w http.ResponseWriter, r *http.Request) {
 	}
 	a.Rate = q.Rate
 	if a.Rate == 0 {
-		a.Rate = st.Observed["arrival_rate"] * a.LoadFactor
+		a.Rate = st.Observation.ArrivalRate.Value * a.LoadFactor
 	}
 	if !(a.Rate > 0) || a.Replicas < 1 || a.LoadFactor < 0 || math.IsInf(a.Rate, 0) {
 		apiError(w, http.StatusBadRequest, "what-if: want replicas ≥ 1 and a positive rate (or a load_factor on an observed rate)")
 		return
 	}
-	sz, err := queueing.EvaluateLLM(queueing.Batch{}, *profile, a.Rate, a.Replicas, svc.Targets)
+	pr, err := control.Predict(*profile, svc.Targets, a.Rate, a.Replicas)
 	if err != nil {
 		apiError(w, http.StatusUnprocessableEntity, "what-if: "+err.Error())
 		return
 	}
-	p := sz.Prediction
-	a.Utilization, a.TTFTP95, a.ITLMean, a.E2EP95 = p.Utilization, p.Quantile(queueing.MetricTTFT, 0.95), p.ITL.Mean, p.Quantile(queueing.MetricE2E, 0.95)
-	a.Checks, a.MeetsSLO = sz.Checks, true
+	a.Utilization, a.TTFTP95, a.ITLMean, a.E2EP95 = pr.Utilization, pr.TTFTP95, pr.ITLMean, pr.E2EP95
+	a.Checks, a.MeetsSLO = pr.Sizing.Checks, pr.MeetsSLO
 	a.Attainment = map[string]float64{}
-	for _, c := range sz.Checks {
-		a.MeetsSLO = a.MeetsSLO && c.Met
+	for _, c := range pr.Sizing.Checks {
 		if c.Target.IsLatency() {
-			a.Attainment[string(c.Target.Metric)] = p.CDF(c.Target.Metric, c.Target.Limit)
+			a.Attainment[string(c.Target.Metric)] = pr.Sizing.Prediction.CDF(c.Target.Metric, c.Target.Limit)
 		}
 	}
 	a.CostPerHour = float64(a.Replicas) * hourly
