@@ -36,6 +36,9 @@ const (
 	DefaultPIDTarget = 0.7
 	DefaultKPAShare  = 0.7 // Knative's container-concurrency-target-percentage
 	defaultColdStart = 2 * time.Minute
+	// DefaultMetricDelay is how late metrics are taken to arrive: a 15 s scrape interval, the
+	// usual setting for serving engines' /metrics.
+	DefaultMetricDelay = 15 * time.Second
 )
 
 // defaultIntervals are each policy's decision interval in its original system: the HPA's 15 s

@@ -134,6 +134,9 @@ type Autoscaling struct {
 	Max       int      `yaml:"max"`
 	ColdStart Duration `yaml:"cold_start,omitempty"` // how long a new replica takes to serve; 2m when unset
 	Target    float64  `yaml:"target,omitempty"`     // the reactive policies' target (utilisation share or in-flight requests)
+	// MetricDelay is how late metrics reach headroom (a scrape interval; 15s when unset): the
+	// safety layer holds when the newest are older than two intervals plus this.
+	MetricDelay Duration `yaml:"metric_delay,omitempty"`
 }
 
 // KubeTarget is the workload whose scale subresource headroom sets.
@@ -317,6 +320,9 @@ func parseConfig(data []byte) (Config, yamlspec.Doc, error) {
 		}
 		if a.ColdStart == 0 {
 			a.ColdStart = Duration(2 * time.Minute)
+		}
+		if a.MetricDelay == 0 {
+			a.MetricDelay = Duration(autoscale.DefaultMetricDelay)
 		}
 		if a.Policy == "predictive" && s.Profile == "" {
 			at(errors.New("the predictive policy sizes replicas with a replica profile: give profile"), "profile")

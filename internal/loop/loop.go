@@ -78,7 +78,8 @@ func NewService(c config.ServiceConfig, profile *queueing.LLMProfile, spec *slo.
 	}
 	a := c.Autoscaling
 	cs := control.Spec{Name: c.Name, Policy: a.Policy, Profile: profile, Targets: s.Targets, SLOs: spec, Report: true,
-		Params: autoscale.Params{Min: a.Min, Max: a.Max, Target: a.Target, ColdStart: a.ColdStart.Std(), Interval: interval}}
+		Params: autoscale.Params{Min: a.Min, Max: a.Max, Target: a.Target, ColdStart: a.ColdStart.Std(), Interval: interval,
+			MetricDelay: a.MetricDelay.Std()}}
 	if pr := c.Pricing; pr != nil {
 		cs.HourlyPerReplica, cs.Currency = pr.HourlyPerReplica, pr.Currency
 	}
@@ -235,8 +236,13 @@ func (s *Service) clamp(n int) int {
 }
 
 func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State {
+	return l.tick(s, l.read(ctx, s, now), now)
+}
+
+// tick runs the control tick on an observation from the count the service holds, and keeps the
+// decision as the count the next tick starts from.
+func (l *Loop) tick(s *Service, obs control.Observation, now time.Time) State {
 	current := s.clamp(int(s.replicas.Load()))
-	obs := l.read(ctx, s, now)
 	st := State{State: control.Tick(s.Control, obs, current, now)}
 	st.Desired = s.clamp(st.Desired)
 	for name := range s.Alternatives {
