@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/headroom-oss/headroom/anomaly"
-	"github.com/headroom-oss/headroom/internal/nabcorpus"
+	"github.com/headroom-oss/headroom/internal/datasets/nabcorpus"
 )
 
 // BenchmarkDetectors runs each detector over every series of the NAB subset and reports points per

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/headroom-oss/headroom/anomaly"
-	"github.com/headroom-oss/headroom/internal/nabcorpus"
+	"github.com/headroom-oss/headroom/internal/datasets/nabcorpus"
 )
 
 // The goal: the best detector reaches Numenta HTM's level (70) on the standard profile of

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/headroom-oss/headroom/internal/config"
+	"github.com/headroom-oss/headroom/internal/app/config"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/workload"
 )

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a real Kubernetes API server and etcd from the Go module proxy into a git-ignored cache,
-# for headroom's one test against a real API server (internal/kube, build tag kubeapiserver):
+# for headroom's one test against a real API server (internal/adapters/kube, build tag kubeapiserver):
 #
 #   bash scripts/kube-apiserver.sh            # build (once; a few minutes), then run the test
 #
@@ -47,4 +47,4 @@ GO
 fi
 "$cache/kube-apiserver" --version
 "$cache/etcd" --version > "$cache/etcd.version" && head -1 "$cache/etcd.version"
-HEADROOM_KUBE_CACHE="$cache" go test -tags kubeapiserver -count=1 -v -run RealAPIServer ./internal/kube
+HEADROOM_KUBE_CACHE="$cache" go test -tags kubeapiserver -count=1 -v -run RealAPIServer ./internal/adapters/kube

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/headroom-oss/headroom/autoscale"
-	"github.com/headroom-oss/headroom/internal/enginedata"
+	"github.com/headroom-oss/headroom/internal/datasets/enginedata"
 	"github.com/headroom-oss/headroom/workload"
 )
 

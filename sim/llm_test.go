@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/headroom-oss/headroom/internal/enginedata"
+	"github.com/headroom-oss/headroom/internal/datasets/enginedata"
 	"github.com/headroom-oss/headroom/workload"
 )
 

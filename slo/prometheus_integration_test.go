@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/headroom-oss/headroom/internal/promtest"
+	"github.com/headroom-oss/headroom/internal/testkit/promtest"
 )
 
 // fakeService is the synthetic service a real Prometheus scrapes: request counters that grow with

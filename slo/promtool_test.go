@@ -9,8 +9,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/headroom-oss/headroom/internal/ruletest"
-	"github.com/headroom-oss/headroom/internal/testtool"
+	"github.com/headroom-oss/headroom/internal/testkit/ruletest"
+	"github.com/headroom-oss/headroom/internal/testkit/testtool"
 )
 
 // checkRules checks a rule file as `promtool check rules` does, in process with Prometheus's own

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/headroom-oss/headroom/internal/enginedata"
+	"github.com/headroom-oss/headroom/internal/datasets/enginedata"
 	"github.com/headroom-oss/headroom/queueing"
 )
 

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/headroom-oss/headroom/anomaly"
-	"github.com/headroom-oss/headroom/internal/nabcorpus"
+	"github.com/headroom-oss/headroom/internal/datasets/nabcorpus"
 )
 
 type variant struct {

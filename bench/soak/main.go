@@ -36,8 +36,8 @@ import (
 
 	"github.com/golang/snappy"
 
-	"github.com/headroom-oss/headroom/internal/metrics"
-	"github.com/headroom-oss/headroom/internal/metrics/remotewrite"
+	"github.com/headroom-oss/headroom/internal/adapters/metrics"
+	"github.com/headroom-oss/headroom/internal/adapters/metrics/remotewrite"
 )
 
 const (

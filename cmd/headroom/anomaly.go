@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/headroom-oss/headroom/anomaly"
-	"github.com/headroom-oss/headroom/internal/nabcorpus"
-	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/datasets/nabcorpus"
+	"github.com/headroom-oss/headroom/internal/present/output"
 )
 
 func newAnomalyCmd(g *globals) *cobra.Command {

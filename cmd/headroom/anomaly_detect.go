@@ -11,8 +11,8 @@ import (
 
 	"github.com/headroom-oss/headroom/anomaly"
 	"github.com/headroom-oss/headroom/forecast"
-	"github.com/headroom-oss/headroom/internal/output"
-	"github.com/headroom-oss/headroom/internal/plot"
+	"github.com/headroom-oss/headroom/internal/present/output"
+	"github.com/headroom-oss/headroom/internal/present/plot"
 )
 
 type detectFlags struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/headroom-oss/headroom/forecast"
-	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/present/output"
 )
 
 type backtestFlags struct {

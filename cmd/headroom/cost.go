@@ -14,8 +14,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/headroom-oss/headroom/cost"
-	"github.com/headroom-oss/headroom/internal/config"
-	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/app/config"
+	"github.com/headroom-oss/headroom/internal/present/output"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/workload"
 )

@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/headroom-oss/headroom/forecast"
-	"github.com/headroom-oss/headroom/internal/output"
-	"github.com/headroom-oss/headroom/internal/plot"
+	"github.com/headroom-oss/headroom/internal/present/output"
+	"github.com/headroom-oss/headroom/internal/present/plot"
 )
 
 type forecastFlags struct {

@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/headroom-oss/headroom/health"
-	"github.com/headroom-oss/headroom/internal/observe"
-	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/adapters/observe"
+	"github.com/headroom-oss/headroom/internal/present/output"
 )
 
 func newHealthCmd(g *globals) *cobra.Command {

@@ -6,9 +6,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/headroom-oss/headroom/internal/config"
-	"github.com/headroom-oss/headroom/internal/output"
-	"github.com/headroom-oss/headroom/internal/plan"
+	"github.com/headroom-oss/headroom/internal/app/config"
+	"github.com/headroom-oss/headroom/internal/app/plan"
+	"github.com/headroom-oss/headroom/internal/present/output"
 	"github.com/headroom-oss/headroom/queueing"
 )
 

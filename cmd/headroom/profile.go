@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/headroom-oss/headroom/internal/config"
+	"github.com/headroom-oss/headroom/internal/app/config"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/roofline"
 )

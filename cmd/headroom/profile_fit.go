@@ -10,7 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"gonum.org/v1/gonum/optimize"
 
-	"github.com/headroom-oss/headroom/internal/config"
+	"github.com/headroom-oss/headroom/internal/app/config"
 	"github.com/headroom-oss/headroom/sim"
 	"github.com/headroom-oss/headroom/workload"
 )

@@ -13,8 +13,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/headroom-oss/headroom/internal/config"
-	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/app/config"
+	"github.com/headroom-oss/headroom/internal/present/output"
 	"github.com/headroom-oss/headroom/sim"
 	"github.com/headroom-oss/headroom/workload"
 )

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/present/output"
 )
 
 // run executes the command line and returns the process exit code: 0 on success, 1 when the

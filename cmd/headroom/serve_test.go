@@ -16,7 +16,7 @@ import (
 // headroom serve scrapes a vLLM endpoint into its embedded store, decides, and answers on its API;
 // cancelling its context shuts it down cleanly.
 func TestServeScrapesDecidesAndAnswers(t *testing.T) {
-	exposition, err := os.ReadFile("../../internal/metrics/scrape/testdata/vllm.txt")
+	exposition, err := os.ReadFile("../../internal/adapters/metrics/scrape/testdata/vllm.txt")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/headroom-oss/headroom/internal/otlp"
-	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/adapters/otlp"
+	"github.com/headroom-oss/headroom/internal/present/output"
 	"github.com/headroom-oss/headroom/logs"
 	"github.com/headroom-oss/headroom/traces"
 )

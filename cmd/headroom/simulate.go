@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/headroom-oss/headroom/autoscale"
-	"github.com/headroom-oss/headroom/internal/experiment"
-	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/app/experiment"
+	"github.com/headroom-oss/headroom/internal/present/output"
 	"github.com/headroom-oss/headroom/sim"
 )
 

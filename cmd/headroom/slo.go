@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/headroom-oss/headroom/internal/output"
-	"github.com/headroom-oss/headroom/internal/plot"
+	"github.com/headroom-oss/headroom/internal/present/output"
+	"github.com/headroom-oss/headroom/internal/present/plot"
 	"github.com/headroom-oss/headroom/slo"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/headroom-oss/headroom/internal/output"
+	"github.com/headroom-oss/headroom/internal/present/output"
 )
 
 // version is set at release time with -ldflags "-X main.version=v1.2.3".
