@@ -17,6 +17,7 @@ import (
 	"github.com/headroom-oss/headroom/internal/app/demo"
 	"github.com/headroom-oss/headroom/internal/app/plan"
 	"github.com/headroom-oss/headroom/internal/app/ragdemo"
+	"github.com/headroom-oss/headroom/internal/app/serve"
 	"github.com/headroom-oss/headroom/internal/app/server"
 	"github.com/headroom-oss/headroom/internal/present/output"
 	"github.com/headroom-oss/headroom/logs"
@@ -109,7 +110,7 @@ func serveDemo(cmd *cobra.Command, parts *demo.Live, addr string, speed float64,
 	}
 	sim := parts.Sim()
 	srv := server.New(server.Options{Source: parts.Store, Loop: parts.Loop, Services: parts.Services, Now: sim.Now, Scraper: sim.Scraper(),
-		Record: parts.Store.Append, Access: server.Access{Loopback: loopbackOnly(addr)}})
+		Record: parts.Store.Append, Access: server.Access{Loopback: serve.LoopbackOnly(addr)}})
 	for _, st := range parts.Loop.States() {
 		srv.Observe(st)
 	}
