@@ -41,6 +41,16 @@ type State struct {
 	Observation Observation `json:"-"`
 }
 
+// Decision is a recorded change of a service's desired replicas, or its confirmation: what the
+// serve loop and its ledger keep, and what the simulator's fleet acted on.
+type Decision struct {
+	Service string    `json:"service"`
+	At      time.Time `json:"at"`
+	From    int       `json:"from"`
+	To      int       `json:"to"`
+	Reason  string    `json:"reason"`
+}
+
 // Forecast is the arrival rate expected over the next minutes (a replica's cold start plus one
 // interval), requests per second, by the forecasting package's automatic choice.
 type Forecast struct {

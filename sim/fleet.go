@@ -57,19 +57,11 @@ type StationConfig struct {
 	Seed    uint64
 }
 
-// Decision is a policy decision the fleet acted on.
-type Decision struct {
-	At       float64 `json:"at"`
-	From     int     `json:"from"`
-	Replicas int     `json:"replicas"`
-	Reason   string  `json:"reason"`
-}
-
 // FleetResult is what a fleet simulation produced.
 type FleetResult struct {
 	Outcomes       []Outcome
-	Decisions      []Decision
-	ReplicaSeconds float64 // replicas alive (starting, serving or draining) integrated over time
+	Decisions      []control.Decision // the changes of desired replicas the fleet acted on
+	ReplicaSeconds float64            // replicas alive (starting, serving or draining) integrated over time
 	Timeline       []Sample
 }
 
@@ -273,7 +265,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			}
 			res.Timeline = append(res.Timeline, Sample{At: now, Desired: d.Replicas, Ready: ready, InFlight: inFlight})
 			if d.Replicas != desired {
-				res.Decisions = append(res.Decisions, Decision{At: now, From: desired, Replicas: d.Replicas, Reason: d.Reason})
+				res.Decisions = append(res.Decisions, control.Decision{Service: ctl.Name, At: st.At, From: desired, To: d.Replicas, Reason: d.Reason})
 				fleet = resize(fleet, desired, d.Replicas, now, cfg, spawn)
 				desired = d.Replicas
 			}

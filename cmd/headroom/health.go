@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/headroom-oss/headroom/health"
-	"github.com/headroom-oss/headroom/internal/adapters/observe"
+	"github.com/headroom-oss/headroom/internal/app/observe"
 	"github.com/headroom-oss/headroom/internal/present/output"
 )
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/headroom-oss/headroom/internal/adapters/observe"
 	"github.com/headroom-oss/headroom/internal/adapters/otlp"
 	"github.com/headroom-oss/headroom/internal/app/config"
+	"github.com/headroom-oss/headroom/internal/app/observe"
 	"github.com/headroom-oss/headroom/logs"
 	"github.com/headroom-oss/headroom/telemetry"
 )

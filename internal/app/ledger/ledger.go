@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/headroom-oss/headroom/control"
+
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
 
 	"github.com/headroom-oss/headroom/internal/app/loop"
@@ -73,7 +75,7 @@ func (l *Ledger) Record(ctx context.Context, st loop.State) error {
 }
 
 // Decisions returns a service's decisions since a time, oldest first, at most limit of the newest.
-func (l *Ledger) Decisions(ctx context.Context, service string, since time.Time, limit int) ([]loop.Decision, error) {
+func (l *Ledger) Decisions(ctx context.Context, service string, since time.Time, limit int) ([]control.Decision, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -84,10 +86,10 @@ func (l *Ledger) Decisions(ctx context.Context, service string, since time.Time,
 		return nil, fmt.Errorf("read decisions: %w", err)
 	}
 	defer rows.Close()
-	out := []loop.Decision{}
+	out := []control.Decision{}
 	for rows.Next() {
 		var ms int64
-		d := loop.Decision{Service: service}
+		d := control.Decision{Service: service}
 		if err := rows.Scan(&ms, &d.From, &d.To, &d.Reason); err != nil {
 			return nil, fmt.Errorf("read decisions: %w", err)
 		}

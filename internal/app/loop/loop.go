@@ -33,15 +33,6 @@ type State struct {
 	Observability
 }
 
-// Decision is a recorded change of desired replicas (or its confirmation).
-type Decision struct {
-	Service string    `json:"service"`
-	At      time.Time `json:"at"`
-	From    int       `json:"from"`
-	To      int       `json:"to"`
-	Reason  string    `json:"reason"`
-}
-
 // Service is one service's runtime: its configuration and its controller.
 type Service struct {
 	Config  config.ServiceConfig
@@ -101,7 +92,7 @@ type Loop struct {
 	mu        sync.Mutex
 	states    map[string]State
 	covered   map[string]time.Duration // per service/SLO: how far back its SLI's data reach (only grows)
-	decisions map[string][]Decision
+	decisions map[string][]control.Decision
 	history   map[string][]State
 	// OnDecision, when set, is called with every state after a step (the actuator, the ledger, the
 	// /metrics gauges).
@@ -114,7 +105,7 @@ func New(src metrics.Source, services []*Service, interval time.Duration, now fu
 		now = time.Now
 	}
 	return &Loop{src: src, services: services, now: now, interval: interval, keep: 1000,
-		states: map[string]State{}, covered: map[string]time.Duration{}, decisions: map[string][]Decision{}, history: map[string][]State{}}
+		states: map[string]State{}, covered: map[string]time.Duration{}, decisions: map[string][]control.Decision{}, history: map[string][]State{}}
 }
 
 // Run steps every interval until the context ends.
@@ -156,7 +147,7 @@ func (l *Loop) Step(ctx context.Context) []State {
 	for _, st := range out {
 		l.mu.Lock()
 		l.states[st.Service] = st
-		d := Decision{Service: st.Service, At: now, From: st.Replicas, To: st.Desired, Reason: st.Reason}
+		d := control.Decision{Service: st.Service, At: now, From: st.Replicas, To: st.Desired, Reason: st.Reason}
 		hist := append(l.decisions[st.Service], d)
 		if len(hist) > l.keep {
 			hist = hist[len(hist)-l.keep:]
@@ -193,10 +184,10 @@ func (l *Loop) States() []State {
 }
 
 // Decisions returns a service's recorded decisions, oldest first.
-func (l *Loop) Decisions(service string) []Decision {
+func (l *Loop) Decisions(service string) []control.Decision {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]Decision(nil), l.decisions[service]...)
+	return append([]control.Decision(nil), l.decisions[service]...)
 }
 
 // History returns a service's recent states (the last thousand), oldest first.

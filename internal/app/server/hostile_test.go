@@ -21,8 +21,8 @@ import (
 	"github.com/headroom-oss/headroom/internal/adapters/metrics/embedded"
 	"github.com/headroom-oss/headroom/internal/adapters/metrics/ingest"
 	"github.com/headroom-oss/headroom/internal/adapters/metrics/remotewrite"
-	"github.com/headroom-oss/headroom/internal/adapters/observe"
 	"github.com/headroom-oss/headroom/internal/app/loop"
+	"github.com/headroom-oss/headroom/internal/app/observe"
 	"github.com/headroom-oss/headroom/logs"
 )
 

@@ -17,9 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/headroom-oss/headroom/health"
-	"github.com/headroom-oss/headroom/internal/adapters/observe"
 	"github.com/headroom-oss/headroom/internal/adapters/otlp"
 	"github.com/headroom-oss/headroom/internal/app/loop"
+	"github.com/headroom-oss/headroom/internal/app/observe"
 	"github.com/headroom-oss/headroom/logs"
 	"github.com/headroom-oss/headroom/rootcause"
 	"github.com/headroom-oss/headroom/telemetry"

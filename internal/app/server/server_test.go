@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headroom-oss/headroom/control"
+
 	"github.com/headroom-oss/headroom/internal/adapters/metrics"
 	"github.com/headroom-oss/headroom/internal/adapters/metrics/embedded"
 	"github.com/headroom-oss/headroom/internal/adapters/metrics/ingest"
@@ -152,7 +154,7 @@ func TestMetricsAndStateSayWhatWasDecided(t *testing.T) {
 	}
 	// Without a ledger (the demo) the loop's decisions answer limit and since as the ledger does.
 	var ds struct {
-		Decisions []loop.Decision `json:"decisions"`
+		Decisions []control.Decision `json:"decisions"`
 	}
 	if code, body := get(t, srv.URL+"/api/headroom/v1/services/chat/decisions?limit=1"); code != 200 || json.Unmarshal([]byte(body), &ds) != nil || len(ds.Decisions) != 1 {
 		t.Errorf("decisions?limit=1: %d %s", code, body)
