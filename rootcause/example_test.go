@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/headroom-oss/headroom/forecast"
+
 	"github.com/headroom-oss/headroom/rootcause"
 	"github.com/headroom-oss/headroom/telemetry"
 )
@@ -14,7 +16,7 @@ func ExampleAnalyze() {
 	rng := rand.New(rand.NewPCG(1, 2))
 	t0 := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 	series := func(comp, metric string, base, jump float64, at int) telemetry.Series {
-		s := telemetry.Series{Component: comp, Metric: metric, Start: t0, Step: time.Minute, Values: make([]float64, 300)}
+		s := telemetry.Series{Component: comp, Metric: metric, Series: forecast.Series{Start: t0, Step: time.Minute, Values: make([]float64, 300)}}
 		for i := range s.Values {
 			s.Values[i] = base * (1 + 0.01*rng.NormFloat64())
 			if i >= at {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headroom-oss/headroom/forecast"
+
 	"github.com/headroom-oss/headroom/logs"
 	"github.com/headroom-oss/headroom/telemetry"
 	"github.com/headroom-oss/headroom/traces"
@@ -16,7 +18,7 @@ var t0 = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 
 // step makes a minute series of n points: base plus noise, plus jump from index at.
 func step(comp, metric string, n, at int, base, jump float64, rng *rand.Rand) telemetry.Series {
-	s := telemetry.Series{Component: comp, Metric: metric, Start: t0, Step: time.Minute, Values: make([]float64, n)}
+	s := telemetry.Series{Component: comp, Metric: metric, Series: forecast.Series{Start: t0, Step: time.Minute, Values: make([]float64, n)}}
 	for i := range s.Values {
 		s.Values[i] = base + 0.01*base*rng.NormFloat64()
 		if i >= at {
@@ -58,11 +60,11 @@ func TestAMetricThatLeadsOutranksOneThatFollows(t *testing.T) {
 
 func TestLaggedCorrelationFindsTheLag(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	x := telemetry.Series{Start: t0, Step: time.Minute, Values: make([]float64, 200)}
+	x := telemetry.Series{Series: forecast.Series{Start: t0, Step: time.Minute, Values: make([]float64, 200)}}
 	for i := range x.Values {
 		x.Values[i] = rng.NormFloat64()
 	}
-	y := telemetry.Series{Start: t0, Step: time.Minute, Values: make([]float64, 200)}
+	y := telemetry.Series{Series: forecast.Series{Start: t0, Step: time.Minute, Values: make([]float64, 200)}}
 	for i := 4; i < 200; i++ {
 		y.Values[i] = x.Values[i-4] + 0.1*rng.NormFloat64() // y follows x by four minutes
 	}
@@ -112,7 +114,7 @@ func TestNothingStandsOutWhenNothingMoved(t *testing.T) {
 	if _, err := Analyze(Input{}); err == nil {
 		t.Error("an empty symptom was accepted")
 	}
-	gaps := telemetry.Series{Component: "gateway", Metric: "latency", Start: t0, Step: time.Minute, Values: []float64{math.NaN(), math.NaN()}}
+	gaps := telemetry.Series{Component: "gateway", Metric: "latency", Series: forecast.Series{Start: t0, Step: time.Minute, Values: []float64{math.NaN(), math.NaN()}}}
 	if _, err := Analyze(Input{Symptom: gaps}); err == nil || !strings.Contains(err.Error(), "no value") {
 		t.Errorf("a symptom of gaps: %v", err)
 	}

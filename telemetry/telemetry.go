@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/headroom-oss/headroom/forecast"
 )
 
 // Series is one metric of one component on a regular grid: Values[i] is at Start + i·Step, NaN
@@ -22,13 +24,8 @@ import (
 type Series struct {
 	Component string
 	Metric    string
-	Start     time.Time
-	Step      time.Duration
-	Values    []float64
+	forecast.Series
 }
-
-// Time of point i.
-func (s Series) Time(i int) time.Time { return s.Start.Add(time.Duration(i) * s.Step) }
 
 // Times of every point.
 func (s Series) Times() []time.Time {
@@ -199,7 +196,7 @@ func ParseCSV(data []byte) (Set, error) {
 			return nil, fmt.Errorf("metrics: %s/%s spans %.0f steps of %s: too sparse to put on a grid", key[0], key[1], steps, step)
 		}
 		n := int((ps[len(ps)-1].t.Sub(ps[0].t)+step/2)/step) + 1
-		s := Series{Component: key[0], Metric: key[1], Start: ps[0].t, Step: step, Values: make([]float64, n)}
+		s := Series{Component: key[0], Metric: key[1], Series: forecast.Series{Start: ps[0].t, Step: step, Values: make([]float64, n)}}
 		for i := range s.Values {
 			s.Values[i] = math.NaN()
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/headroom-oss/headroom/forecast"
 )
 
 func TestParseCSVPutsEachSeriesOnItsGrid(t *testing.T) {
@@ -68,7 +70,9 @@ func FuzzParseCSV(f *testing.F) {
 }
 
 func TestDailyPeriodNeedsTwoDaysOfAWholeStep(t *testing.T) {
-	mk := func(step time.Duration, n int) Series { return Series{Step: step, Values: make([]float64, n)} }
+	mk := func(step time.Duration, n int) Series {
+		return Series{Series: forecast.Series{Step: step, Values: make([]float64, n)}}
+	}
 	for _, c := range []struct {
 		s    Series
 		want int

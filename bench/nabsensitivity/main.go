@@ -85,7 +85,7 @@ func (s setting) String() string {
 	return fmt.Sprintf("margin %g, decay %d, damping %g, average %d, HW gamma %g", s.margin, s.refract, s.damp, s.short, s.gamma)
 }
 
-func crossValidate(corpus []nabcorpus.Series) {
+func crossValidate(corpus []nabcorpus.Labelled) {
 	var grid []setting
 	for _, m := range []float64{0.01, 0.05, 0.1} {
 		for _, r := range []int{250, 500, 1000} {

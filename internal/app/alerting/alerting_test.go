@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/headroom-oss/headroom/control"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/headroom-oss/headroom/control"
 
 	"github.com/headroom-oss/headroom/health"
 	"github.com/headroom-oss/headroom/internal/app/loop"

@@ -2,10 +2,11 @@ package ledger
 
 import (
 	"context"
-	"github.com/headroom-oss/headroom/control"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/headroom-oss/headroom/control"
 
 	"github.com/headroom-oss/headroom/internal/app/loop"
 )

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/headroom-oss/headroom/forecast"
+
 	"github.com/headroom-oss/headroom/internal/app/config"
 	"github.com/headroom-oss/headroom/logs"
 	"github.com/headroom-oss/headroom/telemetry"
@@ -14,7 +16,7 @@ import (
 var t0 = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 
 func series(comp, metric string, f func(i int) float64) telemetry.Series {
-	s := telemetry.Series{Component: comp, Metric: metric, Start: t0, Step: time.Minute, Values: make([]float64, 180)}
+	s := telemetry.Series{Component: comp, Metric: metric, Series: forecast.Series{Start: t0, Step: time.Minute, Values: make([]float64, 180)}}
 	for i := range s.Values {
 		s.Values[i] = f(i)
 	}

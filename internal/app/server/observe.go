@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/headroom-oss/headroom/forecast"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/headroom-oss/headroom/health"
@@ -328,7 +330,7 @@ func historySeries(service string, hist []loop.State) telemetry.Set {
 	}
 	var set telemetry.Set
 	for k := range keys {
-		s := telemetry.Series{Component: service, Metric: k, Start: hist[0].At, Step: step, Values: make([]float64, len(hist))}
+		s := telemetry.Series{Component: service, Metric: k, Series: forecast.Series{Start: hist[0].At, Step: step, Values: make([]float64, len(hist))}}
 		for i, h := range hist {
 			v, ok := h.Observed[k]
 			if !ok {

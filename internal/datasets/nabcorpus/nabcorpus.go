@@ -13,8 +13,8 @@ import (
 	"github.com/headroom-oss/headroom/anomaly"
 )
 
-// Series is one file of the corpus.
-type Series struct {
+// Labelled is one file of the corpus with its labelled anomaly windows.
+type Labelled struct {
 	Name    string // category/file.csv, as the labels name it
 	Times   []time.Time
 	Values  []float64
@@ -23,12 +23,12 @@ type Series struct {
 }
 
 // File is the series ready for scoring, with the given scores.
-func (s Series) File(scores []float64) anomaly.File {
+func (s Labelled) File(scores []float64) anomaly.File {
 	return anomaly.File{Name: s.Name, Times: s.Times, Scores: scores, Windows: s.Windows}
 }
 
 // Load reads every file the labels name, in name order.
-func Load(dataDir, labelsPath string) ([]Series, error) {
+func Load(dataDir, labelsPath string) ([]Labelled, error) {
 	raw, err := os.ReadFile(labelsPath)
 	if err != nil {
 		return nil, fmt.Errorf("read labels: %w", err)
@@ -42,7 +42,7 @@ func Load(dataDir, labelsPath string) ([]Series, error) {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	out := make([]Series, 0, len(names))
+	out := make([]Labelled, 0, len(names))
 	for _, name := range names {
 		b, err := os.ReadFile(filepath.Join(dataDir, name))
 		if err != nil {
@@ -52,7 +52,7 @@ func Load(dataDir, labelsPath string) ([]Series, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		out = append(out, Series{Name: name, Times: times, Values: values, Windows: windows[name], Period: anomaly.DailyPeriod(times)})
+		out = append(out, Labelled{Name: name, Times: times, Values: values, Windows: windows[name], Period: anomaly.DailyPeriod(times)})
 	}
 	return out, nil
 }
