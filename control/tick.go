@@ -190,7 +190,7 @@ func (s *Service) books(readings []SLOReading) []SLOStatus {
 		period := s.SLOs.PeriodOf(o)
 		budget := o.ErrorBudget()
 		r := byName[o.Name]
-		st := SLOStatus{Name: o.Name, Objective: 1 - budget, BurnRates: map[string]float64{}, Covered: r.Covered, Error: r.Error}
+		st := SLOStatus{Name: o.Name, Objective: o.ObjectiveRatio(), BurnRates: map[string]float64{}, Covered: r.Covered, Error: r.Error}
 		for w, ratio := range r.ErrorRatio {
 			st.BurnRates[slo.PromDuration(w)] = ratio / budget
 			if w == period {

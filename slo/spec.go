@@ -169,8 +169,10 @@ func validateSLOs(s SlothSpec, doc specDoc) []error {
 	return errs
 }
 
-// ErrorBudget is the share of events the SLO allows to be bad: 1 − objective, as a ratio (the
-// objective is written as a percent).
+// ObjectiveRatio is the objective as a share of good events, 0–1 (specs write it as a percent).
+func (o SlothSLO) ObjectiveRatio() float64 { return o.Objective / 100 }
+
+// ErrorBudget is the share of events the SLO allows to be bad: 1 − the objective, 0–1.
 func (o SlothSLO) ErrorBudget() float64 { return 1 - o.Objective/100 }
 
 // DefaultPeriod is the SLO period when a spec sets none: 30 days, Sloth's and the SRE workbook's.
