@@ -17,12 +17,13 @@ func ExampleTick() {
 	}
 	busy := autoscale.PodSample{Ready: true, HasValue: true, Value: 0.9}
 	obs := control.Observation{
+		Replicas:    3,
 		ArrivalRate: control.Reading(42), // requests per second
 		Running:     control.Reading(150),
 		Waiting:     control.Reading(0),
 		Pods:        []autoscale.PodSample{busy, busy, busy},
 	}
-	st := control.Tick(svc, obs, 3, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
+	st := control.Tick(svc, obs, time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC))
 	fmt.Println(st.Replicas, "→", st.Desired)
 	// Output: 3 → 4
 }

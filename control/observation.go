@@ -19,6 +19,9 @@ func Reading(v float64) Gauge { return Gauge{Value: v, OK: true} }
 // Observation is what the controller sees of one service at one tick. Every quantity says its
 // unit; a missing gauge is not OK rather than zero.
 type Observation struct {
+	// Replicas is the count the service runs at the tick: the desired count it holds (the scale
+	// subresource's spec), from which the policy decides.
+	Replicas int
 	// ArrivalRate is the request rate now, requests per second.
 	ArrivalRate Gauge
 	// RateHistory is the arrival rate in requests per second, one value a minute, oldest first,

@@ -98,7 +98,8 @@ type SLOStatus struct {
 // reads the forecast, or the spec asks for the whole state), lets the policy decide behind the
 // safety layer, predicts the latency at the decision, keeps the SLO books and judges health.
 // The policy's own history advances, so a service is ticked in time order.
-func Tick(s *Service, o Observation, replicas int, now time.Time) State {
+func Tick(s *Service, o Observation, now time.Time) State {
+	replicas := o.Replicas
 	st := State{Service: s.Name, At: now, Observed: o.Values(), Missing: o.Missing, Errors: o.Errors,
 		Replicas: replicas, Capacity: s.capacity, Limits: s.limits, Observation: o}
 	view := autoscale.Observation{Now: now, Replicas: replicas, Pods: o.Pods, Concurrency: o.Concurrency,

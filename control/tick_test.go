@@ -37,7 +37,7 @@ func TestTickForecastsOnceAndHandsTheForecastToThePolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := Tick(s, Observation{RateHistory: rising(120), ArrivalRate: Reading(22)}, 3, t0)
+	st := Tick(s, Observation{Replicas: 3, RateHistory: rising(120), ArrivalRate: Reading(22)}, t0)
 	if st.Forecast == nil || len(pol.seen) != 1 || pol.seen[0].Forecast == nil {
 		t.Fatalf("forecast %+v, policy saw %+v", st.Forecast, pol.seen)
 	}
@@ -49,7 +49,7 @@ func TestTickForecastsOnceAndHandsTheForecastToThePolicy(t *testing.T) {
 		t.Errorf("state %+v", st)
 	}
 	// Ten minutes are the least a forecast is fitted on.
-	if st := Tick(s, Observation{RateHistory: rising(9)}, 3, t0); st.Forecast != nil || pol.seen[1].Forecast != nil {
+	if st := Tick(s, Observation{Replicas: 3, RateHistory: rising(9)}, t0); st.Forecast != nil || pol.seen[1].Forecast != nil {
 		t.Errorf("forecast on 9 minutes: %+v", st.Forecast)
 	}
 }
@@ -59,11 +59,11 @@ func TestAReactivePolicyInTheSimulatorIsNotForecastFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := Tick(s, Observation{RateHistory: rising(120)}, 2, t0); st.Forecast != nil {
+	if st := Tick(s, Observation{Replicas: 2, RateHistory: rising(120)}, t0); st.Forecast != nil {
 		t.Errorf("hpa without Report got a forecast: %+v", st.Forecast)
 	}
 	s.Report = true
-	if st := Tick(s, Observation{RateHistory: rising(120)}, 2, t0); st.Forecast == nil || len(st.Forecast.Upper) != st.Forecast.Minutes {
+	if st := Tick(s, Observation{Replicas: 2, RateHistory: rising(120)}, t0); st.Forecast == nil || len(st.Forecast.Upper) != st.Forecast.Minutes {
 		t.Errorf("with Report: forecast %+v, want one with its band", st.Forecast)
 	}
 }
@@ -98,7 +98,7 @@ func TestTheBooksFireByTheWorkbookWindowsOnceTheDataReachAcrossThem(t *testing.T
 		{30 * time.Minute, false, 1 - 1*(30*time.Minute).Hours()/slo.DefaultPeriod.Hours()},
 		{2 * time.Hour, true, 1 - 1*2/slo.DefaultPeriod.Hours()},
 	} {
-		st := Tick(s, Observation{Running: Reading(1), SLOs: []SLOReading{{Name: "errors", ErrorRatio: ratios, Covered: tc.covered}}}, 2, t0)
+		st := Tick(s, Observation{Replicas: 2, Running: Reading(1), SLOs: []SLOReading{{Name: "errors", ErrorRatio: ratios, Covered: tc.covered}}}, t0)
 		b := st.SLOs[0]
 		page := len(b.Firing) > 0 && b.Firing[0] == "page"
 		if page != tc.wantPage || math.Abs(b.BurnRates["1h"]-20) > 1e-9 || math.Abs(b.Objective-0.999) > 1e-12 {
@@ -129,7 +129,9 @@ func TestHealthIsJudgedByOneSaturationRule(t *testing.T) {
 		{"a queue of a request a replica", Observation{Waiting: Reading(4), KVUse: Reading(0.4)}, "saturated", 1},
 		{"the KV cache 90% full", Observation{Waiting: Reading(0), KVUse: Reading(0.93)}, "saturated", 0.93},
 	} {
-		st := Tick(s, tc.obs, 4, t0)
+		obs := tc.obs
+		obs.Replicas = 4
+		st := Tick(s, obs, t0)
 		sat, _ := SaturationOf(tc.obs, 4)
 		if st.Health != tc.health || sat.Level != tc.level {
 			t.Errorf("%s: health %q (%v), saturation %+v; want %q at %v", tc.name, st.Health, st.Reasons, sat, tc.health, tc.level)

@@ -241,7 +241,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 				perMinute, rates = append(perMinute, 0), append(rates, 0)
 			}
 			view := history[seen]
-			obs := control.Observation{RateHistory: rates[:seenMinutes], Concurrency: conc, Pods: view.pods,
+			obs := control.Observation{Replicas: desired, RateHistory: rates[:seenMinutes], Concurrency: conc, Pods: view.pods,
 				TTFT: view.ttft, ITL: view.itl, MetricsAge: time.Duration((now - view.at) * float64(time.Second))}
 			obs.Running, obs.Waiting, obs.KVUse = view.gauges()
 			if seenMinutes > 0 {
@@ -250,7 +250,7 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			if view.ttft.Count > 0 {
 				obs.TTFTP95 = control.Reading(view.ttft.P95)
 			}
-			st := control.Tick(ctl, obs, desired, cfg.Start.Add(time.Duration(now*float64(time.Second))))
+			st := control.Tick(ctl, obs, cfg.Start.Add(time.Duration(now*float64(time.Second))))
 			if cfg.OnTick != nil {
 				cfg.OnTick(obs, st)
 			}

@@ -233,8 +233,8 @@ func (l *Loop) stepService(ctx context.Context, s *Service, now time.Time) State
 // tick runs the control tick on an observation from the count the service holds, and keeps the
 // decision as the count the next tick starts from.
 func (l *Loop) tick(s *Service, obs control.Observation, now time.Time) State {
-	current := s.clamp(int(s.replicas.Load()))
-	st := State{State: control.Tick(s.Control, obs, current, now)}
+	obs.Replicas = s.clamp(int(s.replicas.Load()))
+	st := State{State: control.Tick(s.Control, obs, now)}
 	st.Desired = s.clamp(st.Desired)
 	for name := range s.Alternatives {
 		st.Alternatives = append(st.Alternatives, name)
