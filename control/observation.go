@@ -100,3 +100,16 @@ func (o Observation) WithoutSeries() Observation {
 	o.RateHistory, o.Concurrency, o.Pods, o.SLOs = nil, nil, nil, nil
 	return o
 }
+
+// PodCounts are the pods that serve (ready) and those that do not yet (starting, or failing their
+// readiness check).
+func (o Observation) PodCounts() (ready, unready int) {
+	for _, p := range o.Pods {
+		if p.Ready {
+			ready++
+		} else {
+			unready++
+		}
+	}
+	return ready, unready
+}

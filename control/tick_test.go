@@ -155,3 +155,10 @@ func TestPredictIsTheBatchModelAtTheDecision(t *testing.T) {
 		t.Errorf("1 replica %+v, 4 replicas %+v: more replicas should wait less", few, many)
 	}
 }
+
+func TestPodCountsTellReadyFromStarting(t *testing.T) {
+	o := Observation{Pods: []autoscale.PodSample{{Ready: true}, {Ready: false}, {Ready: true}}}
+	if ready, unready := o.PodCounts(); ready != 2 || unready != 1 {
+		t.Errorf("ready %d, unready %d; want 2 and 1", ready, unready)
+	}
+}
