@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/headroom-oss/headroom/autoscale"
+	"github.com/headroom-oss/headroom/forecast"
 	"github.com/headroom-oss/headroom/queueing"
 	"github.com/headroom-oss/headroom/slo"
 )
@@ -45,6 +46,15 @@ type Service struct {
 	policy   autoscale.Policy
 	capacity float64
 	limits   map[string]float64
+	choice   chosenForecast
+}
+
+// chosenForecast is the forecast members chosen last, and the history they were chosen on.
+type chosenForecast struct {
+	chosen   *forecast.Choice
+	at       time.Time // when the choice was made
+	seasonal bool
+	h        int
 }
 
 // NewService builds a service's controller, refusing a spec it cannot run: an SLO no number of

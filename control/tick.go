@@ -108,7 +108,7 @@ func Tick(s *Service, o Observation, now time.Time) State {
 		view.Unavailable = firstError(o.Errors)
 	}
 	if s.Report || autoscale.UsesForecast(s.policy) {
-		st.Forecast = s.forecast(o.RateHistory)
+		st.Forecast = s.forecast(o.RateHistory, now)
 		if st.Forecast != nil {
 			view.Forecast = &autoscale.Forecast{Method: st.Forecast.Method, Minutes: st.Forecast.Minutes, Mean: st.Forecast.Mean}
 		}
@@ -137,24 +137,23 @@ func Tick(s *Service, o Observation, now time.Time) State {
 // band from the analytic variance of one additive damped-trend ETS fit around it: an additive
 // error model always has intervals in closed form, and one fit costs a fraction of a model search.
 // nil with less than ten minutes of history.
-func (s *Service) forecast(rates []float64) *Forecast {
+func (s *Service) forecast(rates []float64, now time.Time) *Forecast {
 	if len(rates) < 10 {
 		return nil
 	}
 	rates = rates[max(0, len(rates)-autoscale.MaxHistoryMinutes):]
-	fc := autoscale.ForecastRates(rates, s.horizon())
-	if fc == nil {
+	f := s.pointForecast(rates, s.horizon(), now)
+	if f == nil {
 		return nil
 	}
-	f := &Forecast{Method: fc.Method, Minutes: fc.Minutes, Mean: fc.Mean}
-	for _, v := range fc.Mean {
+	for _, v := range f.Mean {
 		f.Peak = math.Max(f.Peak, v)
 	}
 	if !s.Report {
 		return f
 	}
 	if fit, err := forecast.FitETS(rates, 1, forecast.DampedHolt); err == nil {
-		if iv, err := fit.Intervals(fc.Mean, []float64{0.95}); err == nil && len(iv) == 1 {
+		if iv, err := fit.Intervals(f.Mean, []float64{0.95}); err == nil && len(iv) == 1 {
 			f.Lower, f.Upper = iv[0].Lower, iv[0].Upper
 			for _, v := range f.Upper {
 				f.PeakUpper = math.Max(f.PeakUpper, v)
@@ -162,6 +161,41 @@ func (s *Service) forecast(rates []float64) *Forecast {
 		}
 	}
 	return f
+}
+
+// Rechoose is how long the forecaster keeps the members it chose before it chooses again: an hour. In between, each tick refits the members chosen last (forecast.Choice.Refit), a
+// fraction of the choice's cost, so a controller ticking every minute over days stays fast.
+const Rechoose = time.Hour
+
+// RefitAfter is the history, in minutes, from which the forecaster refits between choices: a day.
+const RefitAfter = 1440
+
+// pointForecast forecasts the rates h minutes ahead, with the daily season once they hold two
+// days: forecast.Auto's choice, made every tick until the history holds RefitAfter minutes, then
+// again after Rechoose, when the season appears or when the clock goes back, and refitted on the
+// latest history in between.
+func (s *Service) pointForecast(rates []float64, h int, now time.Time) *Forecast {
+	var periods []int
+	if len(rates) >= 2*1440 {
+		periods = []int{1440}
+	}
+	c := &s.choice
+	// Under a day of history the choice is made afresh every tick: the ranking of the members on
+	// the latest holdouts still moves as the history grows, and a choice on a short history is cheap.
+	fresh := c.chosen == nil || len(rates) < RefitAfter || c.seasonal != (periods != nil) || c.h != h ||
+		now.Before(c.at) || now.Sub(c.at) >= Rechoose
+	if !fresh {
+		if f, err := c.chosen.Refit(rates, h); err == nil {
+			return &Forecast{Method: c.chosen.Method(), Minutes: h, Mean: f}
+		}
+	}
+	choice, err := forecast.Auto(rates, h, periods)
+	if err != nil {
+		c.chosen = nil
+		return nil
+	}
+	c.chosen, c.at, c.seasonal, c.h = &choice, now, periods != nil, h
+	return &Forecast{Method: choice.Method(), Minutes: h, Mean: choice.Forecast}
 }
 
 // Predict is the replica model's latency at a rate over n replicas, and whether it meets the

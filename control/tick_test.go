@@ -162,3 +162,33 @@ func TestPodCountsTellReadyFromStarting(t *testing.T) {
 		t.Errorf("ready %d, unready %d; want 2 and 1", ready, unready)
 	}
 }
+
+func TestTheForecasterChoosesOnceAnHourAndRefitsBetween(t *testing.T) {
+	s, err := NewService(Spec{Name: "chat", Custom: &seer{}, Params: autoscale.Params{Interval: time.Minute, ColdStart: 2 * time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rates := rising(RefitAfter + 120)
+	// Under a day of history, every tick chooses.
+	Tick(s, Observation{RateHistory: rates[:600]}, t0.Add(-time.Minute))
+	if !s.choice.at.Equal(t0.Add(-time.Minute)) {
+		t.Errorf("on 600 minutes the choice is from %s", s.choice.at)
+	}
+	first := Tick(s, Observation{RateHistory: rates[:RefitAfter]}, t0)
+	chosenAt := s.choice.at
+	// Ten minutes on: the same members, refitted on the newer history.
+	later := Tick(s, Observation{RateHistory: rates[:RefitAfter+10]}, t0.Add(10*time.Minute))
+	if s.choice.at != chosenAt || later.Forecast.Method != first.Forecast.Method || !(later.Forecast.Mean[0] > first.Forecast.Mean[0]) {
+		t.Errorf("after 10 min: chosen at %s (was %s), %q → %q, forecast %v → %v", s.choice.at, chosenAt,
+			first.Forecast.Method, later.Forecast.Method, first.Forecast.Mean, later.Forecast.Mean)
+	}
+	// An hour on, it chooses again; a clock that goes back does too.
+	Tick(s, Observation{RateHistory: rates[:RefitAfter+60]}, t0.Add(Rechoose))
+	if !s.choice.at.Equal(t0.Add(Rechoose)) {
+		t.Errorf("an hour later the choice is still from %s", s.choice.at)
+	}
+	Tick(s, Observation{RateHistory: rates[:RefitAfter+20]}, t0)
+	if !s.choice.at.Equal(t0) {
+		t.Errorf("after the clock went back the choice is from %s", s.choice.at)
+	}
+}

@@ -165,3 +165,23 @@ func (c Choice) method() Method {
 	}
 	return meanOf(ms)
 }
+
+// Refit forecasts a newer history of the same series with the members Auto chose, without
+// choosing again: the choice costs HoldoutWindows refits of every member, a refit only the chosen
+// ones. A controller that forecasts every minute chooses once an hour and refits in between.
+func (c Choice) Refit(y []float64, h int) ([]float64, error) {
+	if len(c.Members) == 0 {
+		return nil, errors.New("refit: no members chosen")
+	}
+	if len(y) < 2 || h < 1 {
+		return nil, errors.New("refit needs a history of at least 2 points and a horizon ≥ 1")
+	}
+	f, err := c.method().Forecast(y, h, c.Periods)
+	if err != nil {
+		return nil, err
+	}
+	if !finite(f) {
+		return nil, errors.New("refit: forecast is not finite")
+	}
+	return f, nil
+}

@@ -236,3 +236,36 @@ func TestRealLoadForecastBeatsSeasonalNaive(t *testing.T) {
 		t.Errorf("auto %+v does not beat seasonal naive %+v", auto, snaive)
 	}
 }
+
+func TestARefitForecastsNewDataWithTheChosenMembers(t *testing.T) {
+	y := make([]float64, 600)
+	for i := range y {
+		y[i] = 50 + 0.05*float64(i) + 3*math.Sin(float64(i)/7)
+	}
+	c, err := Auto(y[:540], 5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Auto(y, 5, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Refit(y, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Method() == c.Method() {
+		for i := range f {
+			if math.Abs(f[i]-again.Forecast[i]) > 1e-9 {
+				t.Errorf("step %d: refit %v, a fresh choice of the same members %v", i, f[i], again.Forecast[i])
+			}
+		}
+	}
+	// Near the new data's level and trend, not the old data's end.
+	if f[0] < y[599]-10 || f[0] > y[599]+10 {
+		t.Errorf("refit forecast %v after a history ending at %v", f, y[599])
+	}
+	if _, err := (Choice{}).Refit(y, 5); err == nil {
+		t.Error("a refit with no members chosen")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/headroom-oss/headroom/autoscale"
@@ -38,7 +39,18 @@ type FleetConfig struct {
 	Policy autoscale.Policy
 	// OnTick, when set, is called with every tick's observation and state (to record a run).
 	OnTick func(o control.Observation, st control.State)
-	Start  time.Time // the wall-clock time of the trace's first arrival, for the policy's clock
+	// Targets are what the tally counts a request good against; MissWindow > 0 also counts the
+	// requests that missed by window of arrival (the oracle's input).
+	Targets    Targets
+	MissWindow float64
+	// KeepOutcomes keeps every request's outcome (exact percentiles, per-request plots) on top of
+	// the tally; FleetStream's memory then grows with the trace.
+	KeepOutcomes bool
+	// OnProgress, when set, is told after each decision how many requests have arrived and the
+	// simulated time; Stop, when set and true, ends the replay early with what finished so far.
+	OnProgress func(arrived int, at float64)
+	Stop       func() bool
+	Start      time.Time // the wall-clock time of the trace's first arrival, for the policy's clock
 }
 
 // controller is the fleet's controller: Control, or Policy alone.
@@ -59,7 +71,13 @@ type StationConfig struct {
 
 // FleetResult is what a fleet simulation produced.
 type FleetResult struct {
-	Outcomes       []Outcome
+	// Outcomes are every request's, in arrival order, with KeepOutcomes.
+	Outcomes []Outcome
+	// Tally is every finished request folded in: counts against Targets, latency sketches,
+	// per-minute figures.
+	Tally          *Tally
+	Arrived        int                // requests that arrived
+	Partial        bool               // Stop ended the replay early: the figures are of the requests finished by then
 	Decisions      []control.Decision // the changes of desired replicas the fleet acted on
 	ReplicaSeconds float64            // replicas alive (starting, serving or draining) integrated over time
 	Timeline       []Sample
@@ -81,12 +99,24 @@ type member struct {
 	outstanding float64 // tokens still to process: prompts of requests assigned and outputs to come
 }
 
-// Fleet replays a trace through a fleet of LLM replicas: requests go to a ready replica by the
-// balancer; every DecisionInterval the policy sees each pod's slot utilisation ((waiting + running)
-// / slots) and the fleet's in-flight requests as they were MetricDelay earlier, and its decision
-// adds replicas (serving after ColdStart) or drains the newest ones (they take no new requests and
-// leave when empty). Deterministic for a trace.
+// Fleet replays a trace through a fleet of LLM replicas and keeps every request's outcome (see
+// FleetStream).
 func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
+	if len(trace.Requests) == 0 {
+		return FleetResult{}, errors.New("the trace holds no requests")
+	}
+	cfg.KeepOutcomes = true
+	return FleetStream(cfg, trace.Stream(), trace.BlockTokens())
+}
+
+// FleetStream replays a stream of requests through a fleet of LLM replicas: requests go to a ready
+// replica by the balancer; every DecisionInterval the controller sees each pod's slot utilisation
+// ((waiting + running) / slots) and the fleet's in-flight requests as they were MetricDelay
+// earlier, and its decision adds replicas (serving after ColdStart) or drains the newest ones (they
+// take no new requests and leave when empty). Outcomes fold into a Tally as requests finish, so
+// memory follows the requests in flight; KeepOutcomes also keeps each one. blockTokens is the
+// tokens of a prefix block of the requests' PrefixBlocks. Deterministic for a stream.
+func FleetStream(cfg FleetConfig, src workload.Stream, blockTokens int) (FleetResult, error) {
 	p := cfg.Engine.Profile
 	if cfg.Station != nil {
 		if cfg.Station.Servers < 1 {
@@ -102,9 +132,6 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	if cfg.Replicas < 1 {
 		return FleetResult{}, fmt.Errorf("a fleet starts with at least one replica, got %d", cfg.Replicas)
 	}
-	if len(trace.Requests) == 0 {
-		return FleetResult{}, errors.New("the trace holds no requests")
-	}
 	ctl, err := cfg.controller()
 	if err != nil {
 		return FleetResult{}, err
@@ -112,9 +139,8 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	if ctl != nil && !(cfg.DecisionInterval > 0) {
 		return FleetResult{}, errors.New("a policy needs a positive decision interval")
 	}
-	out, inTokens := prepare(p, trace)
-	res := FleetResult{}
-	blocks := blocksOf(trace)
+	bk := &book{}
+	res := FleetResult{Tally: NewTally(cfg.Targets, cfg.MissWindow)}
 	spawned := uint64(0)
 	spawn := func(readyAt, born float64) *member {
 		spawned++
@@ -123,13 +149,17 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 		}
 		if cfg.Engine.Scheduler == SchedulerVLLM {
 			r := newVLLMReplica(cfg.Engine)
-			r.blocks = blocks
-			r.cache.sizeFor(trace)
+			r.blocks = promptBlocks{&bk.blocks}
+			if r.cache != nil {
+				r.cache.setBlockTokens(blockTokens)
+			}
 			return &member{server: r, readyAt: readyAt, born: born}
 		}
 		r := newReplica(cfg.Engine)
-		r.blocks = blocks
-		r.cache.sizeFor(trace)
+		r.blocks = promptBlocks{&bk.blocks}
+		if r.cache != nil {
+			r.cache.setBlockTokens(blockTokens)
+		}
 		return &member{server: r, readyAt: readyAt, born: born}
 	}
 	var fleet []*member
@@ -142,21 +172,27 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 	if ctl != nil {
 		nextDecision = cfg.DecisionInterval
 	}
-	// What the policy sees lags: keep the per-second history of the fleet's state.
+	// What the policy sees lags: keep the per-second history of the fleet's state, its in-flight
+	// load alongside (the kpa's samples, handed over without a copy).
 	var history []snapshot
+	var loads []float64
 	nextSnapshot := 0.0
 	var perMinute, rates []float64 // arrivals counted by minute, and as requests per second
-	type completion struct {
-		at        float64
-		ttft, itl float64
+	var recent []completion        // recent completions: the latency histograms a scrape reads
+	pending, more := src.Next()
+	if !more {
+		return FleetResult{}, errors.New("the trace holds no requests")
 	}
-	var recent []completion // the last minute's completions: the latency histograms a scrape reads
-	next, done, now := 0, 0, 0.0
-	for done < len(out) {
+	inFlight, now := 0, 0.0
+	for more || inFlight > 0 {
+		if cfg.Stop != nil && cfg.Stop() {
+			res.Partial = true
+			break
+		}
 		// The next event: an arrival, an iteration's end, a snapshot or a decision.
 		t := math.Inf(1)
-		if next < len(out) {
-			t = out[next].Arrival
+		if more {
+			t = pending.Arrival
 		}
 		for _, m := range fleet {
 			if until, busy := m.nextEvent(); busy {
@@ -175,28 +211,45 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 		now = t
 		for _, m := range fleet {
 			if until, busy := m.nextEvent(); busy && until <= now {
-				finished := m.finish(out)
-				done += len(finished)
+				finished := m.finish(bk.out)
+				inFlight -= len(finished)
 				for _, i := range finished {
-					recent = append(recent, completion{at: now, ttft: out[i].TTFT(), itl: out[i].ITL()})
+					o := bk.out[i]
+					res.Tally.Add(o)
+					if ctl != nil {
+						recent = append(recent, completion{at: now, ttft: o.TTFT(), itl: o.ITL()})
+					}
+					if cfg.KeepOutcomes {
+						res.Outcomes[bk.seq[i]] = o
+					}
+					bk.release(i)
 				}
-				m.outstanding = m.tokensLeft(out, inTokens)
+				m.outstanding = m.tokensLeft(bk.out, bk.in)
 			}
 		}
-		for next < len(out) && out[next].Arrival <= now {
+		for more && pending.Arrival <= now {
 			m := pick(fleet, cfg.Balancer, &rr, now)
 			if m == nil {
 				m = earliestReady(fleet)
 			}
-			m.enqueue(next)
-			m.outstanding += inTokens[next] + float64(out[next].Output)
-			minute := int(out[next].Arrival / 60)
+			i := bk.add(p, pending, res.Arrived)
+			if cfg.KeepOutcomes {
+				res.Outcomes = append(res.Outcomes, bk.out[i])
+			}
+			res.Arrived++
+			inFlight++
+			m.enqueue(i)
+			m.outstanding += bk.in[i] + float64(bk.out[i].Output)
+			minute := int(pending.Arrival / 60)
 			for len(perMinute) <= minute {
 				perMinute, rates = append(perMinute, 0), append(rates, 0)
 			}
 			perMinute[minute]++
 			rates[minute] = perMinute[minute] / 60
-			next++
+			last := pending.Arrival
+			if pending, more = src.Next(); more && pending.Arrival < last {
+				return res, fmt.Errorf("request %d arrives at %gs, before the one before it (%gs): a trace must be in arrival order", res.Arrived+1, pending.Arrival, last)
+			}
 		}
 		if ctl != nil && now >= nextSnapshot {
 			s := snapshot{at: now}
@@ -207,48 +260,32 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 				s.pods = append(s.pods, autoscale.PodSample{Ready: now >= m.readyAt, HasValue: now >= m.readyAt,
 					Value:   float64(m.inFlight()) / float64(m.slots()),
 					Waiting: float64(m.waitingCount()),
-					KVUse:   kvShare(m.kvTokens(out, inTokens), cfg)})
+					KVUse:   kvShare(m.kvTokens(bk.out, bk.in), cfg)})
 				s.load += float64(m.inFlight())
 			}
-			kept := recent[:0]
-			var ttfts, itls []float64
-			for _, c := range recent {
-				if c.at > now-60 {
-					kept = append(kept, c)
-					ttfts, itls = append(ttfts, c.ttft), append(itls, c.itl)
-				}
-			}
-			recent = kept
-			s.ttft, s.itl = quantilesOf(ttfts), quantilesOf(itls)
-			history = append(history, s)
+			history, loads = append(history, s), append(loads, s.load)
 			nextSnapshot = now + 1
 		}
 		if ctl != nil && now >= nextDecision {
 			// The view as of MetricDelay ago, and the per-second load up to then.
-			seen := 0
-			for i, s := range history {
-				if s.at <= now-cfg.MetricDelay {
-					seen = i
-				}
-			}
-			conc := make([]float64, 0, seen+1)
-			for _, s := range history[:seen+1] {
-				conc = append(conc, s.load)
-			}
+			seen := max(0, sort.Search(len(history), func(i int) bool { return history[i].at > now-cfg.MetricDelay })-1)
+			view := history[seen]
+			// The last minute's completions before the view: the latency histograms it held.
+			recent = recentSince(recent, now-cfg.MetricDelay-60)
+			ttft, itl := latencyAt(recent, view.at)
 			// The minutes that ended by the time the view was taken, quiet ones included.
 			seenMinutes := max(0, int(now-cfg.MetricDelay)) / 60
 			for len(perMinute) < seenMinutes {
 				perMinute, rates = append(perMinute, 0), append(rates, 0)
 			}
-			view := history[seen]
-			obs := control.Observation{Replicas: desired, RateHistory: rates[:seenMinutes], Concurrency: conc, Pods: view.pods,
-				TTFT: view.ttft, ITL: view.itl, MetricsAge: time.Duration((now - view.at) * float64(time.Second))}
+			obs := control.Observation{Replicas: desired, RateHistory: rates[:seenMinutes], Concurrency: loads[:seen+1], Pods: view.pods,
+				TTFT: ttft, ITL: itl, MetricsAge: time.Duration((now - view.at) * float64(time.Second))}
 			obs.Running, obs.Waiting, obs.KVUse = view.gauges()
 			if seenMinutes > 0 {
 				obs.ArrivalRate = control.Reading(rates[seenMinutes-1])
 			}
-			if view.ttft.Count > 0 {
-				obs.TTFTP95 = control.Reading(view.ttft.P95)
+			if ttft.Count > 0 {
+				obs.TTFTP95 = control.Reading(ttft.P95)
 			}
 			st := control.Tick(ctl, obs, cfg.Start.Add(time.Duration(now*float64(time.Second))))
 			if cfg.OnTick != nil {
@@ -256,33 +293,110 @@ func Fleet(cfg FleetConfig, trace workload.Trace) (FleetResult, error) {
 			}
 			d := autoscale.Decision{Replicas: st.Desired, Reason: st.Reason}
 			ready := 0
-			inFlight := 0
+			load := 0
 			for _, m := range fleet {
 				if !m.draining && now >= m.readyAt {
 					ready++
 				}
-				inFlight += m.inFlight()
+				load += m.inFlight()
 			}
-			res.Timeline = append(res.Timeline, Sample{At: now, Desired: d.Replicas, Ready: ready, InFlight: inFlight})
+			res.Timeline = append(res.Timeline, Sample{At: now, Desired: d.Replicas, Ready: ready, InFlight: load})
 			if d.Replicas != desired {
 				res.Decisions = append(res.Decisions, control.Decision{Service: ctl.Name, At: st.At, From: desired, To: d.Replicas, Reason: d.Reason})
 				fleet = resize(fleet, desired, d.Replicas, now, cfg, spawn)
 				desired = d.Replicas
 			}
-			if len(history) > 3600 { // an hour of history is more than any window needs
-				history = history[len(history)-3600:]
+			if len(history) > 7200 { // an hour of history is more than any window needs
+				history, loads = append(history[:0], history[len(history)-3600:]...), append(loads[:0], loads[len(loads)-3600:]...)
+			}
+			if cfg.OnProgress != nil {
+				cfg.OnProgress(res.Arrived, now)
 			}
 			nextDecision = now + cfg.DecisionInterval
 		}
 		for _, m := range fleet {
 			if now >= m.readyAt {
-				m.start(now, inTokens)
+				m.start(now, bk.in)
 			}
 		}
 		fleet = dropDrained(fleet)
 	}
-	res.Outcomes = out
+	if !cfg.KeepOutcomes {
+		res.Outcomes = nil
+	} else if res.Partial {
+		// Requests in flight at the stop did not finish: they are not reported.
+		kept := res.Outcomes[:0]
+		for _, o := range res.Outcomes {
+			if o.Done > 0 || o.TimedOut {
+				kept = append(kept, o)
+			}
+		}
+		res.Outcomes = kept
+	}
 	return res, nil
+}
+
+// completion is a finished request's latencies, as a scrape's histograms count them.
+type completion struct {
+	at        float64
+	ttft, itl float64
+}
+
+// recentSince drops the completions before from.
+func recentSince(recent []completion, from float64) []completion {
+	i := sort.Search(len(recent), func(i int) bool { return recent[i].at >= from })
+	if i > len(recent)/2 {
+		return append(recent[:0], recent[i:]...)
+	}
+	return recent[i:]
+}
+
+// latencyAt summarises the minute of completions up to at.
+func latencyAt(recent []completion, at float64) (ttft, itl autoscale.Quantiles) {
+	var ttfts, itls []float64
+	for _, c := range recent {
+		if c.at > at-60 && c.at <= at {
+			ttfts, itls = append(ttfts, c.ttft), append(itls, c.itl)
+		}
+	}
+	return quantilesOf(ttfts), quantilesOf(itls)
+}
+
+// book holds the requests in flight by slot: a finished request's slot is taken by a later
+// arrival, so the book grows with the requests in flight, not with the trace.
+type book struct {
+	out    []Outcome
+	in     []float64 // prompt tokens
+	blocks [][]uint64
+	seq    []int // each slot's arrival number
+	free   []int
+}
+
+// add books an arriving request (the profile's means where the trace gives no token counts, and at
+// least one output token) and returns its slot.
+func (b *book) add(p queueing.LLMProfile, r workload.Request, seq int) int {
+	in, o := float64(r.InputTokens), r.OutputTokens
+	if in == 0 {
+		in = p.InTokens
+	}
+	if o == 0 {
+		o = int(math.Round(p.OutTokens))
+	}
+	oc := Outcome{Arrival: r.Arrival, Output: max(o, 1)}
+	if n := len(b.free); n > 0 {
+		i := b.free[n-1]
+		b.free = b.free[:n-1]
+		b.out[i], b.in[i], b.blocks[i], b.seq[i] = oc, in, r.PrefixBlocks, seq
+		return i
+	}
+	b.out, b.in, b.blocks, b.seq = append(b.out, oc), append(b.in, in), append(b.blocks, r.PrefixBlocks), append(b.seq, seq)
+	return len(b.out) - 1
+}
+
+// release frees a finished request's slot.
+func (b *book) release(i int) {
+	b.blocks[i] = nil
+	b.free = append(b.free, i)
 }
 
 // gauges are the fleet-wide running and waiting requests and the mean KV use of a snapshot, as

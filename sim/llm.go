@@ -75,7 +75,8 @@ func RunReplica(cfg EngineConfig, trace workload.Trace) ([]Outcome, error) {
 	}
 	out, inTokens := prepare(p, trace)
 	r := newReplica(cfg)
-	r.blocks = blocksOf(trace)
+	ids := blocksOf(trace)
+	r.blocks = promptBlocks{&ids}
 	r.cache.sizeFor(trace)
 	next := 0 // next arrival to queue
 	now := 0.0

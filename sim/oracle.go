@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -46,37 +47,44 @@ type OracleResult struct {
 // upper bound on the fewest replicas meeting the SLO with this cold start, close to it because
 // every replica added answered a miss: the yardstick the policies are measured against.
 func Oracle(cfg FleetConfig, trace workload.Trace, targets Targets, initial func(window int) int, max_ int) (OracleResult, error) {
-	windows := int(trace.Duration()/cfg.DecisionInterval) + 2
+	if len(trace.Requests) == 0 {
+		return OracleResult{}, errors.New("the trace holds no requests")
+	}
+	cfg.KeepOutcomes = true
+	return OracleStream(cfg, trace.Stream, trace.BlockTokens(), trace.Duration(), targets, initial, max_)
+}
+
+// OracleStream is Oracle over a stream that open replays from its start each time, lasting
+// duration seconds; it keeps every outcome only with cfg.KeepOutcomes.
+func OracleStream(cfg FleetConfig, open func() workload.Stream, blockTokens int, duration float64, targets Targets, initial func(window int) int, max_ int) (OracleResult, error) {
+	windows := int(duration/cfg.DecisionInterval) + 2
 	plan := make([]int, windows)
 	for w := range plan {
 		plan[w] = min(max(initial(w), cfg.Replicas), max_)
 	}
 	lookahead := cfg.ColdStart + cfg.DecisionInterval
+	cfg.Targets, cfg.MissWindow = targets, cfg.DecisionInterval
 	var best OracleResult
 	bestMisses := math.MaxInt
 	for it := 1; it <= 30; it++ {
 		c := cfg
-		c.Policy = &schedule{start: cfg.Start, window: cfg.DecisionInterval, counts: append([]int(nil), plan...), lookahead: lookahead, min: cfg.Replicas}
-		res, err := Fleet(c, trace)
+		c.Control, c.Policy = nil, &schedule{start: cfg.Start, window: cfg.DecisionInterval, counts: append([]int(nil), plan...), lookahead: lookahead, min: cfg.Replicas}
+		res, err := FleetStream(c, open(), blockTokens)
 		if err != nil {
 			return OracleResult{}, err
 		}
-		missed := map[int]bool{}
-		misses := 0
-		for _, o := range res.Outcomes {
-			if !targets.met(o) {
-				misses++
-				missed[int(o.Arrival/cfg.DecisionInterval)] = true
-			}
+		if res.Partial {
+			return OracleResult{Fleet: res, Plan: plan, Iterations: it}, nil
 		}
+		misses := res.Tally.Requests - res.Tally.Good
 		if misses < bestMisses {
 			best, bestMisses = OracleResult{Fleet: res, Plan: append([]int(nil), plan...), Iterations: it}, misses
 		} else {
 			break // more replicas stopped helping
 		}
 		grew := false
-		for w := range missed {
-			if plan[w] < max_ {
+		for w := range plan {
+			if res.Tally.MissesIn(w) > 0 && plan[w] < max_ {
 				plan[w]++
 				grew = true
 			}

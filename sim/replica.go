@@ -25,6 +25,18 @@ type server interface {
 	tokensLeft(out []Outcome, inTokens []float64) float64
 }
 
+// promptBlocks reads requests' prompt blocks from a list that may grow (a fleet's book of requests
+// in flight appends as requests arrive).
+type promptBlocks struct{ ids *[][]uint64 }
+
+// of is request i's blocks (none when it has none or there is no list).
+func (b promptBlocks) of(i int) []uint64 {
+	if b.ids == nil || i >= len(*b.ids) {
+		return nil
+	}
+	return (*b.ids)[i]
+}
+
 // replica is one serving engine's scheduler state, advanced iteration by iteration: RunReplica
 // drives one alone, Fleet drives many on one clock.
 type replica struct {
@@ -39,7 +51,7 @@ type replica struct {
 	until      float64
 	prefilling []int
 	cache      *prefixCache // nil without prefix caching
-	blocks     [][]uint64   // each request's prompt blocks, for the cache
+	blocks     promptBlocks // each request's prompt blocks, for the cache
 	kvUsed     float64      // tokens held in the KV cache: prompts and generated tokens of admitted requests
 	prompts    []float64    // every request's prompt length, as start last received them
 }
@@ -171,11 +183,12 @@ func (r *replica) tokensLeft(out []Outcome, inTokens []float64) float64 {
 // after its cached leading blocks (at least one token is always computed). It records the request's
 // blocks as used.
 func (r *replica) uncached(i int, in float64) float64 {
-	if r.cache == nil || i >= len(r.blocks) || len(r.blocks[i]) == 0 {
+	ids := r.blocks.of(i)
+	if r.cache == nil || len(ids) == 0 {
 		return in
 	}
-	hit := float64(r.cache.cachedPrefix(r.blocks[i]) * r.cache.block)
-	r.cache.touch(r.blocks[i])
+	hit := float64(r.cache.cachedPrefix(ids) * r.cache.block)
+	r.cache.touch(ids)
 	return max(1, in-hit)
 }
 

@@ -36,9 +36,23 @@ type Summary struct {
 	Duration       float64     `json:"duration_seconds" yaml:"duration_seconds"`
 }
 
-// Summarize scores a fleet run against per-request targets.
+// Summarize scores a fleet run against per-request targets: exactly from its outcomes when it kept
+// them, else from its tally (counted against the fleet's Targets, which must be t; percentiles
+// within SketchAccuracy).
 func Summarize(r FleetResult, t Targets) Summary {
 	s := Summary{Requests: len(r.Outcomes), ReplicaHours: r.ReplicaSeconds / 3600, ScalingActions: len(r.Decisions)}
+	if r.Outcomes == nil && r.Tally != nil {
+		tl := r.Tally
+		s.Requests, s.Duration = tl.Requests, tl.End
+		if tl.Requests > 0 {
+			s.SLOAttainment = float64(tl.Good) / float64(tl.Requests)
+		}
+		if tl.End > 0 {
+			s.Goodput = float64(tl.Good) / tl.End
+		}
+		s.TTFT, s.ITL, s.E2E = tl.Quantiles()
+		return s
+	}
 	var ttft, itl, e2e []float64
 	good := 0
 	end := 0.0

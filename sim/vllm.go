@@ -46,7 +46,7 @@ type vllmReplica struct {
 	free    int // KV blocks free
 	total   int
 	cache   *prefixCache
-	blocks  [][]uint64
+	blocks  promptBlocks
 	busy    bool
 	until   float64
 	step    []scheduled
@@ -249,10 +249,10 @@ func (r *vllmReplica) start(now float64, inTokens []float64) {
 				// (Re)admission: compute the prompt and whatever was generated before a preemption.
 				q.prompt = int(inTokens[q.index]) + q.generated
 				q.computed = 0
-				if r.cache != nil && q.generated == 0 && q.index < len(r.blocks) && len(r.blocks[q.index]) > 0 {
-					hit := r.cache.cachedPrefix(r.blocks[q.index]) * r.cache.block
+				if ids := r.blocks.of(q.index); r.cache != nil && q.generated == 0 && len(ids) > 0 {
+					hit := r.cache.cachedPrefix(ids) * r.cache.block
 					q.computed = min(hit, q.prompt-1)
-					r.cache.touch(r.blocks[q.index])
+					r.cache.touch(ids)
 				}
 			}
 			if r.blocksFor(q.prompt+1) > r.total {

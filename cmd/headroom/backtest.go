@@ -235,8 +235,14 @@ func (p *progressBar) update(done, total int) {
 	p.last, p.drawn = time.Now(), true
 	const width = 30
 	filled := width * done / total
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s, %s", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
-		done, total, p.unit, time.Since(p.start).Round(time.Second))
+	elapsed := time.Since(p.start)
+	eta := ""
+	if done > 0 && done < total {
+		left := time.Duration(float64(elapsed) * float64(total-done) / float64(done))
+		eta = ", ETA " + left.Round(time.Second).String()
+	}
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s, %s%s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled),
+		done, total, p.unit, elapsed.Round(time.Second), eta)
 }
 
 // finish ends the bar's line, once; a nil bar or one never drawn writes nothing.

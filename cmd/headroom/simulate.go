@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,10 +51,14 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 			var bar *progressBar
 			if f.progress || isTerminal(cmd.ErrOrStderr()) {
 				bar = newProgressBar(cmd.ErrOrStderr())
-				bar.unit = "policies"
+				bar.unit = "requests"
 				f.opt.Progress = bar.update
 			}
 			f.opt.Engine = f.engineFlags.config
+			// Ctrl-C ends the runs with what finished so far.
+			var stopped atomic.Bool
+			defer context.AfterFunc(cmd.Context(), func() { stopped.Store(true) })()
+			f.opt.Stop = stopped.Load
 			rep, err := experiment.Run(f.opt)
 			bar.finish() // end the bar's line before the report or the error is written
 			if errors.As(err, new(experiment.UsageError)) {
@@ -73,6 +79,7 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 	fl.IntVar(&f.opt.MinReplicas, "min-replicas", 1, "fewest replicas")
 	fl.IntVar(&f.opt.MaxReplicas, "max-replicas", 100, "most replicas")
 	fl.DurationVar(&f.opt.ColdStart, "cold-start", 2*time.Minute, "time from a scale-up to a serving replica")
+	fl.IntVar(&f.opt.Replicas, "replicas", 0, "also run a fixed fleet of this many replicas (never scaled, ready from the start) as a baseline row named fixed")
 	fl.DurationVar(&f.opt.Interval, "interval", 0, "decide every this often, every policy (default: each policy's own: hpa 15s, kpa 2s, saturation 30s, pid and predictive 1m, oracle 15s); serve decides every loop interval (30s by default), so pass that to judge what serve runs")
 	fl.DurationVar(&f.opt.MetricDelay, "metric-delay", autoscale.DefaultMetricDelay, "how late metrics reach the policies (a scrape interval)")
 	fl.StringVar(&f.opt.Balancer, "balancer", string(sim.LeastRequests), "load balancer: least-requests, least-tokens or round-robin")

@@ -4,12 +4,9 @@
 package experiment
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +33,10 @@ type Options struct {
 	ColdStart   time.Duration
 	MetricDelay time.Duration // how late metrics reach the policies
 	Interval    time.Duration // every policy's decision interval; 0: each policy's own
+	Replicas    int           // when > 0, a baseline row: a fixed fleet of this many replicas
+	// Exact is the most requests whose every outcome is kept (exact percentiles); past it the runs
+	// fold outcomes into sketches. 0: ExactLimit.
+	Exact       int
 	Balancer    string
 	Seed        uint64
 	HourlyPrice float64
@@ -52,8 +53,11 @@ type Options struct {
 	// Engine turns a profile file into the replica's engine configuration (the scheduler flags);
 	// nil: the prefill-first scheduler.
 	Engine func(pf config.ProfileFile, kvTokens float64, prefix bool) (sim.EngineConfig, error)
-	// Progress, when set, is told how many policies have finished.
+	// Progress, when set, is told how many requests the runs have replayed, of how many.
 	Progress func(done, total int)
+	// Stop, when set and true, ends the runs early with the results so far (Ctrl-C).
+	Stop     func() bool
+	progress *progressTotals
 }
 
 // UsageError marks a mistake in the options (a flag's value), as opposed to a failure of the run.
@@ -63,6 +67,9 @@ type UsageError struct{ error }
 func (u UsageError) Unwrap() error { return u.error }
 
 func usagef(format string, a ...any) error { return UsageError{fmt.Errorf(format, a...)} }
+
+// fixedPolicy names the baseline row of a fixed fleet (--replicas).
+const fixedPolicy = "fixed"
 
 // oracleInterval is the oracle's planning window: the HPA's sync period, the finest of the
 // reactive policies that act on whole replicas within seconds.
@@ -85,6 +92,8 @@ type Report struct {
 	Model    string         `json:"capacity_model" yaml:"capacity_model"`
 	Policies []PolicyResult `json:"policies" yaml:"policies"`
 	Notes    []string       `json:"notes,omitempty" yaml:"notes,omitempty"`
+	// Partial says the runs were stopped (Ctrl-C) before the trace ended.
+	Partial bool `json:"partial,omitempty" yaml:"partial,omitempty"`
 }
 
 type PolicyResult struct {
@@ -96,14 +105,7 @@ type PolicyResult struct {
 }
 
 // demandOf is the replicas each moment needs: the next minute's mean rate over the capacity of one.
-func demandOf(arrivals []float64, capacity float64, floor int) func(float64) int {
-	var perSecond []float64
-	for _, a := range arrivals {
-		for len(perSecond) <= int(a) {
-			perSecond = append(perSecond, 0)
-		}
-		perSecond[int(a)]++
-	}
+func demandOf(perSecond []float64, capacity float64, floor int) func(float64) int {
 	return func(t float64) int {
 		sum, n := 0.0, 0
 		for s := max(0, int(t)); s < min(len(perSecond), int(t)+60); s++ {
@@ -142,12 +144,18 @@ func ParseTargets(spec string) (sim.Targets, error) {
 // Setup is what a simulation runs on: the trace as loaded (scaled, thinned, with tokens), the
 // per-request targets, the replicas and the capacity of one under the targets.
 type Setup struct {
-	Trace    workload.Trace
-	Targets  sim.Targets
-	Capacity float64 // req/s one replica sustains under the targets, by the batch model
-	Engine   sim.EngineConfig
-	fleet    simFleet
-	price    float64
+	// Open replays the requests from the start (held in memory for a request file, drawn again
+	// for a rate series).
+	Open        func() workload.Stream
+	Requests    int
+	Duration    float64 // seconds from the first arrival to the last
+	BlockTokens int     // tokens of a prefix block
+	Targets     sim.Targets
+	Capacity    float64 // req/s one replica sustains under the targets, by the batch model
+	Engine      sim.EngineConfig
+	fleet       simFleet
+	price       float64
+	load        requests
 }
 
 // Prepare loads the trace and builds the replicas for the options.
@@ -156,15 +164,16 @@ func Prepare(o Options) (Setup, error) {
 	if err != nil {
 		return Setup{}, err
 	}
-	tr, err := loadTrace(o)
+	load, err := loadRequests(o)
 	if err != nil {
 		return Setup{}, err
 	}
-	replicas, capacity, price, err := replicasFor(o, tr, targets)
+	replicas, capacity, price, err := replicasFor(o, load, targets)
 	if err != nil {
 		return Setup{}, err
 	}
-	return Setup{Trace: tr, Targets: targets, Capacity: capacity, Engine: replicas.engine, fleet: replicas, price: price}, nil
+	return Setup{Open: load.open, Requests: load.count, Duration: load.duration, BlockTokens: load.blockTokens,
+		Targets: targets, Capacity: capacity, Engine: replicas.engine, fleet: replicas, price: price, load: load}, nil
 }
 
 // intervalOf is a policy's decision interval: the options' for every policy, else its own.
@@ -208,44 +217,43 @@ func Run(o Options) (Report, error) {
 		}
 		names = append(names, n)
 	}
+	if o.Replicas < 0 {
+		return Report{}, usagef("--replicas must be ≥ 1, got %d", o.Replicas)
+	}
+	if o.Replicas > 0 {
+		names = append(names, fixedPolicy)
+	}
 	su, err := Prepare(o)
 	if err != nil {
 		return Report{}, err
 	}
-	tr, targets, replicas, capacity, price := su.Trace, su.Targets, su.fleet, su.Capacity, su.price
+	targets, replicas, capacity, price := su.Targets, su.fleet, su.Capacity, su.price
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	demand := demandOf(tr.Arrivals(), capacity, o.MinReplicas)
+	demand := demandOf(su.load.perSecond, capacity, o.MinReplicas)
 	model := "batch model"
 	if o.ServiceTime > 0 {
 		model = "M/G/c, Allen–Cunneen"
 	}
-	rep := Report{Trace: o.Trace, Requests: len(tr.Requests), Capacity: capacity, Model: model, Policies: make([]PolicyResult, len(names))}
-	if d := time.Duration(tr.Duration() * float64(time.Second)); d < o.ColdStart {
+	rep := Report{Trace: o.Trace, Requests: su.Requests, Capacity: capacity, Model: model, Policies: make([]PolicyResult, len(names))}
+	if d := time.Duration(su.Duration * float64(time.Second)); d < o.ColdStart {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the trace lasts %s, less than the %s cold start: no replica added during it can serve before it ends, so every autoscaler looks alike (use a longer trace or --time-scale)",
 			d.Round(time.Second), o.ColdStart))
 	}
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	finished := 0
-	if o.Progress != nil {
-		o.Progress(0, len(names))
-	}
+	o.progress = &progressTotals{done: make([]int, len(names)), perRun: su.Requests}
 	for i, name := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() {
 				if o.Progress != nil {
-					mu.Lock()
-					finished++
-					o.Progress(finished, len(names))
-					mu.Unlock()
+					o.progress.set(i, su.Requests, o.Progress)
 				}
 			}()
 			interval := o.intervalOf(name)
 			var ctl *control.Service
-			if name != "oracle" {
+			if name != "oracle" && name != fixedPolicy {
 				var err error
 				if ctl, err = Controller(name, o, su); err != nil {
 					errs[i] = fmt.Errorf("%s: %w", name, err)
@@ -254,21 +262,27 @@ func Run(o Options) (Report, error) {
 			}
 			fleetCfg := sim.FleetConfig{Engine: replicas.engine, Station: replicas.station, Balancer: sim.Balancer(o.Balancer),
 				Replicas: o.MinReplicas, ColdStart: o.ColdStart.Seconds(), DecisionInterval: interval.Seconds(),
-				MetricDelay: o.MetricDelay.Seconds(), Control: ctl, Start: start}
+				MetricDelay: o.MetricDelay.Seconds(), Control: ctl, Start: start, Targets: targets,
+				KeepOutcomes: su.Requests <= o.exactLimit(), OnProgress: o.progressOf(i), Stop: o.Stop}
+			if name == fixedPolicy {
+				// The baseline: a fixed fleet, ready from the start, never scaled.
+				fleetCfg.Replicas = o.Replicas
+			}
 			var res sim.FleetResult
 			var err error
 			if name == "oracle" {
 				// Start from the rate plan (each window's coming minute at the batch model's rate),
 				// then let the simulator raise every window where a request missed the SLO.
-				rate := autoscale.NewOracle(tr.Arrivals(), capacity, 0, interval, start, o.MinReplicas, o.MaxReplicas)
+				rate := &autoscale.Oracle{Start: start, PerSecond: su.load.perSecond, CapacityPerReplica: capacity,
+					Interval: interval, Min: o.MinReplicas, Max: o.MaxReplicas}
 				initial := func(w int) int {
 					return rate.Decide(autoscale.Observation{Now: start.Add(time.Duration(w) * interval)}).Replicas
 				}
 				var or sim.OracleResult
-				or, err = sim.Oracle(fleetCfg, tr, targets, initial, o.MaxReplicas)
+				or, err = sim.OracleStream(fleetCfg, su.Open, su.BlockTokens, su.Duration, targets, initial, o.MaxReplicas)
 				res = or.Fleet
 			} else {
-				res, err = sim.Fleet(fleetCfg, tr)
+				res, err = sim.FleetStream(fleetCfg, su.Open(), su.BlockTokens)
 			}
 			if err != nil {
 				errs[i] = fmt.Errorf("%s: %w", name, err)
@@ -285,8 +299,16 @@ func Run(o Options) (Report, error) {
 			return Report{}, err
 		}
 	}
+	for _, p := range rep.Policies {
+		if p.run.Partial {
+			rep.Partial = true
+		}
+	}
+	if rep.Partial {
+		rep.Notes = append(rep.Notes, "stopped early: each policy's figures are of the requests that finished by then")
+	}
 	if o.Plot != "" {
-		if err := plotSimulation(o.Plot, o.Trace, tr, rep); err != nil {
+		if err := plotSimulation(o.Plot, o.Trace, su.load.perSecond, rep); err != nil {
 			return Report{}, err
 		}
 	}
@@ -295,15 +317,14 @@ func Run(o Options) (Report, error) {
 
 // plotSimulation draws the load, each policy's ready replicas, and each policy's p95 TTFT of the
 // requests arriving in each minute.
-func plotSimulation(path, name string, tr workload.Trace, rep Report) error {
-	minutes := int(tr.Duration()/60) + 1
+func plotSimulation(path, name string, perSecond []float64, rep Report) error {
 	load := plot.Line{Label: "load"}
-	counts := make([]float64, minutes)
-	for _, a := range tr.Arrivals() {
-		counts[int(a/60)]++
-	}
-	for m, c := range counts {
-		load.X, load.Y = append(load.X, float64(m)), append(load.Y, c/60)
+	for m := 0; m*60 < len(perSecond); m++ {
+		sum := 0.0
+		for _, c := range perSecond[m*60 : min(len(perSecond), (m+1)*60)] {
+			sum += c
+		}
+		load.X, load.Y = append(load.X, float64(m)), append(load.Y, sum/60)
 	}
 	replicas := plot.Panel{YLabel: "ready replicas"}
 	ttft := plot.Panel{YLabel: "p95 TTFT (s)"}
@@ -313,20 +334,37 @@ func plotSimulation(path, name string, tr workload.Trace, rep Report) error {
 			r.X, r.Y = append(r.X, s.At/60), append(r.Y, float64(s.Ready))
 		}
 		replicas.Lines = append(replicas.Lines, r)
-		byMinute := make([][]float64, minutes+1)
-		for _, o := range p.run.Outcomes {
-			m := min(int(o.Arrival/60), minutes)
-			byMinute[m] = append(byMinute[m], o.TTFT())
-		}
-		l := plot.Line{Label: p.Policy}
-		for m, xs := range byMinute {
-			if len(xs) > 0 {
-				l.X, l.Y = append(l.X, float64(m)), append(l.Y, workload.DistributionOf(xs).P95)
-			}
-		}
-		ttft.Lines = append(ttft.Lines, l)
+		ttft.Lines = append(ttft.Lines, minuteP95(p.Policy, p.run))
 	}
 	return plot.SavePanels(path, name, []plot.Panel{{YLabel: "req/s", Lines: []plot.Line{load}}, replicas, ttft})
+}
+
+// minuteP95 is the p95 TTFT of the requests arriving in each minute: exact when the run kept its
+// outcomes, else from the tally's per-minute histogram (within 12%).
+func minuteP95(label string, run sim.FleetResult) plot.Line {
+	l := plot.Line{Label: label}
+	if run.Outcomes == nil {
+		for m, mt := range run.Tally.Minutes() {
+			if mt.Requests > 0 {
+				l.X, l.Y = append(l.X, float64(m)), append(l.Y, mt.TTFTQuantile(0.95))
+			}
+		}
+		return l
+	}
+	var byMinute [][]float64
+	for _, o := range run.Outcomes {
+		m := int(o.Arrival / 60)
+		for len(byMinute) <= m {
+			byMinute = append(byMinute, nil)
+		}
+		byMinute[m] = append(byMinute[m], o.TTFT())
+	}
+	for m, xs := range byMinute {
+		if len(xs) > 0 {
+			l.X, l.Y = append(l.X, float64(m)), append(l.Y, workload.DistributionOf(xs).P95)
+		}
+	}
+	return l
 }
 
 // simFleet is what each replica of the simulated fleet is.
@@ -338,7 +376,7 @@ type simFleet struct {
 
 // simReplicas builds the replicas (LLM from --profile, or c-server from --service-time) and the
 // sustainable rate of one under the targets, which the oracle's plan and the predictive policy use.
-func replicasFor(o Options, tr workload.Trace, targets sim.Targets) (simFleet, float64, float64, error) {
+func replicasFor(o Options, load requests, targets sim.Targets) (simFleet, float64, float64, error) {
 	if o.ServiceTime > 0 {
 		svc := sim.Service{Kind: o.ServiceDist, Mean: o.ServiceTime.Seconds(), CV: o.ServiceCV}
 		scv := map[string]float64{"exponential": 1, "deterministic": 0, "lognormal": o.ServiceCV * o.ServiceCV}[o.ServiceDist]
@@ -366,7 +404,7 @@ func replicasFor(o Options, tr workload.Trace, targets sim.Targets) (simFleet, f
 		pts = append(pts, queueing.Target{Metric: queueing.MetricE2E, Quantile: 0.95, Limit: targets.E2E})
 	}
 	shape := profile
-	if in, out := meanTokens(tr); in > 0 && out >= 2 {
+	if in, out := load.meanIn, load.meanOut; in > 0 && out >= 2 {
 		shape.InTokens, shape.OutTokens = in, out
 	}
 	sized, err := queueing.SizeLLM(queueing.Batch{}, shape, 1, pts)
@@ -417,99 +455,6 @@ func stationCapacity(servers int, mean, scv float64, t sim.Targets) float64 {
 		}
 	}
 	return math.Max(lo, 1e-6)
-}
-
-// parseProcess reads "poisson" or "gamma:CV".
-func parseProcess(s string) (workload.Process, error) {
-	if s == "poisson" {
-		return workload.Poisson, nil
-	}
-	if cv, ok := strings.CutPrefix(s, "gamma:"); ok {
-		v, err := strconv.ParseFloat(cv, 64)
-		if err == nil && v > 0 && !math.IsInf(v, 0) {
-			return workload.Gamma(v), nil
-		}
-	}
-	return workload.Process{}, usagef("--arrival-process %q: use poisson or gamma:CV with a positive CV, e.g. gamma:2", s)
-}
-
-// meanTokens is the trace's mean input and output length (zero when it has none).
-func meanTokens(tr workload.Trace) (float64, float64) {
-	var in, out float64
-	for _, r := range tr.Requests {
-		in += float64(r.InputTokens)
-		out += float64(r.OutputTokens)
-	}
-	n := float64(len(tr.Requests))
-	return in / n, out / n
-}
-
-// maxSimRequests keeps one simulation within minutes on two cores.
-const maxSimRequests = 2_000_000
-
-func loadTrace(o Options) (workload.Trace, error) {
-	data, err := os.ReadFile(o.Trace)
-	if err != nil {
-		return workload.Trace{}, fmt.Errorf("read trace: %w", err)
-	}
-	var tr workload.Trace
-	if workload.IsRateSeries(data) {
-		w, err := workload.ReadRates(bytes.NewReader(data))
-		if err != nil {
-			return tr, fmt.Errorf("%s: %w", o.Trace, err)
-		}
-		if !(o.TimeScale > 0) {
-			return tr, usagef("--time-scale must be positive, got %v", o.TimeScale)
-		}
-		expected := 0.0
-		for i := range w {
-			// Replaying faster keeps the requests: the same count in less time.
-			w[i].Start /= o.TimeScale
-			w[i].Length /= o.TimeScale
-			w[i].Rate *= o.RateScale * o.TimeScale
-			expected += w[i].Rate * w[i].Length
-		}
-		if expected > maxSimRequests {
-			return tr, fmt.Errorf("%s at rate scale %g is about %.3g requests, more than %d: thin it with --rate-scale", o.Trace, o.RateScale, expected, maxSimRequests)
-		}
-		proc, err := parseProcess(o.Process)
-		if err != nil {
-			return tr, err
-		}
-		if tr, err = workload.Generate(w, proc, o.Seed); err != nil {
-			return tr, err
-		}
-		if o.TokensFrom != "" {
-			file, err := os.Open(o.TokensFrom)
-			if err != nil {
-				return tr, fmt.Errorf("read --tokens-from: %w", err)
-			}
-			defer file.Close()
-			from, err := workload.Read(file)
-			if err != nil {
-				return tr, fmt.Errorf("%s: %w", o.TokensFrom, err)
-			}
-			return workload.WithTokens(tr, from, o.Seed)
-		}
-		return tr, nil
-	}
-	if tr, err = workload.Read(bytes.NewReader(data)); err != nil {
-		return tr, fmt.Errorf("%s: %w", o.Trace, err)
-	}
-	if o.RateScale != 1 {
-		if tr, err = workload.ScaleRate(tr, o.RateScale, o.Seed); err != nil {
-			return tr, err
-		}
-	}
-	if o.TimeScale != 1 {
-		if tr, err = workload.ScaleTime(tr, o.TimeScale); err != nil {
-			return tr, err
-		}
-	}
-	if len(tr.Requests) > maxSimRequests {
-		return tr, fmt.Errorf("%s holds %d requests, more than %d: thin it with --rate-scale", o.Trace, len(tr.Requests), maxSimRequests)
-	}
-	return tr, nil
 }
 
 func (r Report) WriteTable(w io.Writer) error {

@@ -57,9 +57,9 @@ func TestServeDecidesAsSimulateJudged(t *testing.T) {
 			interval := autoscale.DefaultInterval(name)
 			var run []tick
 			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			if _, err := sim.Fleet(sim.FleetConfig{Engine: su.Engine, Balancer: sim.LeastRequests, Replicas: 1,
+			if _, err := sim.FleetStream(sim.FleetConfig{Engine: su.Engine, Balancer: sim.LeastRequests, Replicas: 1,
 				ColdStart: opt.ColdStart.Seconds(), DecisionInterval: interval.Seconds(), MetricDelay: opt.MetricDelay.Seconds(),
-				Control: ctl, Start: start, OnTick: func(o control.Observation, st control.State) { run = append(run, tick{o, st}) }}, su.Trace); err != nil {
+				Control: ctl, Start: start, OnTick: func(o control.Observation, st control.State) { run = append(run, tick{o, st}) }}, su.Open(), su.BlockTokens); err != nil {
 				t.Fatal(err)
 			}
 			// The same service as serve reads it from its configuration, ticking at the policy's interval.

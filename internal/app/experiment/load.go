@@ -1,0 +1,188 @@
+package experiment
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/headroom-oss/headroom/workload"
+)
+
+// ExactLimit is the most requests a run keeps every outcome of (exact percentiles, per-minute p95
+// from every request); past it outcomes fold into sketches (sim.SketchAccuracy) and memory follows
+// the requests in flight, not the trace.
+const ExactLimit = 1_000_000
+
+// exactLimit is the options' Exact, or ExactLimit.
+func (o Options) exactLimit() int {
+	if o.Exact > 0 {
+		return o.Exact
+	}
+	return ExactLimit
+}
+
+// requests is the load a simulation replays: held in memory (a request file) or drawn as it goes
+// (a rate series, so a fortnight of production load needs no memory for its requests), with what the
+// setup needs of it beforehand, from one pass.
+type requests struct {
+	open            func() workload.Stream
+	count           int
+	duration        float64   // seconds from the first arrival to the last
+	perSecond       []float64 // arrivals in each second
+	meanIn, meanOut float64   // mean prompt and output tokens (0 when the requests carry none)
+	blockTokens     int
+}
+
+// loadRequests reads the trace: a request file into memory (scaled and thinned as asked), or a
+// rate series as a generator of its arrivals (with token counts sampled from --tokens-from).
+func loadRequests(o Options) (requests, error) {
+	data, err := os.ReadFile(o.Trace)
+	if err != nil {
+		return requests{}, fmt.Errorf("read trace: %w", err)
+	}
+	if !(o.TimeScale > 0) || math.IsInf(o.TimeScale, 0) {
+		return requests{}, usagef("--time-scale must be positive, got %v", o.TimeScale)
+	}
+	if workload.IsRateSeries(data) {
+		return generated(o, data)
+	}
+	tr, err := workload.Read(bytes.NewReader(data))
+	if err != nil {
+		return requests{}, fmt.Errorf("%s: %w", o.Trace, err)
+	}
+	if o.RateScale != 1 {
+		if tr, err = workload.ScaleRate(tr, o.RateScale, o.Seed); err != nil {
+			return requests{}, err
+		}
+	}
+	if o.TimeScale != 1 {
+		if tr, err = workload.ScaleTime(tr, o.TimeScale); err != nil {
+			return requests{}, err
+		}
+	}
+	return survey(tr.Stream, tr.BlockTokens())
+}
+
+// generated draws a rate series' arrivals lazily, each replay the same for the seed.
+func generated(o Options, data []byte) (requests, error) {
+	w, err := workload.ReadRates(bytes.NewReader(data))
+	if err != nil {
+		return requests{}, fmt.Errorf("%s: %w", o.Trace, err)
+	}
+	if !(o.RateScale > 0) || math.IsInf(o.RateScale, 0) {
+		return requests{}, usagef("--rate-scale must be positive, got %v", o.RateScale)
+	}
+	for i := range w {
+		// Replaying faster keeps the requests: the same count in less time.
+		w[i].Start /= o.TimeScale
+		w[i].Length /= o.TimeScale
+		w[i].Rate *= o.RateScale * o.TimeScale
+	}
+	proc, err := parseProcess(o.Process)
+	if err != nil {
+		return requests{}, err
+	}
+	var from *workload.Trace
+	if o.TokensFrom != "" {
+		file, err := os.Open(o.TokensFrom)
+		if err != nil {
+			return requests{}, fmt.Errorf("read --tokens-from: %w", err)
+		}
+		defer file.Close()
+		t, err := workload.Read(file)
+		if err != nil {
+			return requests{}, fmt.Errorf("%s: %w", o.TokensFrom, err)
+		}
+		from = &t
+	}
+	if _, err := workload.NewGenerator(w, proc, o.Seed); err != nil {
+		return requests{}, fmt.Errorf("%s: %w", o.Trace, err)
+	}
+	open := func() workload.Stream {
+		g, _ := workload.NewGenerator(w, proc, o.Seed) // checked above
+		if from != nil {
+			_ = g.WithTokens(*from, o.Seed) // a trace read is never empty
+		}
+		return g
+	}
+	blockTokens := 0
+	if from != nil {
+		blockTokens = from.BlockTokens()
+	}
+	return survey(open, blockTokens)
+}
+
+// survey replays the requests once for what a setup needs before the runs: their count, span,
+// arrivals per second and mean token counts.
+func survey(open func() workload.Stream, blockTokens int) (requests, error) {
+	r := requests{open: open, blockTokens: blockTokens}
+	if r.blockTokens == 0 {
+		r.blockTokens = workload.Trace{}.BlockTokens()
+	}
+	var in, out float64
+	s := open()
+	for q, ok := s.Next(); ok; q, ok = s.Next() {
+		r.count++
+		sec := int(q.Arrival)
+		for len(r.perSecond) <= sec {
+			r.perSecond = append(r.perSecond, 0)
+		}
+		r.perSecond[sec]++
+		r.duration = q.Arrival
+		in += float64(q.InputTokens)
+		out += float64(q.OutputTokens)
+	}
+	if r.count == 0 {
+		return r, fmt.Errorf("the trace holds no requests")
+	}
+	r.meanIn, r.meanOut = in/float64(r.count), out/float64(r.count)
+	return r, nil
+}
+
+// progressOf is the progress callback of policy i's run: the requests each policy has replayed,
+// summed, against all of them (the oracle's replays count afresh each time).
+func (o Options) progressOf(i int) func(arrived int, at float64) {
+	if o.Progress == nil {
+		return nil
+	}
+	return func(arrived int, _ float64) { o.progress.set(i, arrived, o.Progress) }
+}
+
+// progressTotals adds up the policies' progress for Options.Progress.
+type progressTotals struct {
+	mu      sync.Mutex
+	done    []int
+	perRun  int
+	started bool
+}
+
+func (p *progressTotals) set(i, arrived int, report func(done, total int)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i < len(p.done) {
+		p.done[i] = arrived
+	}
+	sum := 0
+	for _, d := range p.done {
+		sum += min(d, p.perRun)
+	}
+	report(sum, p.perRun*len(p.done))
+}
+
+// parseProcess reads "poisson" or "gamma:CV".
+func parseProcess(s string) (workload.Process, error) {
+	if s == "poisson" {
+		return workload.Poisson, nil
+	}
+	if cv, ok := strings.CutPrefix(s, "gamma:"); ok {
+		v, err := strconv.ParseFloat(cv, 64)
+		if err == nil && v > 0 && !math.IsInf(v, 0) {
+			return workload.Gamma(v), nil
+		}
+	}
+	return workload.Process{}, usagef("--arrival-process %q: use poisson or gamma:CV with a positive CV, e.g. gamma:2", s)
+}
