@@ -224,7 +224,9 @@ func FleetStream(cfg FleetConfig, src workload.Stream, blockTokens int) (FleetRe
 					}
 					bk.release(i)
 				}
-				m.outstanding = m.tokensLeft(bk.out, bk.in)
+				if cfg.Balancer == LeastTokens { // only that balancer reads it; a long queue makes it costly
+					m.outstanding = m.tokensLeft(bk.out, bk.in)
+				}
 			}
 		}
 		for more && pending.Arrival <= now {
@@ -270,9 +272,14 @@ func FleetStream(cfg FleetConfig, src workload.Stream, blockTokens int) (FleetRe
 			// The view as of MetricDelay ago, and the per-second load up to then.
 			seen := max(0, sort.Search(len(history), func(i int) bool { return history[i].at > now-cfg.MetricDelay })-1)
 			view := history[seen]
-			// The last minute's completions before the view: the latency histograms it held.
-			recent = recentSince(recent, now-cfg.MetricDelay-60)
-			ttft, itl := latencyAt(recent, view.at)
+			// The last minute's completions before the view: the latency histograms it held. None of
+			// autoscale's policies reads them (sorting a minute of latencies at every decision is a
+			// tenth of a run); a policy of the caller's own, the health judgement (Report) and a
+			// recording get them.
+			var ttft, itl autoscale.Quantiles
+			if recent = recentSince(recent, now-cfg.MetricDelay-60); ctl.Report || ctl.Custom != nil || cfg.OnTick != nil {
+				ttft, itl = latencyAt(recent, view.at)
+			}
 			// The minutes that ended by the time the view was taken, quiet ones included.
 			seenMinutes := max(0, int(now-cfg.MetricDelay)) / 60
 			for len(perMinute) < seenMinutes {
