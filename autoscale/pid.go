@@ -34,7 +34,9 @@ func DefaultPIDConfig(target float64, min, max int) PIDConfig {
 // PID scales on the capacity error e = (mean pod metric / target) − 1 with a proportional,
 // integral and derivative term (time in minutes). A plain PID controller winds its integral up
 // during long saturations and then overshot on the way down; this one integrates only while its
-// output is not clamped, and bounds the integral (anti-windup).
+// output is not clamped, and bounds the integral (anti-windup). And it never moves against the
+// error: when the integral or the derivative outweighs an error of the other sign, it holds (a
+// fleet that is too big is never grown, one too small never shrunk).
 type PID struct {
 	cfg        PIDConfig
 	integral   float64
@@ -89,6 +91,11 @@ func (p *PID) Decide(o Observation) Decision {
 		return hold(fmt.Sprintf("last action %s ago, under %s", o.Now.Sub(p.lastAction).Round(time.Second), p.cfg.MinInterval))
 	}
 	factor := 1 + out
+	if (e > 0) != (factor > 1) {
+		// Hours held inside the bands leave an integral that can outweigh a large error of the
+		// other sign; acting on it grew idle fleets without end on production load.
+		return hold("the output opposes the error")
+	}
 	clamped := false
 	if lim := math.Min(p.cfg.MaxUpFactor, 1+p.cfg.MaxChangePerMin); factor > lim {
 		factor, clamped = lim, true

@@ -49,3 +49,29 @@ func TestPIDScalesDownGently(t *testing.T) {
 		t.Errorf("got %+v, want at most halving", d)
 	}
 }
+
+// The runaway on production load: hours inside the action band wind the integral up, after which
+// every action grew the fleet, even under a negative error. Now no action moves against the error:
+// the controller holds until the integral has unwound, then shrinks.
+func TestPIDDoesNotGrowAnIdleFleetAfterLongHolds(t *testing.T) {
+	p := NewPID(DefaultPIDConfig(0.7, 1, 200))
+	replicas := 20
+	// Six hours at +15% (inside the action band): the controller holds.
+	for i := 0; i < 360; i++ {
+		d := p.Decide(Observation{Now: t0.Add(time.Duration(i) * time.Minute), Replicas: replicas, Pods: repeat(replicas, 0.7*1.15)})
+		if d.Replicas != replicas {
+			t.Fatalf("minute %d: %+v, want a hold inside the band", i, d)
+		}
+	}
+	// Then the load falls to a fifth of the target: every action shrinks the fleet.
+	for i := 360; i < 480; i++ {
+		d := p.Decide(Observation{Now: t0.Add(time.Duration(i) * time.Minute), Replicas: replicas, Pods: repeat(replicas, 0.7*0.2)})
+		if d.Replicas > replicas {
+			t.Fatalf("minute %d: %d → %d under a −80%% error (%s)", i, replicas, d.Replicas, d.Reason)
+		}
+		replicas = d.Replicas
+	}
+	if replicas > 5 {
+		t.Errorf("two hours at a fifth of the target left %d replicas, want at most 5", replicas)
+	}
+}

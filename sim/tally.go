@@ -34,10 +34,10 @@ type MinuteTally struct {
 	ttft           [latencyBins]uint32 // a coarse histogram of TTFT, for a per-minute percentile
 }
 
-// The per-minute TTFT histogram: log-spaced bins from 1 ms up by a factor of 1.25 (46 bins reach
-// 28 minutes), so a per-minute percentile is within 12% of the value.
+// The per-minute TTFT histogram: log-spaced bins from 1 ms up by a factor of 1.25 (64 bins reach 21
+// minutes), so a per-minute percentile is within 12% of the value.
 const (
-	latencyBins   = 48
+	latencyBins   = 64
 	latencyFloor  = 0.001
 	latencyFactor = 1.25
 )
