@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +56,7 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 				f.opt.Progress = bar.update
 			}
 			f.opt.Engine = f.engineFlags.config
+			f.opt.Notice = func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "note:", msg) }
 			// Ctrl-C ends the runs with what finished so far.
 			var stopped atomic.Bool
 			defer context.AfterFunc(cmd.Context(), func() { stopped.Store(true) })()
@@ -67,7 +69,13 @@ New replicas serve after --cold-start; metrics reach the policies --metric-delay
 			if err != nil {
 				return err
 			}
-			return output.Write(cmd.OutOrStdout(), format, rep)
+			if err := output.Write(cmd.OutOrStdout(), format, rep); err != nil {
+				return err
+			}
+			if rep.Partial {
+				return errors.New("stopped before the trace ended: the figures above are of the requests finished by then")
+			}
+			return nil
 		},
 	}
 	fl := cmd.Flags()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +56,8 @@ type Options struct {
 	Engine func(pf config.ProfileFile, kvTokens float64, prefix bool) (sim.EngineConfig, error)
 	// Progress, when set, is told how many requests the runs have replayed, of how many.
 	Progress func(done, total int)
+	// Notice, when set, is told things worth saying before the runs: how long they will take.
+	Notice func(string)
 	// Stop, when set and true, ends the runs early with the results so far (Ctrl-C).
 	Stop     func() bool
 	progress *progressTotals
@@ -242,6 +245,12 @@ func Run(o Options) (Report, error) {
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
 	o.progress = &progressTotals{done: make([]int, len(names)), perRun: su.Requests}
+	if o.Notice != nil {
+		if d := estimate(su.Requests, names); d > time.Minute {
+			o.Notice(fmt.Sprintf("%d requests × %d policies: about %s on %d cores (Ctrl-C stops with the results so far)",
+				su.Requests, len(names), d.Round(time.Minute), runtime.GOMAXPROCS(0)))
+		}
+	}
 	for i, name := range names {
 		wg.Add(1)
 		go func() {

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"math"
+	"runtime"
 	"testing"
 	"time"
 
@@ -52,5 +53,15 @@ func TestSketchedRunsAgreeWithExactOnes(t *testing.T) {
 		if math.Abs(c[0]-c[1])/c[0] > 0.02 {
 			t.Errorf("exact %v, sketched %v", c[0], c[1])
 		}
+	}
+}
+
+func TestTheEstimateCountsEveryReplay(t *testing.T) {
+	// 4 M requests through hpa and the oracle (four replays): 20 M requests at 0.4 M a second,
+	// spread over at most two cores (two runs).
+	d := estimate(4_000_000, []string{"hpa", "oracle"})
+	want := time.Duration(20e6 / replaySpeed / float64(max(1, min(runtime.GOMAXPROCS(0), 2))) * float64(time.Second))
+	if d != want {
+		t.Errorf("estimate %s, want %s", d, want)
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/headroom-oss/headroom/workload"
 )
@@ -185,4 +187,26 @@ func parseProcess(s string) (workload.Process, error) {
 		}
 	}
 	return workload.Process{}, usagef("--arrival-process %q: use poisson or gamma:CV with a positive CV, e.g. gamma:2", s)
+}
+
+// replaySpeed is the requests one core replays a second through a fleet under a policy, measured
+// (docs/benchmarks.md: 0.73 M for the HPA's fleet in the benchmark, about 0.4 M a replay in the
+// 14-day run, whose oracle replays its trace several times): the estimate takes the slower.
+const replaySpeed = 400_000
+
+// oracleReplays is how many times the oracle typically replays a trace before its plan holds.
+const oracleReplays = 4
+
+// estimate is how long the runs will take: every replay of the requests, spread over the cores.
+func estimate(requests int, names []string) time.Duration {
+	replays := 0
+	for _, n := range names {
+		if n == "oracle" {
+			replays += oracleReplays
+		} else {
+			replays++
+		}
+	}
+	cores := max(1, min(runtime.GOMAXPROCS(0), len(names)))
+	return time.Duration(float64(requests) * float64(replays) / replaySpeed / float64(cores) * float64(time.Second))
 }
