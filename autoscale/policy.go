@@ -39,6 +39,7 @@ type Forecast struct {
 	Method  string
 	Minutes int // the horizon
 	Mean    []float64
+	Upper   []float64 // the 95% prediction interval's upper bound at each minute, when known
 }
 
 // Quantiles summarise a latency histogram, in seconds.

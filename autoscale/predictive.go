@@ -10,7 +10,8 @@ import (
 
 // Predictive scales out ahead of the load: it forecasts the per-minute arrival rate over the time a
 // new replica needs to start plus one decision interval (forecast.Auto, with a daily season once
-// the history holds two days), sizes the peak with the capacity of one replica (from the queueing
+// the history holds two days), sizes the peak (the 95% upper bound of the forecast when the
+// controller hands one with its interval) with the capacity of one replica (from the queueing
 // models), and never provisions below what its reactive safety net asks, so a forecast that misses
 // a surge is caught by the reactive policy; like AWS predictive scaling, the forecast only ever adds.
 type Predictive struct {
@@ -68,14 +69,24 @@ func (p *Predictive) Decide(o Observation) Decision {
 	if fc == nil {
 		fc = ForecastRates(rates, h)
 	}
+	upper := 0.0
 	if fc != nil {
 		for _, v := range fc.Mean {
 			peak = math.Max(peak, v)
 		}
+		for _, v := range fc.Upper {
+			upper = math.Max(upper, v)
+		}
 	}
-	need := int(math.Ceil(peak / p.CapacityPerReplica))
+	// The headroom comes from the forecast's own uncertainty: size for the 95% upper bound when
+	// the forecast has one, not for the mean times a fixed factor.
+	sized, of := peak, ""
+	if upper > peak {
+		sized, of = upper, fmt.Sprintf(" (%.4g at its 95%% upper bound)", upper)
+	}
+	need := int(math.Ceil(sized / p.CapacityPerReplica))
 	desired := min(max(need, reactive.Replicas, p.Min), p.Max)
-	reason := fmt.Sprintf("predictive: peak %.4g req/s forecast over the next %d min needs %d", peak, h, need)
+	reason := fmt.Sprintf("predictive: peak %.4g req/s%s forecast over the next %d min needs %d", peak, of, h, need)
 	if reactive.Replicas > need {
 		reason += fmt.Sprintf("; reactive asks more (%d): %s", reactive.Replicas, reactive.Reason)
 	}

@@ -32,3 +32,19 @@ func TestPredictiveNeverGoesBelowTheReactivePolicy(t *testing.T) {
 		t.Errorf("got %+v, want the reactive answer on two minutes of history", d)
 	}
 }
+
+func TestPredictiveSizesTheForecastsUpperBound(t *testing.T) {
+	p := &Predictive{CapacityPerReplica: 10, ColdStart: time.Minute, Interval: time.Minute, Reactive: fixed(1), Min: 1, Max: 100}
+	rates := make([]float64, 30)
+	for i := range rates {
+		rates[i] = 30
+	}
+	mean := &Forecast{Minutes: 3, Mean: []float64{30, 30, 30}}
+	banded := &Forecast{Minutes: 3, Mean: []float64{30, 30, 30}, Upper: []float64{38, 41, 44}}
+	if d := p.Decide(Observation{Now: t0, Replicas: 3, Rates: rates, Forecast: mean}); d.Replicas != 3 {
+		t.Errorf("on the mean alone: %+v, want 3", d)
+	}
+	if d := p.Decide(Observation{Now: t0, Replicas: 3, Rates: rates, Forecast: banded}); d.Replicas != 5 || !strings.Contains(d.Reason, "95% upper bound") {
+		t.Errorf("with a band up to 44 req/s: %+v, want 5 and the bound in the reason", d)
+	}
+}

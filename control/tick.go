@@ -110,7 +110,7 @@ func Tick(s *Service, o Observation, now time.Time) State {
 	if s.Report || autoscale.UsesForecast(s.policy) {
 		st.Forecast = s.forecast(o.RateHistory, now)
 		if st.Forecast != nil {
-			view.Forecast = &autoscale.Forecast{Method: st.Forecast.Method, Minutes: st.Forecast.Minutes, Mean: st.Forecast.Mean}
+			view.Forecast = &autoscale.Forecast{Method: st.Forecast.Method, Minutes: st.Forecast.Minutes, Mean: st.Forecast.Mean, Upper: st.Forecast.Upper}
 		}
 	}
 	d := s.policy.Decide(view)
@@ -148,9 +148,6 @@ func (s *Service) forecast(rates []float64, now time.Time) *Forecast {
 	}
 	for _, v := range f.Mean {
 		f.Peak = math.Max(f.Peak, v)
-	}
-	if !s.Report {
-		return f
 	}
 	if fit, err := forecast.FitETS(rates, 1, forecast.DampedHolt); err == nil {
 		if iv, err := fit.Intervals(f.Mean, []float64{0.95}); err == nil && len(iv) == 1 {
