@@ -3,10 +3,12 @@ package experiment
 import (
 	"math"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/headroom-oss/headroom/sim"
+	"github.com/headroom-oss/headroom/workload"
 )
 
 func azure() Options {
@@ -63,5 +65,17 @@ func TestTheEstimateCountsEveryReplay(t *testing.T) {
 	want := time.Duration(20e6 / replaySpeed / float64(max(1, min(runtime.GOMAXPROCS(0), 2))) * float64(time.Second))
 	if d != want {
 		t.Errorf("estimate %s, want %s", d, want)
+	}
+}
+
+func TestARateSeriesWithAGapOrAZeroDayIsPointedOut(t *testing.T) {
+	w := []workload.RateWindow{{Start: 0, Length: 600, Rate: 5}, {Start: 600, Length: 600, Rate: 6},
+		{Start: 1200, Length: 7200, Rate: 7}, {Start: 8400, Length: 86400, Rate: 0}, {Start: 94800, Length: 600, Rate: 4}}
+	got := rateGaps(w)
+	if len(got) != 3 || !strings.Contains(got[0], "window at 1200s lasts 2h0m0s") || !strings.Contains(got[2], "24h0m0s at zero rate") {
+		t.Errorf("%q", got)
+	}
+	if g := rateGaps(w[:2]); g != nil {
+		t.Errorf("two windows: %q", g)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +75,11 @@ func generated(o Options, data []byte) (requests, error) {
 	w, err := workload.ReadRates(bytes.NewReader(data))
 	if err != nil {
 		return requests{}, fmt.Errorf("%s: %w", o.Trace, err)
+	}
+	if o.Notice != nil {
+		for _, msg := range rateGaps(w) {
+			o.Notice(fmt.Sprintf("%s: %s", o.Trace, msg))
+		}
 	}
 	if !(o.RateScale > 0) || math.IsInf(o.RateScale, 0) {
 		return requests{}, usagef("--rate-scale must be positive, got %v", o.RateScale)
@@ -209,4 +215,40 @@ func estimate(requests int, names []string) time.Duration {
 	}
 	cores := max(1, min(runtime.GOMAXPROCS(0), len(names)))
 	return time.Duration(float64(requests) * float64(replays) / replaySpeed / float64(cores) * float64(time.Second))
+}
+
+// rateGaps says what a rate series does that a reader may not expect: a window far longer than
+// the series' usual step (rows missing: the rate before the gap is held across it), and long
+// stretches at zero (no requests are drawn there). Times going back are already refused.
+func rateGaps(w []workload.RateWindow) []string {
+	if len(w) < 3 {
+		return nil
+	}
+	lengths := make([]float64, len(w))
+	for i, x := range w {
+		lengths[i] = x.Length
+	}
+	sort.Float64s(lengths)
+	step := lengths[len(lengths)/2]
+	var out []string
+	zero := 0.0
+	flush := func(at float64) {
+		if zero >= 6*3600 {
+			out = append(out, fmt.Sprintf("%s at zero rate before %gs: no requests are drawn there", time.Duration(zero*float64(time.Second)), at))
+		}
+		zero = 0
+	}
+	for _, x := range w {
+		if x.Length > 2*step {
+			out = append(out, fmt.Sprintf("a gap: the window at %gs lasts %s where the series steps by %s; its rate, %g req/s, is held across it",
+				x.Start, time.Duration(x.Length*float64(time.Second)), time.Duration(step*float64(time.Second)), x.Rate))
+		}
+		if x.Rate == 0 {
+			zero += x.Length
+		} else {
+			flush(x.Start)
+		}
+	}
+	flush(w[len(w)-1].Start + w[len(w)-1].Length)
+	return out
 }
