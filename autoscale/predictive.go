@@ -33,18 +33,28 @@ const MaxHistoryMinutes = 3 * 1440
 // UsesForecast says the policy reads Observation.Forecast.
 func (p *Predictive) UsesForecast() bool { return true }
 
-// Horizon is how far the forecast must look, in minutes: a new replica's cold start plus one
+// Horizon is how far the forecast must look, in minutes (ForecastHorizon).
+func (p *Predictive) Horizon() int { return ForecastHorizon(p.ColdStart, p.Interval) }
+
+// ForecastHorizon is how far a forecast must look, in minutes: a new replica's cold start plus one
 // decision interval, and one more, since a decision made now serves from the cold start on.
-func (p *Predictive) Horizon() int { return int(math.Ceil((p.ColdStart + p.Interval).Minutes())) + 1 }
+func ForecastHorizon(coldStart, interval time.Duration) int {
+	return int(math.Ceil((coldStart + interval).Minutes())) + 1
+}
+
+// SeasonalPeriods are the seasons a forecast of per-minute rates uses: the daily one once the
+// history holds two days of it, none before.
+func SeasonalPeriods(minutes int) []int {
+	if minutes >= 2*1440 {
+		return []int{1440}
+	}
+	return nil
+}
 
 // ForecastRates forecasts per-minute rates h minutes ahead with forecast.Auto, with the daily
 // season once the history holds two days of it; nil when no method can.
 func ForecastRates(rates []float64, h int) *Forecast {
-	var periods []int
-	if len(rates) >= 2*1440 {
-		periods = []int{1440}
-	}
-	c, err := forecast.Auto(rates, h, periods)
+	c, err := forecast.Auto(rates, h, SeasonalPeriods(len(rates)))
 	if err != nil {
 		return nil
 	}

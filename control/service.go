@@ -3,7 +3,6 @@ package control
 import (
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/headroom-oss/headroom/autoscale"
@@ -106,12 +105,12 @@ func (s *Service) Capacity() float64 { return s.capacity }
 // PolicyName is the policy's name.
 func (s *Service) PolicyName() string { return s.policy.Name() }
 
-// horizon is how far a forecast looks: a new replica's cold start plus one decision interval,
-// in whole minutes, and one more, since a decision made now serves from the cold start on.
+// horizon is how far a forecast looks (autoscale.ForecastHorizon), the cold start 2 minutes when
+// the spec gives none.
 func (s *Service) horizon() int {
 	cold := s.Params.ColdStart
 	if cold == 0 {
 		cold = 2 * time.Minute
 	}
-	return int(math.Ceil((cold + s.Params.Interval).Minutes())) + 1
+	return autoscale.ForecastHorizon(cold, s.Params.Interval)
 }

@@ -172,10 +172,7 @@ const RefitAfter = 1440
 // again after Rechoose, when the season appears or when the clock goes back, and refitted on the
 // latest history in between.
 func (s *Service) pointForecast(rates []float64, h int, now time.Time) *Forecast {
-	var periods []int
-	if len(rates) >= 2*1440 {
-		periods = []int{1440}
-	}
+	periods := autoscale.SeasonalPeriods(len(rates))
 	c := &s.choice
 	// Under a day of history the choice is made afresh every tick: the ranking of the members on
 	// the latest holdouts still moves as the history grows, and a choice on a short history is cheap.

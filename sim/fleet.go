@@ -379,17 +379,9 @@ type book struct {
 	free   []int
 }
 
-// add books an arriving request (the profile's means where the trace gives no token counts, and at
-// least one output token) and returns its slot.
+// add books an arriving request (outcomeOf) and returns its slot.
 func (b *book) add(p queueing.LLMProfile, r workload.Request, seq int) int {
-	in, o := float64(r.InputTokens), r.OutputTokens
-	if in == 0 {
-		in = p.InTokens
-	}
-	if o == 0 {
-		o = int(math.Round(p.OutTokens))
-	}
-	oc := Outcome{Arrival: r.Arrival, Output: max(o, 1)}
+	oc, in := outcomeOf(p, r)
 	if n := len(b.free); n > 0 {
 		i := b.free[n-1]
 		b.free = b.free[:n-1]

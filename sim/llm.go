@@ -102,16 +102,22 @@ func prepare(p queueing.LLMProfile, trace workload.Trace) ([]Outcome, []float64)
 	out := make([]Outcome, len(trace.Requests))
 	inTokens := make([]float64, len(trace.Requests))
 	for i, r := range trace.Requests {
-		in, o := float64(r.InputTokens), r.OutputTokens
-		if in == 0 {
-			in = p.InTokens
-		}
-		if o == 0 {
-			o = int(math.Round(p.OutTokens))
-		}
-		out[i], inTokens[i] = Outcome{Arrival: r.Arrival, Output: max(o, 1)}, in
+		out[i], inTokens[i] = outcomeOf(p, r)
 	}
 	return out, inTokens
+}
+
+// outcomeOf is a request's outcome-to-be and its prompt length: the profile's means where the
+// trace gives no token counts, and at least one output token.
+func outcomeOf(p queueing.LLMProfile, r workload.Request) (Outcome, float64) {
+	in, o := float64(r.InputTokens), r.OutputTokens
+	if in == 0 {
+		in = p.InTokens
+	}
+	if o == 0 {
+		o = int(math.Round(p.OutTokens))
+	}
+	return Outcome{Arrival: r.Arrival, Output: max(o, 1)}, in
 }
 
 func blocksOf(trace workload.Trace) [][]uint64 {

@@ -70,7 +70,8 @@ func loadRequests(o Options) (requests, error) {
 	return survey(tr.Stream, tr.BlockTokens())
 }
 
-// generated draws a rate series' arrivals lazily, each replay the same for the seed.
+// generated draws a rate series' arrivals lazily: every replay draws the same requests for a
+// given --seed.
 func generated(o Options, data []byte) (requests, error) {
 	w, err := workload.ReadRates(bytes.NewReader(data))
 	if err != nil {
@@ -162,10 +163,9 @@ func (o Options) progressOf(i int) func(arrived int, at float64) {
 
 // progressTotals adds up the policies' progress for Options.Progress.
 type progressTotals struct {
-	mu      sync.Mutex
-	done    []int
-	perRun  int
-	started bool
+	mu     sync.Mutex
+	done   []int
+	perRun int
 }
 
 func (p *progressTotals) set(i, arrived int, report func(done, total int)) {
