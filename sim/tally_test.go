@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+
+	"github.com/headroom-oss/headroom/workload"
 )
 
 // exactQuantile is the value at rank ⌈q·n⌉ of sorted xs.
@@ -79,5 +81,23 @@ func TestTalliesMergeAsIfOne(t *testing.T) {
 	_, _, eall := all.Quantiles()
 	if a.Requests != all.Requests || a.Good != all.Good || ea != eall || len(a.Minutes()) != len(all.Minutes()) {
 		t.Errorf("merged %d/%d %+v, one tally %d/%d %+v", a.Requests, a.Good, ea, all.Requests, all.Good, eall)
+	}
+}
+
+func TestAStoppedReplayReportsWhatFinished(t *testing.T) {
+	tr, _ := workload.Generate(workload.Constant(20, 600), workload.Poisson, 9)
+	calls := 0
+	res, err := FleetStream(FleetConfig{Engine: engineConfig(t), Replicas: 2, Targets: Targets{TTFT: 2}, KeepOutcomes: true,
+		Stop: func() bool { calls++; return calls > 20000 }}, tr.Stream(), tr.BlockTokens())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Partial || res.Tally.Requests == 0 || res.Tally.Requests >= len(tr.Requests) || len(res.Outcomes) != res.Tally.Requests {
+		t.Errorf("partial %v, %d finished of %d, %d outcomes kept", res.Partial, res.Tally.Requests, len(tr.Requests), len(res.Outcomes))
+	}
+	for _, o := range res.Outcomes {
+		if o.Done <= 0 {
+			t.Fatalf("an unfinished request reported: %+v", o)
+		}
 	}
 }
