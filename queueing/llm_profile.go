@@ -35,6 +35,11 @@ type LLMProfile struct {
 	// steps were measured or derived: a simulator that knows each request's context scales the
 	// decode step's growth with the batch (its KV reads) by the actual mean context over this one.
 	DecodeContext float64
+	// DecodeKVMsPerToken, when set, is what one token of context held by the batch adds to a decode
+	// step (its KV reads and attention), in ms: a simulator then moves the decode step from
+	// DecodeContext to the actual context exactly, where scaling the step's whole growth with the
+	// batch would also scale the weights' products that do not depend on the context.
+	DecodeKVMsPerToken float64
 }
 
 // Validate refuses a profile no model can use, naming every problem at once.
@@ -47,6 +52,7 @@ func (p LLMProfile) Validate() error {
 	}
 	nonNeg("alpha", p.Alpha)
 	nonNeg("decode_context", p.DecodeContext)
+	nonNeg("decode_kv_ms_per_token", p.DecodeKVMsPerToken)
 	nonNeg("beta", p.Beta)
 	nonNeg("gamma", p.Gamma)
 	nonNeg("delta", p.Delta)

@@ -11,9 +11,10 @@ import "math"
 //     the step before (a Poisson number, mean λ·c); it takes the longer of the decode step of B and
 //     a prefill of B + its prompt tokens (memory-bound reads against compute-bound products, as the
 //     simulator's vLLM replica); the mean step c over that Poisson mix is the fixed point;
-//   - TTFT is the rest of the step under way on arrival (length-biased), then the steps that carry
-//     the prompt's chunks of at most budget − B tokens, the last of which yields the first token;
-//     a wait for one of the MaxBatch slots is added as in Batch;
+//   - TTFT is the rest of the step under way on arrival (length-biased), then (with async
+//     scheduling) the step scheduled before the arrival, then the steps that carry the prompt's
+//     chunks of at most budget − B tokens, the last of which yields the first token, then the front
+//     end's latency; a wait for one of the MaxBatch slots is added as in Batch;
 //   - ITL is c, with noise from the step-to-step spread of the prompts steps carry and from the
 //     batch drifting over a request's life.
 //
@@ -22,6 +23,12 @@ import "math"
 // saturation the simulator finds and this model does not.
 type VLLM struct {
 	MaxNumBatchedTokens int // the step's token budget; 0 means vLLM's 2048 (GPUs under 70 GiB) default
+	// AsyncScheduling schedules each step while the one before runs (vLLM's default since v0.12):
+	// a prompt that arrives during a step waits, besides its rest, for one more whole step.
+	AsyncScheduling bool
+	// FrontendLatency is the time outside the engine, in seconds (API server, streaming, client),
+	// added to TTFT and so to end-to-end latency.
+	FrontendLatency float64
 }
 
 // Name implements LLMModel.
@@ -81,10 +88,16 @@ func (m VLLM) solve(s stepCurves, p LLMProfile, lambda float64) (batchState, boo
 	// else arrived with it.
 	own := 0.0
 	full := (chunks - 1) * m.step(s, b, room)
+	// Outside the slot: the front end, and under async scheduling the step scheduled before the
+	// arrival, a mean step.
+	outside := m.FrontendLatency
+	if m.AsyncScheduling {
+		outside += first
+	}
 	last := p.InTokens - (chunks-1)*room
 	poissonTerms(lambda*c, func(k int, pk float64) {
 		x := full + m.step(s, b, math.Min(last+float64(k)*p.InTokens, room))
-		st.ownGroup = append(st.ownGroup, groupAtom{weight: pk, time: x})
+		st.ownGroup = append(st.ownGroup, groupAtom{weight: pk, time: x + outside})
 		own += pk * x
 	})
 	st.holding = own + decodes*c

@@ -216,6 +216,15 @@ func (r Replica) PrefillMs(t, prompt float64) float64 {
 	return 1000 * r.stepSeconds(bytes, flops, t)
 }
 
+// decodeKVMsPerToken is the slope of a decode step in the tokens of context the batch holds, at half
+// the largest batch and the setup's context: a token's KV reads and attention products, through the
+// roofline's corner.
+func (r Replica) decodeKVMsPerToken(maxBatch int) float64 {
+	n := math.Max(1, float64(maxBatch)/2)
+	const extra = 64.0 // tokens of context added to each request
+	return (r.DecodeMs(n, r.Setup.Context+extra) - r.DecodeMs(n, r.Setup.Context)) / (n * extra)
+}
+
 // Lines are a profile's straight lines through the roofline: decode α + β·n between batch 1 and
 // maxBatch at the setup's context, prefill γ + δ·t between 128 tokens and tokens.
 type Lines struct {
@@ -239,7 +248,8 @@ func (r Replica) Lines(maxBatch int, maxTokens float64) Lines {
 func (r Replica) Profile(maxBatch int, maxTokens float64, in, out float64) queueing.LLMProfile {
 	l := r.Lines(maxBatch, maxTokens)
 	p := queueing.LLMProfile{Alpha: l.Alpha, Beta: l.Beta, Gamma: l.Gamma, Delta: l.Delta, MaxBatch: maxBatch,
-		MaxPrefillBatch: max(1, int(maxTokens/in)), InTokens: in, OutTokens: out, DecodeContext: r.Setup.Context}
+		MaxPrefillBatch: max(1, int(maxTokens/in)), InTokens: in, OutTokens: out, DecodeContext: r.Setup.Context,
+		DecodeKVMsPerToken: r.decodeKVMsPerToken(maxBatch)}
 	for n := 1; ; n *= 2 {
 		b := min(n, maxBatch)
 		p.DecodeSteps = append(p.DecodeSteps, queueing.DecodePoint{Batch: float64(b), Ms: r.DecodeMs(float64(b), r.Setup.Context)})

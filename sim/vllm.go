@@ -24,7 +24,23 @@ type VLLMConfig struct {
 	KVBlocks            int     // KV blocks on the GPU (vLLM logs the count at start-up); 0: the engine's KV capacity / BlockSize
 	BlockSize           int     // tokens a KV block holds (16)
 	Timeout             float64 // seconds after arrival a client gives up (the request is aborted); 0: never
+	// AsyncScheduling schedules each step while the one before it runs, as vLLM does by default
+	// since v0.12 (vllm-project/vllm#27614): a request that arrives during a step misses the next
+	// one, which was scheduled without it, and waits a step longer for its first token.
+	AsyncScheduling bool
+	// FrontendLatency is the time a request spends outside the engine on its way to the first
+	// token and after the last, in seconds: the API server's parsing, tokenising and detokenising,
+	// the streaming of the answer and the client's reading of it. It adds to TTFT and end-to-end
+	// latency alike, not to the time between tokens.
+	FrontendLatency float64
 }
+
+// DefaultFrontendLatency is the front end's share of a request's latency, in seconds: the gap
+// between the fastest requests' measured TTFT (the first percentile, requests that waited behind
+// nothing) and the engine's, in eight runs of vLLM v0.15.1 on H100 with an inference-perf client
+// (5.5–5.7 ms for Llama-2-7B on one GPU, 7.5–9.5 ms for Llama-2-70B on four; their median). `go run
+// ./bench/vllmfit` measures it again.
+const DefaultFrontendLatency = 0.0066
 
 // vllmReq is a request a vLLM replica holds.
 type vllmReq struct {
@@ -35,6 +51,7 @@ type vllmReq struct {
 	output    int
 	blocks    int
 	started   bool // has had its first token
+	from      int  // the first step that may schedule it (async scheduling)
 }
 
 type vllmReplica struct {
@@ -51,6 +68,7 @@ type vllmReplica struct {
 	until   float64
 	step    []scheduled
 	abort   []*vllmReq // requests to abort at the next step's end (a prompt that can never fit)
+	begun   int        // steps started so far; the one under way is number begun
 }
 
 type scheduled struct {
@@ -81,7 +99,12 @@ func newVLLMReplica(cfg EngineConfig) *vllmReplica {
 }
 
 func (r *vllmReplica) enqueue(i int) {
-	r.waiting = append(r.waiting, &vllmReq{index: i, prompt: -1})
+	q := &vllmReq{index: i, prompt: -1}
+	if r.busy && r.v.AsyncScheduling {
+		// The next step was scheduled when the one under way began.
+		q.from = r.begun + 2
+	}
+	r.waiting = append(r.waiting, q)
 }
 func (r *vllmReplica) nextEvent() (float64, bool) { return r.until, r.busy }
 func (r *vllmReplica) inFlight() int              { return len(r.waiting) + len(r.running) }
@@ -135,10 +158,10 @@ func (r *vllmReplica) finish(out []Outcome) []int {
 		q.generated++
 		if !q.started {
 			q.started = true
-			out[q.index].FirstToken = now
+			out[q.index].FirstToken = now + r.v.FrontendLatency
 		}
 		if q.generated >= q.output {
-			out[q.index].Done = now
+			out[q.index].Done = now + r.v.FrontendLatency
 			done = append(done, q.index)
 			r.release(q)
 			q.output = -1 // finished: leaves the running list below
@@ -243,32 +266,10 @@ func (r *vllmReplica) start(now float64, inTokens []float64) {
 		i++
 	}
 	if !preempted {
-		for len(r.waiting) > 0 && budget > 0 && len(r.running) < r.v.MaxNumSeqs {
-			q := r.waiting[0]
-			if q.prompt < 0 || q.computed == 0 {
-				// (Re)admission: compute the prompt and whatever was generated before a preemption.
-				q.prompt = int(inTokens[q.index]) + q.generated
-				q.computed = 0
-				if ids := r.blocks.of(q.index); r.cache != nil && q.generated == 0 && len(ids) > 0 {
-					hit := r.cache.cachedPrefix(ids) * r.cache.block
-					q.computed = min(hit, q.prompt-1)
-					r.cache.touch(ids)
-				}
-			}
-			if r.blocksFor(q.prompt+1) > r.total {
-				// It can never fit: vLLM refuses a prompt longer than the cache; it is aborted.
-				r.waiting = r.waiting[1:]
-				r.abort = append(r.abort, q)
-				continue
-			}
-			need := min(q.prompt-q.computed, budget)
-			if !r.grow(q, q.computed+need) {
-				break
-			}
-			r.waiting = r.waiting[1:]
-			r.running = append(r.running, q)
-			r.step = append(r.step, scheduled{q, need})
-			budget -= need
+		budget = r.admit(budget, inTokens, true)
+		if len(r.step) == 0 && len(r.abort) == 0 {
+			// An idle engine schedules a new request at once: no step was scheduled ahead.
+			r.admit(budget, inTokens, false)
 		}
 	}
 	if len(r.step) == 0 {
@@ -287,7 +288,45 @@ func (r *vllmReplica) start(now float64, inTokens []float64) {
 			prefill += s.tokens
 		}
 	}
+	r.begun++
 	r.busy, r.until = true, now+r.stepTime(decodes, prefill, context)
+}
+
+// admit moves waiting requests, first come first served, into the step being scheduled while the
+// token budget, free blocks and max-num-seqs allow, and returns the budget left. inOrder keeps to
+// the requests that had arrived when the step was scheduled.
+func (r *vllmReplica) admit(budget int, inTokens []float64, inOrder bool) int {
+	for len(r.waiting) > 0 && budget > 0 && len(r.running) < r.v.MaxNumSeqs {
+		q := r.waiting[0]
+		if inOrder && q.from > r.begun+1 {
+			break // arrived after this step was scheduled
+		}
+		if q.prompt < 0 || q.computed == 0 {
+			// (Re)admission: compute the prompt and whatever was generated before a preemption.
+			q.prompt = int(inTokens[q.index]) + q.generated
+			q.computed = 0
+			if ids := r.blocks.of(q.index); r.cache != nil && q.generated == 0 && len(ids) > 0 {
+				hit := r.cache.cachedPrefix(ids) * r.cache.block
+				q.computed = min(hit, q.prompt-1)
+				r.cache.touch(ids)
+			}
+		}
+		if r.blocksFor(q.prompt+1) > r.total {
+			// It can never fit: vLLM refuses a prompt longer than the cache; it is aborted.
+			r.waiting = r.waiting[1:]
+			r.abort = append(r.abort, q)
+			continue
+		}
+		need := min(q.prompt-q.computed, budget)
+		if !r.grow(q, q.computed+need) {
+			break
+		}
+		r.waiting = r.waiting[1:]
+		r.running = append(r.running, q)
+		r.step = append(r.step, scheduled{q, need})
+		budget -= need
+	}
+	return budget
 }
 
 // stepTime is a step of n decodes and p prefill tokens, which vLLM runs as one forward pass over
@@ -306,12 +345,22 @@ func (r *vllmReplica) stepTime(n, p, context int) float64 {
 }
 
 // decode is a decode step of n requests holding context tokens in all. When the profile says at
-// which context its decode steps hold, the step's growth past batch 1 (the batch's KV reads) is
-// scaled by the actual mean context over that one: a batch of long contexts reads more.
+// which context its decode steps hold, the step moves to the actual context: by what a token of
+// context costs, when the profile says (derived profiles), else by scaling the step's growth past
+// batch 1 (mostly the batch's KV reads) by the actual mean context over that one.
 func (r *vllmReplica) decode(n, context int) float64 {
 	d := r.steps.Decode(float64(n))
 	ref := r.cfg.Profile.DecodeContext
-	if ref <= 0 || n <= 1 {
+	if ref <= 0 {
+		return d
+	}
+	if k := r.cfg.Profile.DecodeKVMsPerToken; k > 0 {
+		// The steps hold n·ref tokens of context, the batch holds context; no step is shorter than
+		// reading the weights alone.
+		k /= 1000
+		return math.Max(d+k*(float64(context)-float64(n)*ref), r.steps.Decode(1)-k*ref)
+	}
+	if n <= 1 {
 		return d
 	}
 	one := r.steps.Decode(1)

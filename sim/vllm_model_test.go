@@ -11,10 +11,18 @@ import (
 
 // The analytic vLLM model (queueing.VLLM) against an event-by-event simulation of the scheduler it
 // describes, on a Llama-2-7B-on-H100-like profile (lines through a roofline derivation), for an
-// hour of Poisson traffic at 20% to 85% of the model's saturation: means within 10%, p95 within 20%.
+// hour of Poisson traffic at 20% to 85% of the model's saturation, with and without async
+// scheduling (and a front-end latency): means within 10%, p95 within 20%.
 func TestVLLMModelAgreesWithASimulationOfTheScheduler(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sync", true: "async"}[async], func(t *testing.T) { modelAgreesWithSimulation(t, async) })
+	}
+}
+
+func modelAgreesWithSimulation(t *testing.T, async bool) {
 	p := queueing.LLMProfile{Alpha: 6.61, Beta: 0.1317, Gamma: 5.06, Delta: 0.0216, MaxBatch: 128, InTokens: 575, OutTokens: 248}
-	model := queueing.VLLM{MaxNumBatchedTokens: 2048}
+	const frontend = 0.005
+	model := queueing.VLLM{MaxNumBatchedTokens: 2048, AsyncScheduling: async, FrontendLatency: frontend}
 	sat := model.SaturationRate(p)
 	if !(sat > 1) {
 		t.Fatalf("saturation %g req/s", sat)
@@ -31,7 +39,7 @@ func TestVLLMModelAgreesWithASimulationOfTheScheduler(t *testing.T) {
 			reqs = append(reqs, workload.Request{Arrival: at, InputTokens: 575, OutputTokens: 248})
 		}
 		res, err := Fleet(FleetConfig{Replicas: 1, Engine: EngineConfig{Profile: p, Scheduler: SchedulerVLLM,
-			VLLM: VLLMConfig{MaxNumBatchedTokens: 2048, MaxNumSeqs: 128, KVBlocks: 1 << 20}}}, workload.Trace{Requests: reqs})
+			VLLM: VLLMConfig{MaxNumBatchedTokens: 2048, MaxNumSeqs: 128, KVBlocks: 1 << 20, AsyncScheduling: async, FrontendLatency: frontend}}}, workload.Trace{Requests: reqs})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,3 +84,64 @@ func TestVLLMTimesOutRequestsPastTheTimeout(t *testing.T) {
 		t.Errorf("%d of %d timed out", timedOut, len(out))
 	}
 }
+
+// Under async scheduling a request that arrives during a step misses the next one, which was
+// scheduled when that step began, and gets its first token one step later than without; on an
+// idle engine it is scheduled at once. The front end's latency adds to TTFT and end-to-end alike.
+func TestVLLMAsyncSchedulingDelaysANewRequestByOneStep(t *testing.T) {
+	reqs := []workload.Request{{Arrival: 0, InputTokens: 100, OutputTokens: 10}, {Arrival: 0.015, InputTokens: 100, OutputTokens: 10}}
+	v := VLLMConfig{MaxNumBatchedTokens: 2048, KVBlocks: 1000, BlockSize: 16}
+	sync := vllmFleet(t, v, reqs)
+	v.AsyncScheduling = true
+	async := vllmFleet(t, v, reqs)
+	v.FrontendLatency = 0.005
+	fronted := vllmFleet(t, v, reqs)
+	step := (10 + 0.1*1) / 1000 // the first request's decode, alone in the step the second one misses
+	if d := async[0].TTFT() - sync[0].TTFT(); math.Abs(d) > 1e-9 {
+		t.Errorf("the first request found the engine idle yet waited %g s more", d)
+	}
+	if d := async[1].TTFT() - sync[1].TTFT(); math.Abs(d-step) > 1e-9 {
+		t.Errorf("the second request waited %g s more under async scheduling, want one step (%g s)", d, step)
+	}
+	for i := range reqs {
+		if d := fronted[i].TTFT() - async[i].TTFT(); math.Abs(d-0.005) > 1e-9 {
+			t.Errorf("request %d: the front end added %g s to TTFT, want 0.005", i, d)
+		}
+		if d := fronted[i].E2E() - async[i].E2E(); math.Abs(d-0.005) > 1e-9 {
+			t.Errorf("request %d: the front end added %g s to E2E, want 0.005", i, d)
+		}
+	}
+}
+
+// A derived profile says what a token of context costs a decode step, so a replay does not depend
+// on the context the profile was derived at: the same run on profiles derived for 640 and for
+// 1,500 tokens of context gives the same end-to-end latencies within 1%.
+func TestVLLMDecodeFollowsTheActualContext(t *testing.T) {
+	at := func(ctx float64) queueing.LLMProfile {
+		// Decode steps of a 7B-like model: 6.2 ms of weights, 0.5 MB of KV a token at 2.9 TB/s.
+		k := 0.5e6 / 2.9e12 * 1000 // ms a token of context
+		p := queueing.LLMProfile{Gamma: 5, Delta: 0.05, MaxBatch: 64, InTokens: 600, OutTokens: 100, DecodeContext: ctx, DecodeKVMsPerToken: k}
+		for _, n := range []float64{1, 8, 64} {
+			p.DecodeSteps = append(p.DecodeSteps, queueing.DecodePoint{Batch: n, Ms: 6.2 + 0.01*n + k*n*ctx})
+		}
+		return p
+	}
+	var reqs []workload.Request
+	for i := 0; i < 200; i++ {
+		reqs = append(reqs, workload.Request{Arrival: float64(i) * 0.05, InputTokens: 600, OutputTokens: 100})
+	}
+	run := func(p queueing.LLMProfile) []Outcome {
+		res, err := Fleet(FleetConfig{Engine: EngineConfig{Profile: p, Scheduler: SchedulerVLLM,
+			VLLM: VLLMConfig{MaxNumBatchedTokens: 2048, KVBlocks: 100000, BlockSize: 16}}, Replicas: 1}, workload.Trace{Requests: reqs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Outcomes
+	}
+	a, b := run(at(640)), run(at(1500))
+	for i := range a {
+		if e := b[i].E2E()/a[i].E2E() - 1; math.Abs(e) > 0.01 {
+			t.Fatalf("request %d: e2e %g s on the 640-token profile, %g s on the 1,500-token one (%+.1f%%)", i, a[i].E2E(), b[i].E2E(), 100*e)
+		}
+	}
+}

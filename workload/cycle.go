@@ -21,6 +21,10 @@ const (
 	cycleWindow    = 20000
 )
 
+// cycleJitter are the places around one period back, nearest first, where a repeated prompt's
+// earlier send may have been recorded.
+var cycleJitter = [...]int{0, -1, 1, -2, 2}
+
 // DetectPromptCycle looks for the shortest period, up to maxPeriod requests (and a quarter of the
 // trace), at which prompt lengths repeat. Lengths that repeat at a fixed lag far above chance are
 // the signature of a cycled prompt set; it cannot tell two different prompts of one length apart,
@@ -72,7 +76,8 @@ func DetectPromptCycle(t Trace, maxPeriod int) PromptCycle {
 
 // CyclePrefixes gives every request prefix blocks of blockTokens tokens (whole blocks only, as an
 // engine caches them) that say request i repeats the prompt of request i − period when their
-// lengths agree; a request whose length differs gets a prompt of its own. A request of unknown
+// lengths agree (or of one up to two places from it, not repeated yet: sends of one instant are
+// recorded in either order); a request whose length differs gets a prompt of its own. A request of unknown
 // length (0) takes the length of the nearest request a whole number of periods away that has one:
 // it carried the same prompt. It overwrites the trace's prefix blocks.
 func CyclePrefixes(t *Trace, period, blockTokens int) error {
@@ -99,10 +104,16 @@ func CyclePrefixes(t *Trace, period, blockTokens int) error {
 		}
 	}
 	prompt := make([]uint64, len(t.Requests)) // each request's prompt id
+	taken := make([]bool, len(t.Requests))    // its prompt was sent again already
 	for i, r := range t.Requests {
 		prompt[i] = uint64(i)
-		if i >= period && r.InputTokens == t.Requests[i-period].InputTokens {
-			prompt[i] = prompt[i-period]
+		// Requests sent at the same instant can be recorded in either order, so the send a period
+		// before may sit a place or two away; the nearest one of equal length not repeated yet.
+		for _, d := range cycleJitter {
+			if j := i - period + d; j >= 0 && j < i && !taken[j] && r.InputTokens == t.Requests[j].InputTokens {
+				prompt[i], taken[j] = prompt[j], true
+				break
+			}
 		}
 		blocks := make([]uint64, r.InputTokens/blockTokens)
 		for j := range blocks {

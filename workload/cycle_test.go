@@ -71,3 +71,27 @@ func TestCyclePrefixesSharesBlocksOfRepeatedPromptsAndFillsUnknownLengths(t *tes
 		t.Error("a zero period is accepted")
 	}
 }
+
+// Two requests sent at one instant can be recorded in either order: a pair swapped in the second
+// round still repeats the first round's prompts, each its own, and the requests after it are
+// unaffected.
+func TestCyclePrefixesFindsPromptsOfASwappedPair(t *testing.T) {
+	tr := cycled(300, 100, rand.New(rand.NewPCG(5, 6)))
+	for tr.Requests[140].InputTokens == tr.Requests[141].InputTokens {
+		tr.Requests[41].InputTokens++ // lengths must tell the two apart
+		tr.Requests[141].InputTokens++
+		tr.Requests[241].InputTokens++
+	}
+	r := tr.Requests
+	r[140].InputTokens, r[141].InputTokens = r[141].InputTokens, r[140].InputTokens
+	if err := CyclePrefixes(&tr, 100, 16); err != nil {
+		t.Fatal(err)
+	}
+	same := func(i, j int) bool { a, b := r[i].PrefixBlocks, r[j].PrefixBlocks; return len(a) > 0 && len(a) == len(b) && a[0] == b[0] }
+	if !same(140, 41) || !same(141, 40) {
+		t.Error("the swapped pair does not repeat the first round's prompts")
+	}
+	if !same(240, 40) || !same(241, 41) || !same(142, 42) {
+		t.Error("requests around the swapped pair lost their prompts")
+	}
+}

@@ -176,20 +176,52 @@ func loadRuns(dir string) ([]run, error) {
 	return out, nil
 }
 
-// replay derives the run's profile with the factors and replays the run on one replica.
+// replay derives the run's profile with the factors and replays the run on one replica, with vLLM's
+// defaults and the front end's latency.
 func replay(r run, e roofline.Efficiency) ([]sim.Stage, error) {
-	gpu, _ := roofline.LookupGPU("H100-SXM")
-	rep, err := roofline.Derive(r.model, gpu, roofline.Setup{TP: r.tp, Context: r.in + r.out/2, Prompt: r.in}, e)
-	if err != nil {
-		return nil, err
-	}
-	prof := rep.Profile(r.seqs, float64(r.budget), r.in, r.out)
-	res, err := sim.Fleet(sim.FleetConfig{Replicas: 1, Engine: sim.EngineConfig{Profile: prof, Scheduler: sim.SchedulerVLLM, PrefixCaching: true,
-		VLLM: sim.VLLMConfig{MaxNumBatchedTokens: r.budget, MaxNumSeqs: r.seqs, KVBlocks: r.blocks, BlockSize: 16, Timeout: 300}}}, r.trace)
+	res, err := replayWith(r, e, sim.DefaultFrontendLatency)
 	if err != nil {
 		return nil, err
 	}
 	return sim.Stages(res.Outcomes, r.trace, r.measured, r.cuts), nil
+}
+
+func replayWith(r run, e roofline.Efficiency, frontend float64) (sim.FleetResult, error) {
+	gpu, _ := roofline.LookupGPU("H100-SXM")
+	rep, err := roofline.Derive(r.model, gpu, roofline.Setup{TP: r.tp, Context: r.in + r.out/2, Prompt: r.in}, e)
+	if err != nil {
+		return sim.FleetResult{}, err
+	}
+	prof := rep.Profile(r.seqs, float64(r.budget), r.in, r.out)
+	return sim.Fleet(sim.FleetConfig{Replicas: 1, Engine: sim.EngineConfig{Profile: prof, Scheduler: sim.SchedulerVLLM, PrefixCaching: true,
+		VLLM: sim.VLLMConfig{MaxNumBatchedTokens: r.budget, MaxNumSeqs: r.seqs, KVBlocks: r.blocks, BlockSize: 16, Timeout: 300,
+			AsyncScheduling: true, FrontendLatency: frontend}}}, r.trace)
+}
+
+// frontendGaps is, for each run that no request timed out of, the first percentile of its measured
+// TTFT less that of the engine's (replayed without a front end), in seconds: the fastest requests
+// waited behind nothing, so what the engine does not explain of their TTFT is the front end's.
+// The first minute, a warm-up from an empty server, is left out.
+func frontendGaps(rs []run, e roofline.Efficiency) (names []string, gaps []float64) {
+	for _, r := range rs {
+		res, err := replayWith(r, e, 0)
+		check(err)
+		var meas, pred []float64
+		failed := false
+		for i, o := range res.Outcomes {
+			failed = failed || r.measured[i].Failed
+			if r.trace.Requests[i].Arrival >= 60 && !r.measured[i].Failed {
+				meas, pred = append(meas, r.measured[i].TTFT), append(pred, o.TTFT())
+			}
+		}
+		if failed || len(meas) < 100 {
+			continue
+		}
+		sort.Float64s(meas)
+		sort.Float64s(pred)
+		names, gaps = append(names, r.name), append(gaps, meas[len(meas)/100]-pred[len(pred)/100])
+	}
+	return names, gaps
 }
 
 func fitJoint(ms []roofline.Measured, rs []run, start roofline.Efficiency) roofline.Efficiency {
@@ -279,6 +311,15 @@ func report(ms []roofline.Measured, rs []run, e roofline.Efficiency) {
 	}
 	sort.Float64s(abs)
 	fmt.Printf("measured profiles: %d steps, |error| median %.1f%%, p90 %.1f%%, max %.1f%%\n\n", len(abs), 100*abs[len(abs)/2], 100*abs[len(abs)*9/10], 100*abs[len(abs)-1])
+	names, gaps := frontendGaps(rs, e)
+	for i := range names {
+		fmt.Printf("front end (TTFT p1, measured − engine): %s %.1f ms\n", names[i], 1000*gaps[i])
+	}
+	sorted := append([]float64(nil), gaps...)
+	sort.Float64s(sorted)
+	if len(sorted) > 0 {
+		fmt.Printf("front end: median %.1f ms (sim.DefaultFrontendLatency %.1f ms)\n\n", 1000*(sorted[(len(sorted)-1)/2]+sorted[len(sorted)/2])/2, 1000*sim.DefaultFrontendLatency)
+	}
 	fmt.Println("| run | stage (s) | E2E mean | E2E p99 | TTFT p99 | timed out (points) |")
 	fmt.Println("| --- | --- | --- | --- | --- | --- |")
 	pct := func(v float64) string {

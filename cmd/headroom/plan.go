@@ -10,6 +10,7 @@ import (
 	"github.com/headroom-oss/headroom/internal/app/plan"
 	"github.com/headroom-oss/headroom/internal/present/output"
 	"github.com/headroom-oss/headroom/queueing"
+	"github.com/headroom-oss/headroom/sim"
 )
 
 type planFlags struct {
@@ -25,6 +26,8 @@ type planFlags struct {
 	llmModel            string
 	engine              string
 	maxNumBatchedTokens int
+	asyncScheduling     bool
+	frontendLatency     time.Duration
 	alpha, beta         float64
 	gamma, delta        float64
 	maxBatch            int
@@ -36,7 +39,7 @@ type planFlags struct {
 
 // llmFlags are the flags that put plan in LLM mode.
 var llmFlags = []string{"llm-profile", "llm-model", "alpha", "beta", "gamma", "delta", "max-batch",
-	"max-prefill-batch", "in-tokens", "out-tokens", "engine", "max-num-batched-tokens"}
+	"max-prefill-batch", "in-tokens", "out-tokens", "engine", "max-num-batched-tokens", "async-scheduling", "frontend-latency"}
 
 func newPlanCmd(g *globals) *cobra.Command {
 	f := &planFlags{}
@@ -86,6 +89,8 @@ blocking probability, the throughput, and the latency of the requests admitted.`
 	fl.StringVar(&f.llmModel, "llm-model", "batch", "LLM replica model: batch or wva")
 	fl.StringVar(&f.engine, "engine", "prefill-first", "the replica's scheduler in the batch model: prefill-first, or vllm (decode first, prompt chunks in --max-num-batched-tokens)")
 	fl.IntVar(&f.maxNumBatchedTokens, "max-num-batched-tokens", 2048, "with --engine vllm: tokens one step may schedule")
+	fl.BoolVar(&f.asyncScheduling, "async-scheduling", true, "with --engine vllm: each step scheduled while the one before runs (vLLM's default since v0.12; a new request waits a step more for its first token)")
+	fl.DurationVar(&f.frontendLatency, "frontend-latency", time.Duration(sim.DefaultFrontendLatency*float64(time.Second)), "with --engine vllm: time outside the engine (API server, streaming, client) added to TTFT and end-to-end latency")
 	fl.Float64Var(&f.alpha, "alpha", 0, "decode step intercept α in ms (ITL = α + β·batch)")
 	fl.Float64Var(&f.beta, "beta", 0, "decode step slope β in ms per running request")
 	fl.Float64Var(&f.gamma, "gamma", 0, "prefill intercept γ in ms (prefill = γ + δ·tokens)")
@@ -185,7 +190,8 @@ func planLLM(fl *pflag.FlagSet, f *planFlags) (output.Tabler, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := plan.LLM(plan.LLMRequest{Rate: f.rate, Model: f.llmModel, Engine: f.engine, MaxNumBatchedTokens: f.maxNumBatchedTokens, Profile: file.Profile(),
+	r, err := plan.LLM(plan.LLMRequest{Rate: f.rate, Model: f.llmModel, Engine: f.engine, MaxNumBatchedTokens: f.maxNumBatchedTokens,
+		AsyncScheduling: f.asyncScheduling, FrontendLatency: f.frontendLatency.Seconds(), Profile: file.Profile(),
 		Accelerator: file.Accelerator, HourlyPrice: file.HourlyPrice, Targets: targets, Replicas: f.servers})
 	if err != nil {
 		return nil, plan.Explain(err)

@@ -106,7 +106,7 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 		Notes:    "derived by headroom profile derive (roofline with fitted efficiencies), not measured",
 		KVTokens: r.KVTokens, Alpha: round4(prof.Alpha), Beta: round4(prof.Beta), Gamma: round4(prof.Gamma), Delta: round4(prof.Delta),
 		MaxBatch: prof.MaxBatch, MaxPrefillBatch: prof.MaxPrefillBatch, InTokens: f.in, OutTokens: f.out,
-		DecodeContext: math.Round(prof.DecodeContext),
+		DecodeContext: math.Round(prof.DecodeContext), DecodeKVMs: math.Round(prof.DecodeKVMsPerToken*1e7) / 1e7,
 	}
 	if f.tp == 1 {
 		pf.Accelerator = gpu.Name

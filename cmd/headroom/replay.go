@@ -27,6 +27,8 @@ type engineFlags struct {
 	kvBlocks            int
 	blockSize           int
 	timeout             time.Duration
+	asyncScheduling     bool
+	frontendLatency     time.Duration
 }
 
 func (e *engineFlags) register(cmd *cobra.Command, def string) {
@@ -36,6 +38,8 @@ func (e *engineFlags) register(cmd *cobra.Command, def string) {
 	fl.IntVar(&e.maxNumSeqs, "max-num-seqs", 0, "vllm: requests running at once (default: vLLM's, 1024 on GPUs of 70 GiB or more other than A100, else 256)")
 	fl.IntVar(&e.kvBlocks, "kv-blocks", 0, "vllm: KV-cache blocks on the GPU, as vLLM logs them at start-up (default: the profile's kv_tokens / block size)")
 	fl.IntVar(&e.blockSize, "block-size", 16, "vllm: tokens a KV block holds")
+	fl.BoolVar(&e.asyncScheduling, "async-scheduling", true, "vllm: schedule each step while the one before runs (vLLM's default since v0.12; a new request then waits one step more for its first token); --async-scheduling=false for older vLLM or a server started with --no-async-scheduling")
+	fl.DurationVar(&e.frontendLatency, "frontend-latency", time.Duration(sim.DefaultFrontendLatency*float64(time.Second)), "vllm: time a request spends outside the engine (API server, streaming, client), added to TTFT and end-to-end latency; the default is what real vLLM runs under an inference-perf client showed; 0 for latencies the engine itself reports")
 	fl.DurationVar(&e.timeout, "timeout", 0, "clients give up on a request this long after it arrives (it is aborted and counted as timed out); 0: never")
 }
 
@@ -53,11 +57,11 @@ func (e *engineFlags) config(pf config.ProfileFile, kvTokens float64, prefix boo
 	default:
 		return cfg, usagef("--engine %q: want vllm or prefill-first", e.engine)
 	}
-	if e.maxNumBatchedTokens < 0 || e.maxNumSeqs < 0 || e.kvBlocks < 0 || e.blockSize < 1 || e.timeout < 0 {
-		return cfg, usagef("--max-num-batched-tokens, --max-num-seqs, --kv-blocks and --timeout must be ≥ 0, --block-size ≥ 1")
+	if e.maxNumBatchedTokens < 0 || e.maxNumSeqs < 0 || e.kvBlocks < 0 || e.blockSize < 1 || e.timeout < 0 || e.frontendLatency < 0 {
+		return cfg, usagef("--max-num-batched-tokens, --max-num-seqs, --kv-blocks, --timeout and --frontend-latency must be ≥ 0, --block-size ≥ 1")
 	}
 	v := sim.VLLMConfig{MaxNumBatchedTokens: e.maxNumBatchedTokens, MaxNumSeqs: e.maxNumSeqs, KVBlocks: e.kvBlocks,
-		BlockSize: e.blockSize, Timeout: e.timeout.Seconds()}
+		BlockSize: e.blockSize, Timeout: e.timeout.Seconds(), AsyncScheduling: e.asyncScheduling, FrontendLatency: e.frontendLatency.Seconds()}
 	big := largeGPU.MatchString(pf.Accelerator) && !strings.Contains(strings.ToLower(pf.Accelerator), "a100")
 	if v.MaxNumBatchedTokens == 0 {
 		v.MaxNumBatchedTokens = map[bool]int{true: 8192, false: 2048}[big]
@@ -99,6 +103,11 @@ nothing. A measured run records no prompt text, so replay looks for the cycle in
 lengths: when, at some period, at least nine in ten lengths equal the length one period before
 (and a chance match is rarer than one in five), the repeated prompts are replayed as cached
 (blocks of --block-size tokens). --prompt-cycle N sets the period, --prompt-cycle off ignores it.
+
+vLLM schedules each step while the one before runs (since v0.12), so a request that arrives during
+a step gets its first token a step later (--async-scheduling=false for older servers), and a
+client's TTFT also holds the API server and the streaming (--frontend-latency, 6.6 ms by default,
+measured on real vLLM runs; 0 for latencies the engine reports itself).
 
   headroom replay run.csv --profile examples/h100-llama-3-8b.yaml --max-num-seqs 128 \
       --max-num-batched-tokens 2048 --timeout 300s --split-at 600s`,

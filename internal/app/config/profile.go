@@ -29,7 +29,8 @@ type ProfileFile struct {
 	MaxPrefillBatch int                     `yaml:"max_prefill_batch" json:"max_prefill_batch,omitempty"`
 	InTokens        float64                 `yaml:"in_tokens" json:"in_tokens"`
 	OutTokens       float64                 `yaml:"out_tokens" json:"out_tokens"`
-	DecodeContext   float64                 `yaml:"decode_context" json:"decode_context,omitempty"` // tokens a running request holds in the decode steps (derived profiles)
+	DecodeContext   float64                 `yaml:"decode_context" json:"decode_context,omitempty"`                 // tokens a running request holds in the decode steps (derived profiles)
+	DecodeKVMs      float64                 `yaml:"decode_kv_ms_per_token" json:"decode_kv_ms_per_token,omitempty"` // ms one token of the batch's context adds to a decode step (derived profiles)
 	DecodeSteps     []queueing.DecodePoint  `yaml:"decode_steps" json:"decode_steps,omitempty"`
 	PrefillSteps    []queueing.PrefillPoint `yaml:"prefill_steps" json:"prefill_steps,omitempty"`
 }
@@ -41,6 +42,7 @@ func (f ProfileFile) Profile() queueing.LLMProfile {
 		MaxBatch: f.MaxBatch, MaxPrefillBatch: f.MaxPrefillBatch,
 		InTokens: f.InTokens, OutTokens: f.OutTokens,
 		DecodeSteps: f.DecodeSteps, PrefillSteps: f.PrefillSteps, DecodeContext: f.DecodeContext,
+		DecodeKVMsPerToken: f.DecodeKVMs,
 	}
 }
 

@@ -16,6 +16,8 @@ type LLMRequest struct {
 	// (vLLM V1: decode first, prompt chunks in a budget of MaxNumBatchedTokens tokens a step).
 	Engine              string
 	MaxNumBatchedTokens int
+	AsyncScheduling     bool    // vllm: each step scheduled while the one before runs (vLLM's default)
+	FrontendLatency     float64 // vllm: seconds outside the engine (API server, streaming, client)
 	Profile             queueing.LLMProfile
 	Accelerator         string
 	HourlyPrice         float64 // USD per replica-hour, 0 when unknown
@@ -59,7 +61,7 @@ func LLM(req LLMRequest) (LLMReport, error) {
 		if model.Name() != "batch" {
 			return LLMReport{}, fmt.Errorf("%w: the %s model has no vLLM scheduler: use --llm-model batch with --engine vllm", queueing.ErrInvalid, model.Name())
 		}
-		model = queueing.VLLM{MaxNumBatchedTokens: req.MaxNumBatchedTokens}
+		model = queueing.VLLM{MaxNumBatchedTokens: req.MaxNumBatchedTokens, AsyncScheduling: req.AsyncScheduling, FrontendLatency: req.FrontendLatency}
 	default:
 		return LLMReport{}, fmt.Errorf("%w: engine %q: want prefill-first or vllm", queueing.ErrInvalid, req.Engine)
 	}
