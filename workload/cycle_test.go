@@ -87,7 +87,10 @@ func TestCyclePrefixesFindsPromptsOfASwappedPair(t *testing.T) {
 	if err := CyclePrefixes(&tr, 100, 16); err != nil {
 		t.Fatal(err)
 	}
-	same := func(i, j int) bool { a, b := r[i].PrefixBlocks, r[j].PrefixBlocks; return len(a) > 0 && len(a) == len(b) && a[0] == b[0] }
+	same := func(i, j int) bool {
+		a, b := r[i].PrefixBlocks, r[j].PrefixBlocks
+		return len(a) > 0 && len(a) == len(b) && a[0] == b[0]
+	}
 	if !same(140, 41) || !same(141, 40) {
 		t.Error("the swapped pair does not repeat the first round's prompts")
 	}
