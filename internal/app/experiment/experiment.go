@@ -233,7 +233,7 @@ func Run(o Options) (Report, error) {
 	targets, replicas, capacity, price := su.Targets, su.fleet, su.Capacity, su.price
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	demand := demandOf(su.load.perSecond, capacity, o.MinReplicas)
-	model := "batch model"
+	model := replicas.sizedBy
 	if o.ServiceTime > 0 {
 		model = "M/G/c, Allen–Cunneen"
 	}
@@ -381,6 +381,7 @@ type simFleet struct {
 	engine  sim.EngineConfig
 	station *sim.StationConfig
 	slots   int
+	sizedBy string // how the capacity of a replica was found
 }
 
 // simReplicas builds the replicas (LLM from --profile, or c-server from --service-time) and the
@@ -438,8 +439,23 @@ func replicasFor(o Options, load requests, targets sim.Targets) (simFleet, float
 	if err != nil {
 		return simFleet{}, 0, 0, err
 	}
-	return simFleet{engine: eng, slots: eng.Profile.MaxBatch}, sized.MaxRatePerReplica, price, nil
+	fleet := simFleet{engine: eng, slots: eng.Profile.MaxBatch, sizedBy: "batch model"}
+	capacity := sized.MaxRatePerReplica
+	if len(load.shapes) > 0 {
+		// The requests carry their own token counts: size one replica on them in the simulator,
+		// which sees their spread where the batch model sees their mean.
+		rate, err := sim.SustainableRate(eng, load.shapes, targets, sim.CapacityOptions{Attainment: sizingAttainment, Guess: capacity, Seed: o.Seed})
+		if err != nil {
+			return simFleet{}, 0, 0, fmt.Errorf("size a replica on the trace's requests: %w", err)
+		}
+		capacity, fleet.sizedBy = rate, fmt.Sprintf("one replica simulated on the trace's token counts, %.0f%% within the targets (the batch model on their means: %.4g req/s)", 100*sizingAttainment, sized.MaxRatePerReplica)
+	}
+	return fleet, capacity, price, nil
 }
+
+// sizingAttainment is the share of requests one replica must serve within the targets at the rate
+// it is sized for, as the batch model sizes for the targets' 95th percentiles.
+var sizingAttainment = 0.95
 
 // stationCapacity is the largest rate one c-server replica carries with its p95 wait within the TTFT
 // target and its p95 response within the E2E target (Allen–Cunneen), at most 0.9 of its servers' rate.

@@ -79,3 +79,25 @@ func TestARateSeriesWithAGapOrAZeroDayIsPointedOut(t *testing.T) {
 		t.Errorf("two windows: %q", g)
 	}
 }
+
+// A trace whose requests carry token counts sizes a replica in the simulator on them; the report
+// says so and gives the batch model's figure beside it. A trace of shared prompt prefixes keeps the
+// batch model: sampled requests would lose what their sharing saves.
+func TestAReplicaIsSizedOnTheTracesOwnRequests(t *testing.T) {
+	su, err := Prepare(azure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(su.fleet.sizedBy, "simulated on the trace's token counts") || len(su.load.shapes) == 0 {
+		t.Errorf("sized by %q on %d sampled requests", su.fleet.sizedBy, len(su.load.shapes))
+	}
+	rate, err := sim.SustainableRate(su.Engine, su.load.shapes, su.Targets, sim.CapacityOptions{Attainment: sizingAttainment, Guess: 1, Seed: 1})
+	if err != nil || math.Abs(rate-su.Capacity) > 0.02*su.Capacity {
+		t.Errorf("capacity %.4g req/s, sized again %.4g (%v)", su.Capacity, rate, err)
+	}
+	shared := []workload.Request{{Arrival: 0, InputTokens: 600, OutputTokens: 20, PrefixBlocks: []uint64{1}}, {Arrival: 1, InputTokens: 700, OutputTokens: 30, PrefixBlocks: []uint64{1, 2}}}
+	r, err := survey(workload.Trace{Requests: shared}.Stream, 512)
+	if err != nil || r.shapes != nil {
+		t.Errorf("shared prefixes sampled: %v (%v)", r.shapes, err)
+	}
+}

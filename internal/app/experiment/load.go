@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"sort"
@@ -38,7 +39,15 @@ type requests struct {
 	perSecond       []float64 // arrivals in each second
 	meanIn, meanOut float64   // mean prompt and output tokens (0 when the requests carry none)
 	blockTokens     int
+	// shapes is a uniform sample of the requests' token counts (reservoir sampling over the whole
+	// trace), empty when the requests carry none or share prompt prefixes (a sample would lose
+	// what their sharing saves).
+	shapes []workload.Request
 }
+
+// shapeSample is how many requests' token counts sizing draws from: enough for a heavy tail's
+// 99.9th percentile to be in it a few times.
+const shapeSample = 8192
 
 // loadRequests reads the trace: a request file into memory (scaled and thinned as asked), or a
 // rate series as a generator of its arrivals (with token counts sampled from --tokens-from).
@@ -133,9 +142,18 @@ func survey(open func() workload.Stream, blockTokens int) (requests, error) {
 		r.blockTokens = workload.Trace{}.BlockTokens()
 	}
 	var in, out float64
+	rng := rand.New(rand.NewPCG(1, 2))
+	shared := false
 	s := open()
 	for q, ok := s.Next(); ok; q, ok = s.Next() {
 		r.count++
+		shared = shared || len(q.PrefixBlocks) > 0
+		shape := workload.Request{InputTokens: q.InputTokens, OutputTokens: q.OutputTokens}
+		if len(r.shapes) < shapeSample {
+			r.shapes = append(r.shapes, shape)
+		} else if j := rng.IntN(r.count); j < shapeSample {
+			r.shapes[j] = shape
+		}
 		sec := int(q.Arrival)
 		for len(r.perSecond) <= sec {
 			r.perSecond = append(r.perSecond, 0)
@@ -149,6 +167,9 @@ func survey(open func() workload.Stream, blockTokens int) (requests, error) {
 		return r, fmt.Errorf("the trace holds no requests")
 	}
 	r.meanIn, r.meanOut = in/float64(r.count), out/float64(r.count)
+	if shared || r.meanIn == 0 || r.meanOut == 0 {
+		r.shapes = nil
+	}
 	return r, nil
 }
 
