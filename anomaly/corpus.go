@@ -12,8 +12,10 @@ import (
 )
 
 // ParseSeries reads a NAB series: a CSV with a header of timestamp,value and times such as
-// 2014-04-01 00:00:00, never going back (NAB's AWS series repeat a time at a clock change; rows
-// count by position, as NAB counts them).
+// 2014-04-01 00:00:00. Rows stay in file order, and a time may repeat or go back (a clock change,
+// a resend: NAB's machine_temperature_system_failure steps back an hour at row 10,151); detectors
+// read the values in that order and NAB's scoring counts rows by position, so nothing is dropped
+// or reordered. StepsBack counts where the clock went back.
 func ParseSeries(data []byte) ([]time.Time, []float64, error) {
 	rows, err := csv.NewReader(strings.NewReader(string(data))).ReadAll()
 	if err != nil {
@@ -33,12 +35,20 @@ func ParseSeries(data []byte) ([]time.Time, []float64, error) {
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, nil, fmt.Errorf("row %d: value %q is not a finite number", i+2, r[1])
 		}
-		if len(times) > 0 && t.Before(times[len(times)-1]) {
-			return nil, nil, fmt.Errorf("row %d: time %s goes back before the previous row's", i+2, r[0])
-		}
 		times, values = append(times, t), append(values, v)
 	}
 	return times, values, nil
+}
+
+// StepsBack is how many rows have a time before the row above them.
+func StepsBack(times []time.Time) int {
+	n := 0
+	for i := 1; i < len(times); i++ {
+		if times[i].Before(times[i-1]) {
+			n++
+		}
+	}
+	return n
 }
 
 func parseNABTime(s string) (time.Time, error) {

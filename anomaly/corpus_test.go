@@ -2,6 +2,7 @@ package anomaly
 
 import (
 	"testing"
+	"time"
 )
 
 func FuzzParseSeries(f *testing.F) {
@@ -15,10 +16,8 @@ func FuzzParseSeries(f *testing.F) {
 		if len(times) != len(values) {
 			t.Fatal("lengths differ")
 		}
-		for i := 1; i < len(times); i++ {
-			if times[i].Before(times[i-1]) {
-				t.Fatal("time goes back")
-			}
+		if n := StepsBack(times); n < 0 || n >= max(1, len(times)) {
+			t.Fatalf("%d steps back in %d rows", n, len(times))
 		}
 	})
 }
@@ -38,4 +37,30 @@ func FuzzParseWindows(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A clock that steps back (machine_temperature_system_failure's, an hour at row 10,151) is read in
+// file order, counted, and scored by position: a window keeps the rows NAB gives it, the first row
+// at its start to the first row at its end after that.
+func TestASeriesWhoseClockStepsBackIsReadInFileOrder(t *testing.T) {
+	data := []byte("timestamp,value\n" +
+		"2014-01-01 02:00:00,1\n2014-01-01 02:05:00,2\n2014-01-01 02:10:00,3\n" +
+		"2014-01-01 02:00:00,4\n2014-01-01 02:05:00,5\n2014-01-01 02:10:00,6\n2014-01-01 02:15:00,7\n")
+	times, values, err := ParseSeries(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(values) != 7 || values[3] != 4 || StepsBack(times) != 1 {
+		t.Fatalf("values %v, %d steps back", values, StepsBack(times))
+	}
+	at := func(s string) time.Time { v, _ := parseNABTime(s); return v }
+	f := File{Name: "back.csv", Times: times, Scores: make([]float64, 7),
+		Windows: []Window{{at("2014-01-01 02:05:00"), at("2014-01-01 02:10:00")}, {at("2014-01-01 02:12:00"), at("2014-01-01 02:15:00")}}}
+	rows, err := rowsOf(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows[0] != (rowWindow{1, 2}) || rows[1] != (rowWindow{6, 6}) {
+		t.Errorf("windows on rows %v, want [{1 2} {6 6}]", rows)
+	}
 }

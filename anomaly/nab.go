@@ -39,11 +39,24 @@ func Probation(rows int) int { return min(int(math.Floor(0.15*float64(rows))), 7
 // rowWindows maps each window to its first and last row.
 type rowWindow struct{ left, right int }
 
+//
+// As NAB does it, in file order: a window starts at the first row at or after its start and ends
+// at the first row after that at its end (or the row before the first one past it), so a clock
+// that steps back inside the file does not move a window.
 func rowsOf(f File) ([]rowWindow, error) {
 	var out []rowWindow
 	for _, w := range f.Windows {
-		l := sort.Search(len(f.Times), func(i int) bool { return !f.Times[i].Before(w.Start) })
-		r := sort.Search(len(f.Times), func(i int) bool { return f.Times[i].After(w.End) }) - 1
+		l := 0
+		for l < len(f.Times) && f.Times[l].Before(w.Start) {
+			l++
+		}
+		r := l
+		for r < len(f.Times) && f.Times[r].Before(w.End) {
+			r++
+		}
+		if r == len(f.Times) || f.Times[r].After(w.End) {
+			r--
+		}
 		if l > r {
 			return nil, fmt.Errorf("%s: window %s–%s holds no row", f.Name, w.Start, w.End)
 		}

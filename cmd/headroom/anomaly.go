@@ -74,6 +74,9 @@ type nabCategory struct {
 
 type nabReport struct {
 	Detectors []nabRow `json:"detectors" yaml:"detectors"`
+	// Notes say what was done with files that need it: a clock that goes back is kept in file
+	// order and scored by position, as NAB scores it.
+	Notes []string `json:"notes,omitempty" yaml:"notes,omitempty"`
 }
 
 func runNAB(dataDir, labelsPath string, names []string) (nabReport, error) {
@@ -82,6 +85,11 @@ func runNAB(dataDir, labelsPath string, names []string) (nabReport, error) {
 		return nabReport{}, err
 	}
 	var rep nabReport
+	for _, s := range corpus {
+		if n := anomaly.StepsBack(s.Times); n > 0 {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: the time goes back at %d row(s); rows are read in file order and scored by position, as NAB does", s.Name, n))
+		}
+	}
 	for _, n := range names {
 		var files []anomaly.File
 		for _, s := range corpus {
@@ -168,5 +176,11 @@ func (r nabReport) WriteTable(w io.Writer) error {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%d\t%d\t%d\n", d.Detector, c.Category, c.Files, c.Windows, score, c.Counts.TP, c.Counts.FN, c.Counts.FP)
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "note:", n)
+	}
+	return nil
 }

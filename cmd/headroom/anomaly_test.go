@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,5 +84,47 @@ func TestAnomalyDetectRefusesBadInputClearly(t *testing.T) {
 				t.Errorf("exit %d (want %d), stderr %q (want %q in it)", code, c.code, errOut, c.want)
 			}
 		})
+	}
+}
+
+// A corpus file whose clock steps back is scored, not refused, and the report says what was done.
+func TestAnomalyNABScoresAFileWhoseClockStepsBack(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "data", "realX"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("timestamp,value\n")
+	t0 := time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 600 {
+		at := t0.Add(time.Duration(5*i) * time.Minute)
+		if i >= 300 {
+			at = at.Add(-time.Hour) // the clock goes back an hour
+		}
+		v := 10 + 0.1*float64(i%7)
+		if i >= 450 && i < 455 {
+			v += 50
+		}
+		fmt.Fprintf(&b, "%s,%g\n", at.Format("2006-01-02 15:04:05"), v)
+	}
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("data/realX/back.csv", b.String())
+	at := func(i int) string {
+		return t0.Add(time.Duration(5*i)*time.Minute - time.Hour).Format("2006-01-02 15:04:05.000000")
+	}
+	write("labels.json", fmt.Sprintf(`{"realX/back.csv": [["%s", "%s"]]}`, at(440), at(470)))
+	rep, err := runNAB(filepath.Join(dir, "data"), filepath.Join(dir, "labels.json"), []string{"ensemble"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "goes back at 1 row") {
+		t.Errorf("notes %q", rep.Notes)
+	}
+	if c := rep.Detectors[0].Counts; c.TP != 1 || c.FN != 0 {
+		t.Errorf("counts %+v: the spike in the window is missed", c)
 	}
 }
