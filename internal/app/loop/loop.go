@@ -58,7 +58,7 @@ type Alternative struct {
 // factory simulate uses too, so a policy judged there is the one that runs here. interval is the
 // loop's period, the policy's decision interval.
 func NewService(c config.ServiceConfig, profile *queueing.LLMProfile, spec *slo.Loaded, interval time.Duration) (*Service, error) {
-	s := &Service{Config: c, Profile: profile, SLOs: spec}
+	s := &Service{Config: c, Profile: profile, SLOs: spec, watch: newWatch(interval)}
 	s.replicas.Store(int64(max(c.Autoscaling.Min, 1)))
 	if c.SLO != "" {
 		t, err := queueing.ParseTargets(c.SLO, queueing.ForLLM)

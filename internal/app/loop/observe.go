@@ -13,9 +13,9 @@ import (
 // Observability is what the loop sees beyond capacity: which observed series are anomalous, the
 // service's health score, and the resources heading for their limit.
 type Observability struct {
-	// Anomalies is the ensemble detector's score for each observed series this tick, and
-	// Anomalous those at or over anomaly.DefaultThreshold once the detector has learnt the series
-	// (AnomalyWarmup ticks).
+	// Anomalies is the ensemble detector's score for each observed series, as of its last closed
+	// step (see watch), and Anomalous those at or over anomaly.DefaultThreshold once the detector
+	// has learnt the series (AnomalyWarmup steps).
 	Anomalies map[string]float64 `json:"anomalies,omitempty"`
 	Anomalous []string           `json:"anomalous,omitempty"`
 	// Score is the health score (metrics 0.4, errors 0.3, performance 0.3): saturation is
@@ -27,36 +27,80 @@ type Observability struct {
 	Alerts []health.Exhaustion `json:"alerts,omitempty"`
 }
 
-// AnomalyWarmup is the ticks a series is watched before its anomalies are reported (the
+// AnomalyWarmup is the steps a series is watched before its anomalies are reported (the
 // ensemble's range warm-up).
 const AnomalyWarmup = 150
 
-// watch holds one streaming detector per observed series of a service. Only the service's own
-// step touches it.
+// watchStep is the shortest step the detectors see: a day of minutes keeps a detector's season
+// (the seasonal members hold a few days of points) to tens of kilobytes a series, where a day of
+// 5-second ticks would take a megabyte.
+const watchStep = time.Minute
+
+// watch holds one streaming detector per observed series of a service. The detectors see one
+// point a step (the loop's interval, at least a minute): the mean of the step's ticks, on a
+// clock-aligned grid, with a daily season of day/step points when the step divides a day, so a
+// daily pattern is learnt rather than flagged. A step with no tick is a gap that keeps the
+// season's phase. A series is scored when its step closes; the score stands until the next one.
+// Only the service's own step touches it.
 type watch struct {
-	detectors map[string]anomaly.Detector
-	seen      map[string]int
+	step   time.Duration
+	period int
+	series map[string]*watched
 }
 
-func (w *watch) update(observed map[string]float64) (map[string]float64, []string) {
-	if w.detectors == nil {
-		w.detectors, w.seen = map[string]anomaly.Detector{}, map[string]int{}
+type watched struct {
+	detector anomaly.Detector
+	bucket   int64 // the step being gathered
+	sum      float64
+	n        int
+	score    float64
+	seen     int // steps scored
+}
+
+func newWatch(interval time.Duration) watch {
+	step := max(interval, watchStep)
+	period := 0
+	if day := 24 * time.Hour; day%step == 0 {
+		period = int(day / step)
 	}
+	return watch{step: step, period: period}
+}
+
+func (w *watch) update(observed map[string]float64, at time.Time) (map[string]float64, []string) {
+	if w.step <= 0 {
+		*w = newWatch(0)
+	}
+	if w.series == nil {
+		w.series = map[string]*watched{}
+	}
+	bucket := at.UnixNano() / int64(w.step)
 	scores := map[string]float64{}
 	var flagged []string
 	for name, v := range observed {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
-		d := w.detectors[name]
-		if d == nil {
-			d = anomaly.NewEnsemble(0) // ticks are not tied to a day; no season
-			w.detectors[name] = d
+		s := w.series[name]
+		if s == nil {
+			s = &watched{detector: anomaly.NewEnsemble(w.period), bucket: bucket}
+			w.series[name] = s
 		}
-		w.seen[name]++
-		s := d.Update(v)
-		scores[name] = s
-		if w.seen[name] > AnomalyWarmup && s >= anomaly.DefaultThreshold {
+		if bucket > s.bucket {
+			if s.n > 0 {
+				s.score = s.detector.Update(s.sum / float64(s.n))
+				s.seen++
+			}
+			// Steps without a tick are gaps (at most a season of them, so a long absence costs
+			// no more than a day of steps).
+			for range min(bucket-s.bucket-1, int64(max(w.period, 1))) {
+				s.detector.Update(math.NaN())
+			}
+			s.bucket, s.sum, s.n = bucket, 0, 0
+		}
+		s.sum += v
+		s.n++
+		scores[name] = s.score
+		if s.seen > AnomalyWarmup && s.score >= anomaly.DefaultThreshold {
 			flagged = append(flagged, name)
 		}
 	}
@@ -66,7 +110,7 @@ func (w *watch) update(observed map[string]float64) (map[string]float64, []strin
 
 // observe fills a state's observability from this tick and the service's history.
 func (l *Loop) observe(s *Service, st *State) {
-	st.Anomalies, st.Anomalous = s.watch.update(st.Observed)
+	st.Anomalies, st.Anomalous = s.watch.update(st.Observed, st.At)
 	sig := health.Signals{Component: st.Service}
 	if sat, ok := control.SaturationOf(st.Observation, st.Replicas); ok {
 		sig.Saturation, sig.SaturationSource = &sat.Level, sat.Source
