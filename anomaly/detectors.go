@@ -105,10 +105,27 @@ func Run(d Detector, values []float64) []float64 {
 }
 
 // DailyPeriod is the number of points in a day for a series sampled at these times (by the median
-// step), or 0 when a day is not a whole number of steps or the series holds less than two days.
+// step), or 0 when a day is not a whole number of steps, the series holds less than two days, or
+// its points are not on a grid (fewer than nine steps in ten a whole number of median steps): a
+// season counted in points means nothing on points taken at irregular times.
 func DailyPeriod(times []time.Time) int {
-	if len(times) < 3 {
+	step, regular := gridStep(times)
+	if step <= 0 || !regular {
 		return 0
+	}
+	day := 24 * time.Hour
+	if day%step != 0 || int(day/step) < 2 || len(times) < 2*int(day/step) {
+		return 0
+	}
+	return int(day / step)
+}
+
+// gridStep is a series' median step between rows that move forward, and whether its rows sit on
+// a grid of that step: at least nine steps in ten a whole number of it (a missing row leaves a
+// gap of two steps, which is still the grid).
+func gridStep(times []time.Time) (time.Duration, bool) {
+	if len(times) < 3 {
+		return 0, false
 	}
 	steps := make([]time.Duration, 0, len(times)-1)
 	for i := 1; i < len(times); i++ {
@@ -117,16 +134,44 @@ func DailyPeriod(times []time.Time) int {
 		}
 	}
 	if len(steps) == 0 {
-		return 0
+		return 0, false
 	}
-	slices.Sort(steps)
-	step := steps[len(steps)/2]
-	day := 24 * time.Hour
-	if day%step != 0 || int(day/step) < 2 || len(times) < 2*int(day/step) {
-		return 0
+	sorted := slices.Clone(steps)
+	slices.Sort(sorted)
+	step := sorted[len(sorted)/2]
+	whole := 0
+	for _, d := range steps {
+		if d%step == 0 {
+			whole++
+		}
 	}
-	return int(day / step)
+	return step, whole*10 >= len(steps)*9
 }
+
+// RunSeries scores a series with a fresh detector, row by row, and when the rows sit on a grid
+// (see DailyPeriod) it first feeds the detector a missing point (NaN) for every whole step missing
+// before a row, so a seasonal detector keeps its phase across gaps. It returns one score per row;
+// a row whose time is not after the row before it (a clock stepping back) is scored in file order
+// with no gap.
+func RunSeries(d Detector, times []time.Time, values []float64) []float64 {
+	step, regular := gridStep(times)
+	out := make([]float64, len(values))
+	for i, v := range values {
+		if regular && i > 0 && i < len(times) {
+			if gap := times[i].Sub(times[i-1]); gap > step && gap%step == 0 {
+				for range min(int(gap/step)-1, maxGapPoints) {
+					d.Update(math.NaN())
+				}
+			}
+		}
+		out[i] = d.Update(v)
+	}
+	return out
+}
+
+// maxGapPoints bounds the missing points fed for one gap: a week of minutes, so a series with a
+// months-long hole costs no more than that.
+const maxGapPoints = 7 * 24 * 60
 
 // DefaultThreshold is the score at which the ensemble's points count as anomalies unless told
 // otherwise: the threshold NAB's standard profile chose for it on the corpus in testdata/nab

@@ -85,10 +85,10 @@ type Ensemble struct {
 func NewEnsemble(period int) *Ensemble {
 	return &Ensemble{Members: []Detector{
 		&SeasonalResidual{Period: period},
-		&HoltWinters{Period: period},
+		&HoltWinters{Period: period, Gamma: 0.2},
 		&CUSUM{},
 		&EWMA{},
-	}}
+	}, Refract: 1000}
 }
 
 // Calibrated wraps one raw detector in the ensemble's calibration and alarm damping, without the

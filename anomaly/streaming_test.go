@@ -184,6 +184,26 @@ func TestMedianBySelectionMatchesSorting(t *testing.T) {
 	}
 }
 
+// holed drops every k-th row.
+func holed(ts []time.Time, k int) []time.Time {
+	var out []time.Time
+	for i, t := range ts {
+		if i%k != k-1 {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// jittered moves every row by up to two minutes, as a sensor that reports when it can.
+func jittered(ts []time.Time) []time.Time {
+	out := make([]time.Time, len(ts))
+	for i, t := range ts {
+		out[i] = t.Add(time.Duration((i*37)%240-120) * time.Second)
+	}
+	return out
+}
+
 func TestDailyPeriodFromTheMedianStep(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	mk := func(step time.Duration, n int) []time.Time {
@@ -202,6 +222,8 @@ func TestDailyPeriodFromTheMedianStep(t *testing.T) {
 		{"hourly points over a week", mk(time.Hour, 24*7), 24},
 		{"less than two days", mk(time.Hour, 30), 0},
 		{"a step that does not divide a day", mk(7*time.Minute, 2000), 0},
+		{"five-minute points with a row missing now and then", holed(mk(5*time.Minute, 3*288), 20), 288},
+		{"points at irregular times around five minutes", jittered(mk(5*time.Minute, 3*288)), 0},
 	} {
 		if got := DailyPeriod(c.times); got != c.want {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)
@@ -246,5 +268,43 @@ func TestGapsAreSkippedWithoutHarm(t *testing.T) {
 		if worst > 0.1 {
 			t.Errorf("%s: scores differ by up to %.3f after a gap: the season lost its phase?", name, worst)
 		}
+	}
+}
+
+// recorder remembers what a detector was fed.
+type recorder struct{ fed []float64 }
+
+func (r *recorder) Name() string { return "recorder" }
+func (r *recorder) Update(v float64) float64 {
+	r.fed = append(r.fed, v)
+	return 0
+}
+
+// A row missing from a grid is fed to the detector as a missing point, so a season keeps its
+// phase; a clock that steps back and irregular rows add nothing; one score comes back a row.
+func TestRunSeriesFeedsGapsOnTheGrid(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var ts []time.Time
+	for _, m := range []int{0, 5, 10, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100, 105, 110, 115, 120} {
+		ts = append(ts, t0.Add(time.Duration(m)*time.Minute))
+	}
+	ts = append(ts, t0.Add(60*time.Minute)) // the clock goes back
+	values := make([]float64, len(ts))
+	for i := range values {
+		values[i] = float64(i)
+	}
+	var r recorder
+	scores := RunSeries(&r, ts, values)
+	if len(scores) != len(values) {
+		t.Fatalf("%d scores for %d rows", len(scores), len(values))
+	}
+	// 10 → 25 minutes leaves two five-minute points missing.
+	if len(r.fed) != len(values)+2 || !math.IsNaN(r.fed[3]) || !math.IsNaN(r.fed[4]) || r.fed[5] != 3 {
+		t.Errorf("fed %v", r.fed)
+	}
+	var j recorder
+	RunSeries(&j, jittered(ts[:20]), values[:20])
+	if len(j.fed) != 20 {
+		t.Errorf("irregular rows: fed %d points for 20 rows", len(j.fed))
 	}
 }

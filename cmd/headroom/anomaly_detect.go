@@ -148,7 +148,7 @@ func runDetect(path string, f detectFlags, seasonSet bool, stdin io.Reader) (det
 	if err != nil {
 		return detectReport{}, usageError{err}
 	}
-	scores := anomaly.Run(d, values)
+	scores := anomaly.RunSeries(d, times, values)
 	for i, s := range scores {
 		p := detectPoint{Time: times[i], Value: values[i], Score: s}
 		if s >= f.threshold && i >= rep.Warmup {
