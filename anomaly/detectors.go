@@ -175,7 +175,7 @@ const maxGapPoints = 7 * 24 * 60
 
 // DefaultThreshold is the score at which the ensemble's points count as anomalies unless told
 // otherwise: the threshold NAB's standard profile chose for it on the corpus in testdata/nab
-// (0.2808, rounded; docs/anomaly.md).
+// (0.2831, rounded; docs/anomaly.md).
 const DefaultThreshold = 0.28
 
 // missing says whether a value is a gap rather than an observation.
