@@ -35,11 +35,17 @@ future.
 Policies: hpa (Kubernetes HPA on slot utilisation, target 0.8, default behaviour), kpa (Knative KPA on
 in-flight requests, 0.7 × slots per pod), pid (a PID controller with anti-windup, target 0.7), saturation
 (llm-d's: KV cache at 80% or 5 waiting saturate a replica; ±1 per 30 s), predictive (forecasts the
-per-minute rate over the cold start and sizes it with the batch model, never below the HPA as a
-safety net; every minute), oracle (knows the trace: plans each 15-s window's replicas from the coming
-minute's rate at the batch model's capacity, then replays the trace and adds a replica to every
-window where a request missed the SLO until none does, or more stop helping: the yardstick).
-New replicas serve after --cold-start; metrics reach the policies --metric-delay late.
+per-minute rate over the cold start, sizes the forecast's 95% upper bound at a replica's capacity,
+never below the HPA as a safety net; every minute), oracle (knows the trace: plans each 15-s
+window's replicas from the coming minute's rate at a replica's capacity, then replays the trace and
+adds a replica to every window where a request missed the SLO until none does, or more stop
+helping: the yardstick). New replicas serve after --cold-start; metrics reach the policies
+--metric-delay late.
+
+A replica's capacity is the largest rate at which it keeps its requests within the SLO. When the
+trace's requests carry token counts (and share no prompt prefixes), it is found by simulating one
+replica on a sample of them: the highest Poisson rate with 95% of requests within every target;
+otherwise the batch model gives it for their mean shape. The report says which.
 
   headroom simulate --trace azure-llm-2023-code.csv --profile examples/h100-llama-3-8b.yaml \
       --slo ttft=2s,e2e=30s --policies hpa,kpa,pid,oracle`,

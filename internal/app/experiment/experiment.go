@@ -455,7 +455,7 @@ func replicasFor(o Options, load requests, targets sim.Targets) (simFleet, float
 
 // sizingAttainment is the share of requests one replica must serve within the targets at the rate
 // it is sized for, as the batch model sizes for the targets' 95th percentiles.
-var sizingAttainment = 0.95
+const sizingAttainment = 0.95
 
 // stationCapacity is the largest rate one c-server replica carries with its p95 wait within the TTFT
 // target and its p95 response within the E2E target (Allen–Cunneen), at most 0.9 of its servers' rate.
