@@ -92,6 +92,9 @@ type detectReport struct {
 	Season    int           `json:"season_points" yaml:"season_points"`
 	Points    int           `json:"points" yaml:"points"`
 	Missing   int           `json:"missing" yaml:"missing"` // NaN values, skipped
+	// StepsBack counts rows whose time is before the row above (a clock change, a resend): they
+	// are scored in file order.
+	StepsBack int `json:"steps_back" yaml:"steps_back"`
 	Warmup    int           `json:"warmup_points" yaml:"warmup_points"`
 	Anomalies []detectPoint `json:"anomalies" yaml:"anomalies"`
 	Scores    []detectPoint `json:"scores,omitempty" yaml:"scores,omitempty"`
@@ -130,6 +133,7 @@ func runDetect(path string, f detectFlags, seasonSet bool, stdin io.Reader) (det
 		return detectReport{}, fmt.Errorf("%s: %w", path, errors.New("no point has a value"))
 	}
 	rep.Points = len(values)
+	rep.StepsBack = anomaly.StepsBack(times)
 	if rep.Points < minDetectPoints {
 		return detectReport{}, fmt.Errorf("%s: too few points to judge: %d with a value; the detectors learn a series' level and spread before they judge it, and need at least %d", path, rep.Points, minDetectPoints)
 	}
@@ -205,6 +209,9 @@ func (r detectReport) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, ", %s detector, %s, threshold %.2f, the first %d points to learn: %d anomalies\n",
 		r.Detector, season, r.Threshold, r.Warmup, len(r.Anomalies))
+	if r.StepsBack > 0 {
+		fmt.Fprintf(w, "note: the time goes back at %d row(s); rows are scored in file order\n", r.StepsBack)
+	}
 	list := r.Anomalies
 	title := "ANOMALY"
 	if r.Scores != nil {

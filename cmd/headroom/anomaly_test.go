@@ -128,3 +128,28 @@ func TestAnomalyNABScoresAFileWhoseClockStepsBack(t *testing.T) {
 		t.Errorf("counts %+v: the spike in the window is missed", c)
 	}
 }
+
+// anomaly detect scores a series whose clock steps back in file order and says so.
+func TestAnomalyDetectReadsAClockThatStepsBack(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("timestamp,value\n")
+	t0 := time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 400 {
+		at := t0.Add(time.Duration(5*i) * time.Minute)
+		if i >= 200 {
+			at = at.Add(-time.Hour)
+		}
+		v := 10 + float64(i%5)
+		if i == 390 {
+			v += 80
+		}
+		fmt.Fprintf(&b, "%s,%g\n", at.Format("2006-01-02 15:04:05"), v)
+	}
+	rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: 0.28, warmup: -1}, false, strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.StepsBack != 1 || rep.Points != 400 || len(rep.Anomalies) == 0 || rep.Anomalies[0].Value != 90 {
+		t.Errorf("steps back %d, %d points, anomalies %+v", rep.StepsBack, rep.Points, rep.Anomalies)
+	}
+}
