@@ -86,15 +86,15 @@ type detectPoint struct {
 }
 
 type detectReport struct {
-	Input     string        `json:"input" yaml:"input"`
-	Detector  string        `json:"detector" yaml:"detector"`
-	Threshold float64       `json:"threshold" yaml:"threshold"`
-	Season    int           `json:"season_points" yaml:"season_points"`
-	Points    int           `json:"points" yaml:"points"`
-	Missing   int           `json:"missing" yaml:"missing"` // NaN values, skipped
+	Input     string  `json:"input" yaml:"input"`
+	Detector  string  `json:"detector" yaml:"detector"`
+	Threshold float64 `json:"threshold" yaml:"threshold"`
+	Season    int     `json:"season_points" yaml:"season_points"`
+	Points    int     `json:"points" yaml:"points"`
+	Missing   int     `json:"missing" yaml:"missing"` // NaN values, skipped
 	// StepsBack counts rows whose time is before the row above (a clock change, a resend): they
 	// are scored in file order.
-	StepsBack int `json:"steps_back" yaml:"steps_back"`
+	StepsBack int           `json:"steps_back" yaml:"steps_back"`
 	Warmup    int           `json:"warmup_points" yaml:"warmup_points"`
 	Anomalies []detectPoint `json:"anomalies" yaml:"anomalies"`
 	Scores    []detectPoint `json:"scores,omitempty" yaml:"scores,omitempty"`
