@@ -93,26 +93,13 @@ func TestAnomalyNABScoresAFileWhoseClockStepsBack(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "data", "realX"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	b.WriteString("timestamp,value\n")
-	t0 := time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 600 {
-		at := t0.Add(time.Duration(5*i) * time.Minute)
-		if i >= 300 {
-			at = at.Add(-time.Hour) // the clock goes back an hour
-		}
-		v := 10 + 0.1*float64(i%7)
-		if i >= 450 && i < 455 {
-			v += 50
-		}
-		fmt.Fprintf(&b, "%s,%g\n", at.Format("2006-01-02 15:04:05"), v)
-	}
+	series, t0 := steppingBack(600, 7, 450, 455, 50)
 	write := func(name, text string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write("data/realX/back.csv", b.String())
+	write("data/realX/back.csv", series)
 	at := func(i int) string {
 		return t0.Add(time.Duration(5*i)*time.Minute - time.Hour).Format("2006-01-02 15:04:05.000000")
 	}
@@ -131,25 +118,33 @@ func TestAnomalyNABScoresAFileWhoseClockStepsBack(t *testing.T) {
 
 // anomaly detect scores a series whose clock steps back in file order and says so.
 func TestAnomalyDetectReadsAClockThatStepsBack(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("timestamp,value\n")
-	t0 := time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 400 {
-		at := t0.Add(time.Duration(5*i) * time.Minute)
-		if i >= 200 {
-			at = at.Add(-time.Hour)
-		}
-		v := 10 + float64(i%5)
-		if i == 390 {
-			v += 80
-		}
-		fmt.Fprintf(&b, "%s,%g\n", at.Format("2006-01-02 15:04:05"), v)
-	}
-	rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: 0.28, warmup: -1}, false, strings.NewReader(b.String()))
+	series, _ := steppingBack(400, 5, 390, 391, 80)
+	rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: 0.28, warmup: -1}, false, strings.NewReader(series))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.StepsBack != 1 || rep.Points != 400 || len(rep.Anomalies) == 0 || rep.Anomalies[0].Value != 90 {
+	if rep.StepsBack != 1 || rep.Points != 400 || len(rep.Anomalies) == 0 || rep.Anomalies[0].Value != 90 { // 10 + the jump of 80 (row 390 starts the cycle)
 		t.Errorf("steps back %d, %d points, anomalies %+v", rep.StepsBack, rep.Points, rep.Anomalies)
 	}
+}
+
+// steppingBack is a CSV of n five-minute points whose clock goes back an hour halfway: a small
+// cycle of the given length, and a rise of jump from row from to row to (exclusive). It returns
+// the series and its first time.
+func steppingBack(n, cycle, from, to int, jump float64) (string, time.Time) {
+	var b strings.Builder
+	b.WriteString("timestamp,value\n")
+	t0 := time.Date(2014, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		at := t0.Add(time.Duration(5*i) * time.Minute)
+		if i >= n/2 {
+			at = at.Add(-time.Hour) // the clock goes back an hour
+		}
+		v := 10 + float64(i%cycle)/float64(cycle)
+		if i >= from && i < to {
+			v += jump
+		}
+		fmt.Fprintf(&b, "%s,%g\n", at.Format("2006-01-02 15:04:05"), v)
+	}
+	return b.String(), t0
 }
