@@ -11,7 +11,7 @@ import "math"
 type Likelihood struct {
 	Short   int // raw scores averaged (10 when zero)
 	History int // averages the distribution is taken over (8640 when zero)
-	Learn   int // points before any judgement (300 when zero)
+	Learn   int // points before any judgement (LikelihoodLearn when zero)
 
 	n          int
 	short      ring
@@ -34,7 +34,7 @@ func (l *Likelihood) Update(raw float64) float64 {
 	avg := l.shortSum / float64(l.short.len())
 	l.n++
 	score := 0.0
-	if l.n > or(l.Learn, 300) && l.hist.len() > 1 {
+	if l.n > or(l.Learn, LikelihoodLearn) && l.hist.len() > 1 {
 		n := float64(l.hist.len())
 		mu := l.sum / n
 		sd := math.Sqrt(math.Max(l.sumSq/n-mu*mu, 0))
@@ -53,6 +53,15 @@ func (l *Likelihood) Update(raw float64) float64 {
 	return score
 }
 
+// LikelihoodLearn is the points a Likelihood watches before it judges: enough raw scores for their
+// mean and spread to mean something (a day of 5-minute points). Until then a calibrated detector
+// scores 0, and the ensemble flags only values beyond the range seen.
+const LikelihoodLearn = 300
+
+// DefaultRangeWarmup is the points the ensemble sees before its range rule applies: a range taken over
+// fewer would call ordinary values new extremes.
+const DefaultRangeWarmup = 150
+
 // Ensemble runs several detectors on the same stream, calibrates each with its own Likelihood
 // (so a member that is always a little surprised by a noisy series counts for little), and scores
 // a point by the mean of the calibrated scores. Two rules sit on top, both causal:
@@ -69,7 +78,7 @@ type Ensemble struct {
 	Members     []Detector
 	Short       int     // raw scores each member's likelihood averages (3 when zero)
 	RangeMargin float64 // the range rule's margin, a fraction of the range seen (0.05 when zero; negative: no rule)
-	RangeWarmup int     // points seen before the range rule applies (150 when zero)
+	RangeWarmup int     // points seen before the range rule applies (DefaultRangeWarmup when zero)
 	Refract     int     // points over which an alarm's level decays to zero (500 when zero)
 	Damp        float64 // the factor on a score at or below the alarm level (0.8 when zero)
 
@@ -122,7 +131,7 @@ func (e *Ensemble) Update(v float64) float64 {
 	if e.n == 1 {
 		e.lo, e.hi = v, v
 	}
-	if margin := or(e.RangeMargin, 0.05); margin >= 0 && e.n > or(e.RangeWarmup, 150) {
+	if margin := or(e.RangeMargin, 0.05); margin >= 0 && e.n > or(e.RangeWarmup, DefaultRangeWarmup) {
 		span := e.hi - e.lo
 		if span > 0 && (v > e.hi+margin*span || v < e.lo-margin*span) {
 			score = 1

@@ -209,6 +209,13 @@ func (r detectReport) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(w, ", %s detector, %s, threshold %.2f, the first %d points to learn: %d anomalies\n",
 		r.Detector, season, r.Threshold, r.Warmup, len(r.Anomalies))
+	if r.Points <= anomaly.LikelihoodLearn {
+		fmt.Fprintf(w, "note: the detectors judge from point %d on (they learn the spread of their own scores first)", anomaly.LikelihoodLearn+1)
+		if r.Detector == "ensemble" {
+			fmt.Fprintf(w, "; before that the ensemble flags only a value beyond the range seen, from point %d", anomaly.DefaultRangeWarmup+1)
+		}
+		fmt.Fprintln(w)
+	}
 	if r.StepsBack > 0 {
 		fmt.Fprintf(w, "note: the time goes back at %d row(s); rows are scored in file order\n", r.StepsBack)
 	}

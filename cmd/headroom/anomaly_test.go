@@ -148,3 +148,20 @@ func steppingBack(n, cycle, from, to int, jump float64) (string, time.Time) {
 	}
 	return b.String(), t0
 }
+
+// A series shorter than the detectors' learning says so, rather than reporting no anomaly as if it
+// had been judged.
+func TestAnomalyDetectSaysWhenASeriesIsTooShortToJudge(t *testing.T) {
+	series, _ := steppingBack(100, 5, 90, 91, 80)
+	rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: 0.28, warmup: -1}, false, strings.NewReader(series))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := rep.WriteTable(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "judge from point 301") || !strings.Contains(out.String(), "from point 151") {
+		t.Errorf("no note on the learning period:\n%s", out.String())
+	}
+}

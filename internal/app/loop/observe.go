@@ -29,7 +29,7 @@ type Observability struct {
 
 // AnomalyWarmup is the steps a series is watched before its anomalies are reported (the
 // ensemble's range warm-up).
-const AnomalyWarmup = 150
+const AnomalyWarmup = anomaly.DefaultRangeWarmup
 
 // watchStep is the shortest step the detectors see: a day of minutes keeps a detector's season
 // (the seasonal members hold a few days of points) to tens of kilobytes a series, where a day of
