@@ -39,9 +39,9 @@ func Probation(rows int) int { return min(int(math.Floor(0.15*float64(rows))), 7
 // rowWindows maps each window to its first and last row.
 type rowWindow struct{ left, right int }
 
-// As NAB does it, in file order: a window starts at the first row at or after its start and ends
-// at the first row after that at its end (or the row before the first one past it), so a clock
-// that steps back inside the file does not move a window.
+// rowsOf maps a file's windows to rows as NAB does, in file order: a window starts at the first
+// row at or after its start and ends at the first row after that at its end (or the row before the
+// first one past it), so a clock that steps back inside the file does not move a window.
 func rowsOf(f File) ([]rowWindow, error) {
 	var out []rowWindow
 	for _, w := range f.Windows {

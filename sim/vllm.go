@@ -37,9 +37,9 @@ type VLLMConfig struct {
 
 // DefaultFrontendLatency is the front end's share of a request's latency, in seconds: the gap
 // between the fastest requests' measured TTFT (the first percentile, requests that waited behind
-// nothing) and the engine's, in eight runs of vLLM v0.15.1 on H100 with an inference-perf client
-// (5.5–5.7 ms for Llama-2-7B on one GPU, 7.5–9.5 ms for Llama-2-70B on four; their median). `go run
-// ./bench/vllmfit` measures it again.
+// nothing) and the engine's, in the six of eight runs of vLLM v0.15.1 on H100 under an
+// inference-perf client in which no request timed out (5.5–5.7 ms for Llama-2-7B on one GPU,
+// 7.5–9.5 ms for Llama-2-70B on four; their median). `go run ./bench/vllmfit` measures it again.
 const DefaultFrontendLatency = 0.0066
 
 // vllmReq is a request a vLLM replica holds.

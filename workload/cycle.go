@@ -77,9 +77,9 @@ func DetectPromptCycle(t Trace, maxPeriod int) PromptCycle {
 // CyclePrefixes gives every request prefix blocks of blockTokens tokens (whole blocks only, as an
 // engine caches them) that say request i repeats the prompt of request i − period when their
 // lengths agree (or of one up to two places from it, not repeated yet: sends of one instant are
-// recorded in either order); a request whose length differs gets a prompt of its own. A request of unknown
-// length (0) takes the length of the nearest request a whole number of periods away that has one:
-// it carried the same prompt. It overwrites the trace's prefix blocks.
+// recorded in either order); a request whose length differs gets a prompt of its own. A request of
+// unknown length (0) takes the length of the nearest request a whole number of periods away that
+// has one: it carried the same prompt. It overwrites the trace's prefix blocks.
 func CyclePrefixes(t *Trace, period, blockTokens int) error {
 	if period < 1 || blockTokens < 1 {
 		return fmt.Errorf("prompt cycle %d and block size %d must be positive", period, blockTokens)
