@@ -78,6 +78,7 @@ type replayFlags struct {
 	engineFlags
 	profile, splitAt, balancer string
 	promptCycle                string
+	splitEvery                 time.Duration
 	replicas                   int
 	noPrefix                   bool
 }
@@ -95,7 +96,9 @@ as a load generator records it), each stage shows the measurement beside the pre
 relative error of each figure: replay your fleet's request log to see how far headroom's model is.
 
 TRACE is any format simulate reads, or a measured run. --split-at cuts the run into stages at
-arrival times (600s,1200s); a stage summarises the requests that arrived in it.
+arrival times (600s,1200s); a stage summarises the requests that arrived in it. --split-every 60s
+cuts it every minute instead: a model that drifts from the server over a run (a queue that grows
+at another pace, a server that slows down as it runs) shows as errors that grow stage by stage.
 
 Load generators (inference-perf, vLLM's benchmark_serving and most others) send a dataset's prompts
 in turn, so a server with prefix caching finds a repeated prompt cached and prefills almost
@@ -128,6 +131,7 @@ measured on real vLLM runs; 0 for latencies the engine reports itself).
 	fl.StringVar(&f.profile, "profile", "", "LLM replica profile (required): measured, or from headroom profile derive")
 	fl.IntVar(&f.replicas, "replicas", 1, "replicas in the fleet")
 	fl.StringVar(&f.splitAt, "split-at", "", "arrival times that start new stages, comma-separated (600s,1200s)")
+	fl.DurationVar(&f.splitEvery, "split-every", 0, "cut the run into stages of this length of arrival time (60s), instead of --split-at")
 	fl.StringVar(&f.balancer, "balancer", string(sim.LeastRequests), "load balancer: least-requests, least-tokens or round-robin")
 	fl.BoolVar(&f.noPrefix, "no-prefix-cache", false, "turn off prefix caching (for traces with prefix blocks, or a prompt cycle)")
 	fl.StringVar(&f.promptCycle, "prompt-cycle", "auto", "requests after which the load generator sends a prompt again: auto (found from the prompt lengths), off, or a count")
@@ -159,6 +163,9 @@ func runReplay(path string, f *replayFlags) (replayReport, error) {
 	cuts, err := parseCuts(f.splitAt)
 	if err != nil {
 		return replayReport{}, err
+	}
+	if f.splitEvery < 0 || (f.splitEvery > 0 && len(cuts) > 0) {
+		return replayReport{}, usagef("--split-every wants a positive duration, and not with --split-at")
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -207,6 +214,9 @@ func runReplay(path string, f *replayFlags) (replayReport, error) {
 		}
 		rep.Settings = fmt.Sprintf("max-num-batched-tokens %d, max-num-seqs %d, kv-blocks %d of %d tokens, timeout %s", v.MaxNumBatchedTokens, v.MaxNumSeqs, blocks, v.BlockSize, f.timeout)
 	}
+	if f.splitEvery > 0 {
+		cuts = everyCut(f.splitEvery.Seconds(), tr.Requests[len(tr.Requests)-1].Arrival)
+	}
 	rep.Stages = sim.Stages(res.Outcomes, tr, measured, cuts)
 	rep.Seconds = time.Since(started).Seconds()
 	return rep, nil
@@ -239,6 +249,17 @@ func applyPromptCycle(tr *workload.Trace, flag string, blockTokens int) (*worklo
 		return nil, err
 	}
 	return &c, nil
+}
+
+// everyCut is the stage boundaries every step seconds up to the last arrival, at most 10,000 of
+// them (a longer run gets longer stages).
+func everyCut(step, last float64) []float64 {
+	step = max(step, last/10000)
+	var cuts []float64
+	for at := step; at <= last; at += step {
+		cuts = append(cuts, at)
+	}
+	return cuts
 }
 
 // parseCuts reads --split-at: ascending positive durations.

@@ -61,6 +61,36 @@ func TestDeriveThenReplayARealVLLMRun(t *testing.T) {
 	}
 }
 
+// --split-every cuts the run into equal stages of arrival time that together hold every request.
+func TestReplaySplitEveryCutsEqualStages(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml",
+		"--max-num-seqs", "128", "--max-num-batched-tokens", "2048", "--split-every", "30s", "-o", "json"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("replay: %s", errb.String())
+	}
+	var rep struct {
+		Requests int
+		Stages   []struct {
+			StartS   float64 `json:"start_s"`
+			EndS     float64 `json:"end_s"`
+			Requests int
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for i, s := range rep.Stages {
+		total += s.Requests
+		if s.StartS != 30*float64(i) || (i < len(rep.Stages)-1 && s.EndS != s.StartS+30) {
+			t.Errorf("stage %d: %g–%g s, want 30 s stages", i, s.StartS, s.EndS)
+		}
+	}
+	if len(rep.Stages) < 4 || total != rep.Requests {
+		t.Errorf("%d stages holding %d of %d requests", len(rep.Stages), total, rep.Requests)
+	}
+}
+
 // The run's load generator cycles through 100 prompts; replay finds the cycle and replays the
 // repeated prompts as cached, as the server's prefix cache served them. Without it the replica
 // prefills every prompt in full and predicts the run slower than it was.
@@ -111,6 +141,8 @@ func TestReplayAndDeriveRefuseBadInputByName(t *testing.T) {
 		{[]string{"profile", "derive", "--gpu", "h100"}, "--model-config"},
 		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv"}, "--profile"},
 		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--split-at", "10s,5s"}, "not after"},
+		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--split-at", "10s", "--split-every", "60s"}, "not with --split-at"},
+		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--split-every", "-1s"}, "--split-every"},
 		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--engine", "tgi"}, "want vllm or prefill-first"},
 		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--prompt-cycle", "often"}, "--prompt-cycle"},
 		{[]string{"profile", "derive", "--model-config", "../../examples/data/llama-2-7b-config.json", "--gpu", "h100", "--engine", "tgi"}, "want vllm or reference"},
