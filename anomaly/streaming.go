@@ -47,6 +47,9 @@ func (h *HoltWinters) Update(v float64) float64 {
 			if len(h.first) > 0 {
 				h.first = append(h.first, h.first[len(h.first)-1])
 				h.n++
+				if h.n == m {
+					h.initialise(m)
+				}
 			}
 			return 0
 		}
@@ -56,24 +59,10 @@ func (h *HoltWinters) Update(v float64) float64 {
 	}
 	alpha, beta, gamma := or(h.Alpha, 0.1), or(h.Beta, 0.001), or(h.Gamma, 0.1)
 	if h.n < m {
-		// Initialise from the first season: level its mean, season the offsets from it, deviation
-		// their mean absolute size.
 		h.first = append(h.first, v)
 		h.n++
 		if h.n == m {
-			h.level = mean(h.first)
-			h.season, h.dev = make([]float64, m), make([]float64, m)
-			spread := 0.0
-			for i, x := range h.first {
-				if m > 1 {
-					h.season[i] = x - h.level
-				}
-				spread += math.Abs(x - h.level)
-			}
-			for i := range h.dev {
-				h.dev[i] = spread / float64(m)
-			}
-			h.first = nil
+			h.initialise(m)
 		}
 		return 0
 	}
@@ -93,6 +82,25 @@ func (h *HoltWinters) Update(v float64) float64 {
 	}
 	h.dev[i] = gamma*math.Abs(miss) + (1-gamma)*h.dev[i]
 	return score
+}
+
+// initialise starts the model from the first season: level its mean, season the offsets from it,
+// deviation their mean absolute size. (A season whose last points were missing holds copies of the
+// last value seen in their place.)
+func (h *HoltWinters) initialise(m int) {
+	h.level = mean(h.first)
+	h.season, h.dev = make([]float64, m), make([]float64, m)
+	spread := 0.0
+	for i, x := range h.first {
+		if m > 1 {
+			h.season[i] = x - h.level
+		}
+		spread += math.Abs(x - h.level)
+	}
+	for i := range h.dev {
+		h.dev[i] = spread / float64(m)
+	}
+	h.first = nil
 }
 
 // SeasonalResidual removes the season with the forecasting package's decomposition, re-estimated

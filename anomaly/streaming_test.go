@@ -308,3 +308,17 @@ func TestRunSeriesFeedsGapsOnTheGrid(t *testing.T) {
 		t.Errorf("irregular rows: fed %d points for 20 rows", len(j.fed))
 	}
 }
+
+// A season whose last points are missing still starts the model: the next value is scored, not a
+// crash (a grid series with a gap at the end of its first day).
+func TestHoltWintersStartsWhenTheFirstSeasonEndsInAGap(t *testing.T) {
+	h := &HoltWinters{Period: 4}
+	for _, v := range []float64{1, 2, math.NaN(), math.NaN(), 1, 2, 3, 4, 1, 2, 3, 4} {
+		if s := h.Update(v); math.IsNaN(s) || s < 0 || s > 1 {
+			t.Fatalf("score %g", s)
+		}
+	}
+	if h.season == nil {
+		t.Fatal("the model never started")
+	}
+}
