@@ -32,3 +32,22 @@ func BenchmarkDetectors(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGrid finds the grid of every series of the NAB subset (what anomaly nab and detect do
+// once a series, before scoring it), in rows per second.
+func BenchmarkGrid(b *testing.B) {
+	corpus, err := nabcorpus.Load("testdata/nab/data", "testdata/nab/labels/combined_windows.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := 0
+	for _, s := range corpus {
+		rows += len(s.Times)
+	}
+	for b.Loop() {
+		for _, s := range corpus {
+			anomaly.Grid(s.Times)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -104,28 +104,42 @@ func Run(d Detector, values []float64) []float64 {
 	return out
 }
 
-// DailyPeriod is the number of points in a day for a series sampled at these times (by the median
-// step), or 0 when a day is not a whole number of steps, the series holds less than two days, or
-// its points are not on a grid (fewer than nine steps in ten a whole number of median steps): a
-// season counted in points means nothing on points taken at irregular times.
+// DailyPeriod is the number of points in a day for a series sampled at these times, or 0 when its
+// rows do not sit on a grid (see Grid), the grid's step does not divide a day, or the series spans
+// less than two days: a season counted in points means nothing on points taken at irregular times.
 func DailyPeriod(times []time.Time) int {
-	step, regular := gridStep(times)
-	if step <= 0 || !regular {
+	g := Grid(times)
+	if !g.Regular {
 		return 0
 	}
 	day := 24 * time.Hour
-	if day%step != 0 || int(day/step) < 2 || len(times) < 2*int(day/step) {
+	if day%g.Step != 0 || int(day/g.Step) < 2 || g.Slots[len(g.Slots)-1]+1 < 2*int(day/g.Step) {
 		return 0
 	}
-	return int(day / step)
+	return int(day / g.Step)
 }
 
-// gridStep is a series' median step between rows that move forward, and whether its rows sit on
-// a grid of that step: at least nine steps in ten a whole number of it (a missing row leaves a
-// gap of two steps, which is still the grid).
-func gridStep(times []time.Time) (time.Duration, bool) {
+// SeriesGrid is where a series' rows fall on a grid of time slots.
+type SeriesGrid struct {
+	Step    time.Duration
+	Slots   []int // each row's slot, counted from the first row's
+	Regular bool  // nine rows in ten sit near a slot of their own: a season in points means something
+}
+
+// gridTolerance is how far, in steps, a row may sit from its slot and still be on the grid: a
+// sensor that reports every five minutes, up to two minutes early or late, keeps its five-minute
+// grid, while rows at random times (which fall anywhere in ±½ a step) do not.
+const gridTolerance = 0.4
+
+// Grid finds the grid a series' rows sit on. The step is the one, among the whole-second divisors
+// of a day within a quarter of the median step between rows (and that median itself), that puts
+// the most rows near a slot of their own; the grid's phase is the rows' mean position within a
+// step. A series is regular when at least nine rows in ten sit within gridTolerance of a slot later
+// than the row before's: rows missing from the grid leave empty slots, a row reported late or
+// early keeps its slot, and a clock stepping back costs only its own rows.
+func Grid(times []time.Time) SeriesGrid {
 	if len(times) < 3 {
-		return 0, false
+		return SeriesGrid{}
 	}
 	steps := make([]time.Duration, 0, len(times)-1)
 	for i := 1; i < len(times); i++ {
@@ -134,34 +148,80 @@ func gridStep(times []time.Time) (time.Duration, bool) {
 		}
 	}
 	if len(steps) == 0 {
-		return 0, false
+		return SeriesGrid{}
 	}
-	sorted := slices.Clone(steps)
-	slices.Sort(sorted)
-	step := sorted[len(sorted)/2]
-	whole := 0
-	for _, d := range steps {
-		if d%step == 0 {
-			whole++
+	slices.Sort(steps)
+	median := steps[len(steps)/2]
+	// The true step leaves the rows closest to their slots: a step 3/4 of it also puts every row
+	// within a third of a slot, but not at one.
+	var best SeriesGrid
+	bestShare, bestSpread := -1.0, math.Inf(1)
+	try := func(step time.Duration) {
+		share, spread, slots := onGrid(times, step)
+		regular := share >= 0.9
+		if (regular && (!best.Regular || spread < bestSpread)) || (!regular && !best.Regular && share > bestShare) {
+			best = SeriesGrid{Step: step, Slots: slots, Regular: regular}
+			bestShare, bestSpread = share, spread
 		}
 	}
-	return step, whole*10 >= len(steps)*9
+	try(median)
+	if bestShare == 1 && bestSpread < 1e-4 {
+		return best // every row within a hundredth of a step of its slot: no other step fits better
+	}
+	lo, hi := max(1, int(0.75*median.Seconds())), int(1.25*median.Seconds())
+	for sec := lo; sec <= min(hi, 86400); sec++ {
+		if 86400%sec == 0 && time.Duration(sec)*time.Second != median {
+			try(time.Duration(sec) * time.Second)
+		}
+	}
+	return best
+}
+
+// onGrid is, for a grid of this step (phased at the rows' circular mean position within a step),
+// the share of rows within gridTolerance of a slot later than the row before's, the rows' mean
+// squared distance from their slots, in steps, and every row's slot.
+func onGrid(times []time.Time, step time.Duration) (share, spread float64, slots []int) {
+	pos := func(t time.Time) float64 { return float64(t.Sub(times[0])) / float64(step) }
+	var c, s float64
+	for _, t := range times {
+		_, frac := math.Modf(pos(t))
+		c += math.Cos(2 * math.Pi * frac)
+		s += math.Sin(2 * math.Pi * frac)
+	}
+	phase := math.Atan2(s, c) / (2 * math.Pi)
+	slots = make([]int, len(times))
+	near := 0
+	for i, t := range times {
+		x := pos(t) - phase
+		slots[i] = int(math.Round(x))
+		off := x - math.Round(x)
+		spread += off * off
+		if math.Abs(off) <= gridTolerance && (i == 0 || slots[i] > slots[i-1]) {
+			near++
+		}
+	}
+	if slots[0] != 0 { // count from the first row's slot
+		first := slots[0]
+		for i := range slots {
+			slots[i] -= first
+		}
+	}
+	n := float64(len(times))
+	return float64(near) / n, spread / n, slots
 }
 
 // RunSeries scores a series with a fresh detector, row by row, and when the rows sit on a grid
-// (see DailyPeriod) it first feeds the detector a missing point (NaN) for every whole step missing
-// before a row, so a seasonal detector keeps its phase across gaps. It returns one score per row;
-// a row whose time is not after the row before it (a clock stepping back) is scored in file order
-// with no gap.
+// (see Grid) it first feeds the detector a missing point (NaN) for every empty slot before a row,
+// so a seasonal detector keeps its phase across gaps. It returns one score per row; a row whose
+// slot is not after the row before's (a clock stepping back, two rows in one slot) is scored in
+// file order with no gap.
 func RunSeries(d Detector, times []time.Time, values []float64) []float64 {
-	step, regular := gridStep(times)
+	g := Grid(times)
 	out := make([]float64, len(values))
 	for i, v := range values {
-		if regular && i > 0 && i < len(times) {
-			if gap := times[i].Sub(times[i-1]); gap > step && gap%step == 0 {
-				for range min(int(gap/step)-1, maxGapPoints) {
-					d.Update(math.NaN())
-				}
+		if g.Regular && i > 0 && i < len(g.Slots) {
+			for range min(g.Slots[i]-g.Slots[i-1]-1, maxGapPoints) {
+				d.Update(math.NaN())
 			}
 		}
 		out[i] = d.Update(v)

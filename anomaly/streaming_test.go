@@ -195,11 +195,25 @@ func holed(ts []time.Time, k int) []time.Time {
 	return out
 }
 
-// jittered moves every row by up to two minutes, as a sensor that reports when it can.
+// jittered moves every row by up to a minute and a half either way, as a sensor that reports
+// every five minutes, a little early or late.
 func jittered(ts []time.Time) []time.Time {
 	out := make([]time.Time, len(ts))
 	for i, t := range ts {
-		out[i] = t.Add(time.Duration((i*37)%240-120) * time.Second)
+		out[i] = t.Add(time.Duration((i*37)%180-90) * time.Second)
+	}
+	return out
+}
+
+// scattered is n rows at random times, five minutes apart on average: a sensor that reports when
+// it has something to say.
+func scattered(n int) []time.Time {
+	rng := rand.New(rand.NewPCG(5, 6))
+	t := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	out := make([]time.Time, n)
+	for i := range out {
+		t = t.Add(time.Duration(rng.ExpFloat64() * float64(5*time.Minute)))
+		out[i] = t
 	}
 	return out
 }
@@ -223,7 +237,9 @@ func TestDailyPeriodFromTheMedianStep(t *testing.T) {
 		{"less than two days", mk(time.Hour, 30), 0},
 		{"a step that does not divide a day", mk(7*time.Minute, 2000), 0},
 		{"five-minute points with a row missing now and then", holed(mk(5*time.Minute, 3*288), 20), 288},
-		{"points at irregular times around five minutes", jittered(mk(5*time.Minute, 3*288)), 0},
+		{"five-minute points reported a little early or late", jittered(mk(5*time.Minute, 3*288)), 288},
+		{"jittered five-minute points with rows missing", jittered(holed(mk(5*time.Minute, 3*288), 7)), 288},
+		{"points at random times", scattered(3 * 288), 0},
 	} {
 		if got := DailyPeriod(c.times); got != c.want {
 			t.Errorf("%s: %d, want %d", c.name, got, c.want)
@@ -281,7 +297,8 @@ func (r *recorder) Update(v float64) float64 {
 }
 
 // A row missing from a grid is fed to the detector as a missing point, so a season keeps its
-// phase; a clock that steps back and irregular rows add nothing; one score comes back a row.
+// phase, also when the rows come a little early or late; a clock that steps back and rows at
+// random times add nothing; one score comes back a row.
 func TestRunSeriesFeedsGapsOnTheGrid(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var ts []time.Time
@@ -304,8 +321,13 @@ func TestRunSeriesFeedsGapsOnTheGrid(t *testing.T) {
 	}
 	var j recorder
 	RunSeries(&j, jittered(ts[:20]), values[:20])
-	if len(j.fed) != 20 {
-		t.Errorf("irregular rows: fed %d points for 20 rows", len(j.fed))
+	if len(j.fed) != 22 || !math.IsNaN(j.fed[3]) || !math.IsNaN(j.fed[4]) {
+		t.Errorf("jittered rows: fed %v", j.fed)
+	}
+	var k recorder
+	RunSeries(&k, scattered(20), values[:20])
+	if len(k.fed) != 20 {
+		t.Errorf("rows at random times: fed %d points for 20 rows", len(k.fed))
 	}
 }
 
