@@ -84,6 +84,57 @@ func main() {
 	}
 	validate(corpus, 20)
 	disturbed(corpus)
+	reshaped(corpus)
+}
+
+// reshaped scores the default ensemble on the corpus with each series' values reshaped, the
+// labels unchanged: what a metric's units (a count, its square, its logarithm) or a slow drift do
+// to the score. The labelled anomalies stay where they were, so a detector that judged series by
+// their shape rather than their units would score the same on every row.
+func reshaped(corpus []nabcorpus.Labelled) {
+	shapes := []struct {
+		name string
+		f    func(x float64) float64 // of the value scaled to [0, 1] by the series' range
+	}{
+		{"as recorded", nil},
+		{"negated", func(x float64) float64 { return -x }},
+		{"square root", math.Sqrt},
+		{"squared", func(x float64) float64 { return x * x }},
+		{"cubed", func(x float64) float64 { return x * x * x }},
+		{"exponential, e^(3x)", func(x float64) float64 { return math.Exp(3 * x) }},
+		{"logarithm, ln(x + 0.01)", func(x float64) float64 { return math.Log(x + 0.01) }},
+	}
+	fmt.Println("\nThe corpus reshaped (standard profile, default ensemble; x is a value scaled to [0, 1] by its series' range)")
+	fmt.Println("\n| values | score |")
+	fmt.Println("| --- | --- |")
+	score := func(values func(s nabcorpus.Labelled) []float64) float64 {
+		var files []anomaly.File
+		for _, s := range corpus {
+			files = append(files, s.File(anomaly.RunSeries(anomaly.NewEnsemble(s.Period), s.Times, values(s))))
+		}
+		return scoreWhere(files, nil, false)
+	}
+	for _, sh := range shapes {
+		fmt.Printf("| %s | %.1f |\n", sh.name, score(func(s nabcorpus.Labelled) []float64 {
+			if sh.f == nil {
+				return s.Values
+			}
+			lo, hi := slices.Min(s.Values), slices.Max(s.Values)
+			out := make([]float64, len(s.Values))
+			for i, v := range s.Values {
+				out[i] = sh.f((v - lo) / max(hi-lo, 1e-12))
+			}
+			return out
+		}))
+	}
+	fmt.Printf("| a drift of the series' range over its length added | %.1f |\n", score(func(s nabcorpus.Labelled) []float64 {
+		lo, hi := slices.Min(s.Values), slices.Max(s.Values)
+		out := make([]float64, len(s.Values))
+		for i, v := range s.Values {
+			out[i] = v + (hi-lo)*float64(i)/float64(len(out))
+		}
+		return out
+	}))
 }
 
 // disturbed scores the default ensemble on the corpus with its clocks disturbed, as sensors that
