@@ -8,6 +8,7 @@ import (
 func FuzzParseSeries(f *testing.F) {
 	f.Add([]byte("timestamp,value\n2014-04-01 00:00:00,20.0\n2014-04-01 00:05:00,21\n"))
 	f.Add([]byte("timestamp,value\n2014-04-01 00:05:00,1\n2014-04-01 00:00:00,2\n"))
+	f.Add([]byte("timestamp,value\n2014-04-01 00:00:00,1\n2014-04-01 00:04:10,2\n2014-04-01 00:10:40,3\n2014-04-01 00:15:00,4\n2014-04-01 00:15:00,5\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		times, values, err := ParseSeries(data)
 		if err != nil {
@@ -18,6 +19,16 @@ func FuzzParseSeries(f *testing.F) {
 		}
 		if n := StepsBack(times); n < 0 || n >= max(1, len(times)) {
 			t.Fatalf("%d steps back in %d rows", n, len(times))
+		}
+		// Whatever the clock does, the grid and the scoring take every row once.
+		if g := Grid(times); g.Regular && (len(g.Slots) != len(times) || g.Step <= 0 || g.Slots[0] != 0) {
+			t.Fatalf("grid %v with %d slots for %d rows", g.Step, len(g.Slots), len(times))
+		}
+		if p := DailyPeriod(times); p < 0 {
+			t.Fatalf("season of %d points", p)
+		}
+		if got := RunSeries(NewEnsemble(DailyPeriod(times)), times, values); len(got) != len(values) {
+			t.Fatalf("%d scores for %d rows", len(got), len(values))
 		}
 	})
 }
