@@ -90,6 +90,9 @@ type detectReport struct {
 	Detector  string  `json:"detector" yaml:"detector"`
 	Threshold float64 `json:"threshold" yaml:"threshold"`
 	Season    int     `json:"season_points" yaml:"season_points"`
+	// GridStep is the step of the grid the rows sit on (a row a little early or late keeps its
+	// slot), empty when they sit on none: rows at irregular times get no season.
+	GridStep string `json:"grid_step,omitempty" yaml:"grid_step,omitempty"`
 	Points    int     `json:"points" yaml:"points"`
 	Missing   int     `json:"missing" yaml:"missing"` // NaN values, skipped
 	// StepsBack counts rows whose time is before the row above (a clock change, a resend): they
@@ -143,6 +146,9 @@ func runDetect(path string, f detectFlags, seasonSet bool, stdin io.Reader) (det
 	}
 	if rep.Warmup >= rep.Points {
 		return detectReport{}, usagef("--warmup %d leaves none of the %d points to judge", rep.Warmup, rep.Points)
+	}
+	if g := anomaly.Grid(times); g.Regular {
+		rep.GridStep = g.Step.String()
 	}
 	rep.Season = f.season
 	if !seasonSet {
@@ -204,8 +210,13 @@ func (r detectReport) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, " (%d missing values skipped)", r.Missing)
 	}
 	season := "no season"
-	if r.Season > 1 {
+	switch {
+	case r.Season > 1 && r.GridStep != "":
+		season = fmt.Sprintf("a season of %d points of %s", r.Season, r.GridStep)
+	case r.Season > 1:
 		season = fmt.Sprintf("a season of %d points", r.Season)
+	case r.GridStep == "":
+		season = "no season (rows at irregular times)"
 	}
 	fmt.Fprintf(w, ", %s detector, %s, threshold %.2f, the first %d points to learn: %d anomalies\n",
 		r.Detector, season, r.Threshold, r.Warmup, len(r.Anomalies))

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,5 +165,45 @@ func TestAnomalyDetectSaysWhenASeriesIsTooShortToJudge(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "judge from point 301") || !strings.Contains(out.String(), "from point 151") {
 		t.Errorf("no note on the learning period:\n%s", out.String())
+	}
+}
+
+// Five-minute rows reported up to a minute and a half early or late keep their grid, and with it a
+// season of a day of points; rows at random times get none, and the report says why.
+func TestAnomalyDetectFindsTheGridUnderJitter(t *testing.T) {
+	series := func(at func(i int) time.Time) string {
+		var b strings.Builder
+		b.WriteString("timestamp,value\n")
+		for i := range 3 * 288 {
+			fmt.Fprintf(&b, "%s,%g\n", at(i).Format("2006-01-02 15:04:05"), 10+math.Sin(2*math.Pi*float64(i)/288))
+		}
+		return b.String()
+	}
+	t0 := time.Date(2015, 9, 1, 0, 0, 0, 0, time.UTC)
+	jittered := series(func(i int) time.Time {
+		return t0.Add(time.Duration(5*i)*time.Minute + time.Duration((i*37)%180-90)*time.Second)
+	})
+	rng := rand.New(rand.NewPCG(3, 4))
+	at := t0
+	scattered := series(func(int) time.Time {
+		at = at.Add(time.Duration(rng.ExpFloat64() * float64(5*time.Minute)))
+		return at
+	})
+	for _, c := range []struct {
+		name, series, step, says string
+		season                   int
+	}{
+		{"jittered", jittered, "5m0s", "a season of 288 points of 5m0s", 288},
+		{"scattered", scattered, "", "no season (rows at irregular times)", 0},
+	} {
+		rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: 0.28, warmup: -1}, false, strings.NewReader(c.series))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		rep.WriteTable(&out)
+		if rep.GridStep != c.step || rep.Season != c.season || !strings.Contains(out.String(), c.says) {
+			t.Errorf("%s: grid %q, season %d:\n%s", c.name, rep.GridStep, rep.Season, out.String())
+		}
 	}
 }
