@@ -93,8 +93,8 @@ type detectReport struct {
 	// GridStep is the step of the grid the rows sit on (a row a little early or late keeps its
 	// slot), empty when they sit on none: rows at irregular times get no season.
 	GridStep string `json:"grid_step,omitempty" yaml:"grid_step,omitempty"`
-	Points    int     `json:"points" yaml:"points"`
-	Missing   int     `json:"missing" yaml:"missing"` // NaN values, skipped
+	Points   int    `json:"points" yaml:"points"`
+	Missing  int    `json:"missing" yaml:"missing"` // NaN values, skipped
 	// StepsBack counts rows whose time is before the row above (a clock change, a resend): they
 	// are scored in file order.
 	StepsBack int           `json:"steps_back" yaml:"steps_back"`
