@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The user's path on the real vLLM runs: for each run, `headroom profile derive` from the model's
 # shape with its defaults (no token counts given), then `headroom replay` with the server's
-# settings, and one line per load stage of predicted/measured − 1.
+# settings, and one line per load stage of predicted/measured − 1, with the timed-out counts of
+# steps 8% faster and slower (replay's --step-uncertainty).
 #
 #   bash bench/vllm-replay.sh DIR [extra replay flags]
 #
@@ -36,7 +37,8 @@ PY
 import json, sys
 for s in json.load(sys.stdin)["stages"]:
     e = s["error"]
-    print("| %s | %d–%d | %+.0f%% | %+.0f%% | %+.0f%% | %d vs %d (%+.1f) |" % (sys.argv[1], s["start_s"], s["end_s"],
+    b = s.get("sensitivity") or {"timed_out": ["", ""]}
+    print("| %s | %d–%d | %+.0f%% | %+.0f%% | %+.0f%% | %d vs %d (%+.1f) | %s…%s |" % (sys.argv[1], s["start_s"], s["end_s"],
           100 * e["e2e"]["mean"], 100 * e["e2e"]["p99"], 100 * e["ttft"]["p99"], s["timed_out"], s["measured"]["timed_out"],
-          e["timed_out_points"]))' "$run"
+          e["timed_out_points"], b["timed_out"][0], b["timed_out"][1]))' "$run"
 done

@@ -103,6 +103,24 @@ func (s StepTimes) Decode(n float64) float64 { return s.curves.decode(n) }
 // Prefill is the time of one prefill step over the given prompt tokens, in seconds.
 func (s StepTimes) Prefill(tokens float64) float64 { return s.curves.prefill.at(tokens) / 1000 }
 
+// Slower is the profile with every step taking factor times as long (a factor below 1 is faster):
+// decode and prefill lines, measured points and the cost of context alike. What-if questions ("a
+// tenth slower than profiled") and sensitivity bands are answered with it.
+func (p LLMProfile) Slower(factor float64) LLMProfile {
+	p.Alpha, p.Beta, p.Gamma, p.Delta = factor*p.Alpha, factor*p.Beta, factor*p.Gamma, factor*p.Delta
+	p.DecodeKVMsPerToken *= factor
+	var decode []DecodePoint
+	for _, pt := range p.DecodeSteps {
+		decode = append(decode, DecodePoint{Batch: pt.Batch, Ms: factor * pt.Ms})
+	}
+	var prefill []PrefillPoint
+	for _, pt := range p.PrefillSteps {
+		prefill = append(prefill, PrefillPoint{Tokens: pt.Tokens, Ms: factor * pt.Ms})
+	}
+	p.DecodeSteps, p.PrefillSteps = decode, prefill
+	return p
+}
+
 // DecodeStep is the time of one decode step (one token for each of n running requests), in seconds.
 func (p LLMProfile) DecodeStep(n float64) float64 { return p.curves().decode(n) }
 

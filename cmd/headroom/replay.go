@@ -79,6 +79,7 @@ type replayFlags struct {
 	profile, splitAt, balancer string
 	promptCycle                string
 	splitEvery                 time.Duration
+	stepUncertainty            float64
 	replicas                   int
 	noPrefix                   bool
 }
@@ -132,6 +133,7 @@ measured on real vLLM runs; 0 for latencies the engine reports itself).
 	fl.IntVar(&f.replicas, "replicas", 1, "replicas in the fleet")
 	fl.StringVar(&f.splitAt, "split-at", "", "arrival times that start new stages, comma-separated (600s,1200s)")
 	fl.DurationVar(&f.splitEvery, "split-every", 0, "cut the run into stages of this length of arrival time (60s), instead of --split-at")
+	fl.Float64Var(&f.stepUncertainty, "step-uncertainty", defaultStepUncertainty, "also replay with every step this fraction faster and slower, and report how far each stage's figures move (the timed-out count above all); 0 to skip")
 	fl.StringVar(&f.balancer, "balancer", string(sim.LeastRequests), "load balancer: least-requests, least-tokens or round-robin")
 	fl.BoolVar(&f.noPrefix, "no-prefix-cache", false, "turn off prefix caching (for traces with prefix blocks, or a prompt cycle)")
 	fl.StringVar(&f.promptCycle, "prompt-cycle", "auto", "requests after which the load generator sends a prompt again: auto (found from the prompt lengths), off, or a count")
@@ -149,7 +151,7 @@ type replayReport struct {
 	// of its own: load generators send a dataset's prompts in turn, and a server with prefix
 	// caching finds a repeated prompt cached.
 	PromptCycle *workload.PromptCycle `json:"prompt_cycle,omitempty" yaml:"prompt_cycle,omitempty"`
-	Stages      []sim.Stage           `json:"stages" yaml:"stages"`
+	Stages      []replayStage         `json:"stages" yaml:"stages"`
 	Seconds     float64               `json:"run_seconds" yaml:"run_seconds"` // how long the replay took
 }
 
@@ -166,6 +168,9 @@ func runReplay(path string, f *replayFlags) (replayReport, error) {
 	}
 	if f.splitEvery < 0 || (f.splitEvery > 0 && len(cuts) > 0) {
 		return replayReport{}, usagef("--split-every wants a positive duration, and not with --split-at")
+	}
+	if !(f.stepUncertainty >= 0 && f.stepUncertainty < 1) {
+		return replayReport{}, usagef("--step-uncertainty %g: want a fraction in [0, 1), such as 0.08", f.stepUncertainty)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -200,8 +205,11 @@ func runReplay(path string, f *replayFlags) (replayReport, error) {
 	if err != nil {
 		return replayReport{}, err
 	}
+	if f.splitEvery > 0 {
+		cuts = everyCut(f.splitEvery.Seconds(), tr.Requests[len(tr.Requests)-1].Arrival)
+	}
 	started := time.Now()
-	res, err := sim.Fleet(sim.FleetConfig{Engine: eng, Replicas: f.replicas, Balancer: sim.Balancer(f.balancer)}, tr)
+	stages, err := replayWithBand(sim.FleetConfig{Engine: eng, Replicas: f.replicas, Balancer: sim.Balancer(f.balancer)}, tr, measured, cuts, f.stepUncertainty)
 	if err != nil {
 		return replayReport{}, err
 	}
@@ -214,10 +222,7 @@ func runReplay(path string, f *replayFlags) (replayReport, error) {
 		}
 		rep.Settings = fmt.Sprintf("max-num-batched-tokens %d, max-num-seqs %d, kv-blocks %d of %d tokens, timeout %s", v.MaxNumBatchedTokens, v.MaxNumSeqs, blocks, v.BlockSize, f.timeout)
 	}
-	if f.splitEvery > 0 {
-		cuts = everyCut(f.splitEvery.Seconds(), tr.Requests[len(tr.Requests)-1].Arrival)
-	}
-	rep.Stages = sim.Stages(res.Outcomes, tr, measured, cuts)
+	rep.Stages = stages
 	rep.Seconds = time.Since(started).Seconds()
 	return rep, nil
 }
@@ -298,12 +303,7 @@ func (r replayReport) WriteTable(w io.Writer) error {
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stage (s)\trequests\ttimed out\tfigure\tmean\tp50\tp90\tp95\tp99\t")
-	ms := func(v float64) string {
-		if math.IsNaN(v) {
-			return "–"
-		}
-		return fmt.Sprintf("%.0f ms", 1000*v)
-	}
+	ms := msOrDash
 	pct := func(v float64) string {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return "–"
@@ -315,7 +315,7 @@ func (r replayReport) WriteTable(w io.Writer) error {
 			name      string
 			pred      sim.Latency
 			meas, err *sim.Latency
-		}{{"TTFT", s.TTFT, measuredOf(s, "ttft"), errOf(s, "ttft")}, {"E2E", s.E2E, measuredOf(s, "e2e"), errOf(s, "e2e")}, {"ITL", s.ITL, measuredOf(s, "itl"), errOf(s, "itl")}} {
+		}{{"TTFT", s.TTFT, measuredOf(s.Stage, "ttft"), errOf(s.Stage, "ttft")}, {"E2E", s.E2E, measuredOf(s.Stage, "e2e"), errOf(s.Stage, "e2e")}, {"ITL", s.ITL, measuredOf(s.Stage, "itl"), errOf(s.Stage, "itl")}} {
 			row := func(label string, l sim.Latency, f func(float64) string) {
 				fmt.Fprintf(tw, "%.0f–%.0f\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.StartS, s.EndS, s.Requests, s.TimedOut, label,
 					f(l.Mean), f(l.P50), f(l.P90), f(l.P95), f(l.P99))
@@ -329,8 +329,17 @@ func (r replayReport) WriteTable(w io.Writer) error {
 		if s.Measured != nil {
 			fmt.Fprintf(tw, "\t\t\ttimed out: predicted %d, measured %d (%+.1f points)\t\t\t\t\t\t\n", s.TimedOut, s.Measured.TimedOut, s.Error.TimedOutPoints)
 		}
+		writeSensitivity(tw, s.Sensitivity)
 	}
 	return tw.Flush()
+}
+
+// msOrDash is seconds shown in milliseconds, or a dash for no value.
+func msOrDash(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f ms", 1000*v)
 }
 
 func measuredOf(s sim.Stage, fig string) *sim.Latency {

@@ -61,6 +61,42 @@ func TestDeriveThenReplayARealVLLMRun(t *testing.T) {
 	}
 }
 
+// Each stage carries how its figures move with steps a tenth faster and slower: the faster replay
+// serves sooner, the slower later, and the stage's own figures lie between.
+func TestReplayReportsHowFiguresMoveWithTheSteps(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml",
+		"--max-num-seqs", "128", "--max-num-batched-tokens", "2048", "--step-uncertainty", "0.1", "-o", "json"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("replay: %s", errb.String())
+	}
+	var rep struct {
+		Stages []struct {
+			E2E         struct{ Mean, P99 float64 }
+			Sensitivity *struct {
+				StepScale [2]float64 `json:"step_scale"`
+				TimedOut  [2]int     `json:"timed_out"`
+				E2EMean   [2]float64 `json:"e2e_mean"`
+				E2EP99    [2]float64 `json:"e2e_p99"`
+			}
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Stages {
+		b := s.Sensitivity
+		if b == nil || b.StepScale != [2]float64{0.9, 1.1} || b.TimedOut[0] > b.TimedOut[1] ||
+			!(b.E2EMean[0] < s.E2E.Mean && s.E2E.Mean < b.E2EMean[1]) || !(b.E2EP99[0] < b.E2EP99[1]) {
+			t.Errorf("E2E mean %g, band %+v", s.E2E.Mean, b)
+		}
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml",
+		"--step-uncertainty", "0", "-o", "json"}, nil, &out, &errb); code != 0 || strings.Contains(out.String(), "sensitivity") {
+		t.Errorf("--step-uncertainty 0 still reports a band (exit %d)", code)
+	}
+}
+
 // --split-every cuts the run into equal stages of arrival time that together hold every request.
 func TestReplaySplitEveryCutsEqualStages(t *testing.T) {
 	var out, errb bytes.Buffer
@@ -143,6 +179,7 @@ func TestReplayAndDeriveRefuseBadInputByName(t *testing.T) {
 		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--split-at", "10s,5s"}, "not after"},
 		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--split-at", "10s", "--split-every", "60s"}, "not with --split-at"},
 		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--split-every", "-1s"}, "--split-every"},
+		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--step-uncertainty", "1.5"}, "--step-uncertainty"},
 		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--engine", "tgi"}, "want vllm or prefill-first"},
 		{[]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml", "--prompt-cycle", "often"}, "--prompt-cycle"},
 		{[]string{"profile", "derive", "--model-config", "../../examples/data/llama-2-7b-config.json", "--gpu", "h100", "--engine", "tgi"}, "want vllm or reference"},
