@@ -108,6 +108,10 @@ lengths: when, at some period, at least nine in ten lengths equal the length one
 (and a chance match is rarer than one in five), the repeated prompts are replayed as cached
 (blocks of --block-size tokens). --prompt-cycle N sets the period, --prompt-cycle off ignores it.
 
+Near saturation a small error in step time is a large one in the queue: each stage is also
+replayed with every step --step-uncertainty (8%) faster and slower, and the table shows the
+timed-out count and E2E p99 at both ends (JSON stages[].sensitivity).
+
 vLLM schedules each step while the one before runs (since v0.12), so a request that arrives during
 a step gets its first token a step later (--async-scheduling=false for older servers), and a
 client's TTFT also holds the API server and the streaming (--frontend-latency, 6.6 ms by default,
