@@ -64,11 +64,7 @@ func TestDeriveThenReplayARealVLLMRun(t *testing.T) {
 // Each stage carries how its figures move with steps a tenth faster and slower: the faster replay
 // serves sooner, the slower later, and the stage's own figures lie between.
 func TestReplayReportsHowFiguresMoveWithTheSteps(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml",
-		"--max-num-seqs", "128", "--max-num-batched-tokens", "2048", "--step-uncertainty", "0.1", "-o", "json"}, nil, &out, &errb); code != 0 {
-		t.Fatalf("replay: %s", errb.String())
-	}
+	out := replayExample(t, "--step-uncertainty", "0.1")
 	var rep struct {
 		Stages []struct {
 			E2E         struct{ Mean, P99 float64 }
@@ -80,7 +76,7 @@ func TestReplayReportsHowFiguresMoveWithTheSteps(t *testing.T) {
 			}
 		}
 	}
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range rep.Stages {
@@ -90,20 +86,27 @@ func TestReplayReportsHowFiguresMoveWithTheSteps(t *testing.T) {
 			t.Errorf("E2E mean %g, band %+v", s.E2E.Mean, b)
 		}
 	}
-	out.Reset()
-	if code := run(context.Background(), []string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml",
-		"--step-uncertainty", "0", "-o", "json"}, nil, &out, &errb); code != 0 || strings.Contains(out.String(), "sensitivity") {
-		t.Errorf("--step-uncertainty 0 still reports a band (exit %d)", code)
+	if strings.Contains(string(replayExample(t, "--step-uncertainty", "0")), "sensitivity") {
+		t.Error("--step-uncertainty 0 still reports a band")
 	}
+}
+
+// replayExample replays the example vLLM run on the example profile with the server's settings and
+// these flags, and returns the JSON report.
+func replayExample(t *testing.T, flags ...string) []byte {
+	t.Helper()
+	var out, errb bytes.Buffer
+	args := append([]string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml",
+		"--max-num-seqs", "128", "--max-num-batched-tokens", "2048", "-o", "json"}, flags...)
+	if code := run(context.Background(), args, nil, &out, &errb); code != 0 {
+		t.Fatalf("replay %v: %s", flags, errb.String())
+	}
+	return out.Bytes()
 }
 
 // --split-every cuts the run into equal stages of arrival time that together hold every request.
 func TestReplaySplitEveryCutsEqualStages(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", "../../examples/h100-llama-3-8b.yaml",
-		"--max-num-seqs", "128", "--max-num-batched-tokens", "2048", "--split-every", "30s", "-o", "json"}, nil, &out, &errb); code != 0 {
-		t.Fatalf("replay: %s", errb.String())
-	}
+	out := replayExample(t, "--split-every", "30s")
 	var rep struct {
 		Requests int
 		Stages   []struct {
@@ -112,7 +115,7 @@ func TestReplaySplitEveryCutsEqualStages(t *testing.T) {
 			Requests int
 		}
 	}
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatal(err)
 	}
 	total := 0
