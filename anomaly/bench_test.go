@@ -1,6 +1,8 @@
 package anomaly_test
 
 import (
+	"math"
+	"runtime"
 	"testing"
 
 	"github.com/headroom-oss/headroom/anomaly"
@@ -49,4 +51,28 @@ func subset(b *testing.B) ([]nabcorpus.Labelled, int) {
 		points += len(s.Values)
 	}
 	return corpus, points
+}
+
+// BenchmarkEnsembleMemory is what one series' default ensemble holds at minute steps after five
+// days, as serve keeps one a series: the heap of 100 of them, divided by 100.
+func BenchmarkEnsembleMemory(b *testing.B) {
+	var perSeries float64
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		detectors := make([]*anomaly.Ensemble, 100)
+		for s := range detectors {
+			e := anomaly.NewEnsemble(1440)
+			for i := range 5 * 1440 {
+				e.Update(100 + 10*math.Sin(2*math.Pi*float64(i)/1440) + float64((i*7919+s)%13))
+			}
+			detectors[s] = e
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perSeries = float64(after.HeapAlloc-before.HeapAlloc) / float64(len(detectors))
+		runtime.KeepAlive(detectors)
+	}
+	b.ReportMetric(perSeries/1024, "KB/series")
 }

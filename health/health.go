@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/headroom-oss/headroom/anomaly"
 )
 
 // Weights weigh the three parts of a component's score. They need not sum to one: the score is
@@ -108,7 +110,7 @@ func Assess(s Signals, w Weights) Score {
 		}
 		if s.Anomaly != nil && *s.Anomaly > 0 {
 			m = math.Min(m, 1-clamp(*s.Anomaly))
-			if *s.Anomaly >= 0.28 {
+			if *s.Anomaly >= anomaly.DefaultThreshold {
 				out.Evidence = append(out.Evidence, fmt.Sprintf("%s is anomalous (score %.2f)", name(s.AnomalyMetric, "a metric"), *s.Anomaly))
 			}
 		}

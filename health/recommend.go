@@ -3,6 +3,8 @@ package health
 import (
 	"fmt"
 	"strings"
+
+	"github.com/headroom-oss/headroom/anomaly"
 )
 
 // kindOf guesses the pipeline role from a component's name.
@@ -62,7 +64,7 @@ func recommend(s Signals, sc Score) []string {
 	}
 	if sc.Metrics != nil && *sc.Metrics < 0.7 {
 		say("metrics")
-		if s.Anomaly != nil && *s.Anomaly >= 0.28 {
+		if s.Anomaly != nil && *s.Anomaly >= anomaly.DefaultThreshold {
 			out = append(out, fmt.Sprintf("look at %s: it left its normal range (headroom rootcause ranks it among the causes)", name(s.AnomalyMetric, "the anomalous metric")))
 		}
 	}

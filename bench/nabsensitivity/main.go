@@ -47,11 +47,11 @@ func main() {
 	variants := []variant{{"defaults", func(*anomaly.Ensemble, *anomaly.HoltWinters) {}}}
 	for _, f := range []float64{0.5, 2} {
 		variants = append(variants,
-			variant{fmt.Sprintf("likelihood average ×%g", f), func(e *anomaly.Ensemble, _ *anomaly.HoltWinters) { e.Short = int(3 * f) }},
+			variant{fmt.Sprintf("likelihood average ×%g", f), func(e *anomaly.Ensemble, _ *anomaly.HoltWinters) { e.Short = int(6 * f) }},
 			variant{fmt.Sprintf("range margin ×%g", f), func(e *anomaly.Ensemble, _ *anomaly.HoltWinters) { e.RangeMargin = 0.05 * f }},
 			variant{fmt.Sprintf("range warm-up ×%g", f), func(e *anomaly.Ensemble, _ *anomaly.HoltWinters) { e.RangeWarmup = int(150 * f) }},
-			variant{fmt.Sprintf("alarm decay ×%g", f), func(e *anomaly.Ensemble, _ *anomaly.HoltWinters) { e.Refract = int(1000 * f) }},
-			variant{fmt.Sprintf("damping ×%g", f), func(e *anomaly.Ensemble, _ *anomaly.HoltWinters) { e.Damp = min(0.8*f, 1) }},
+			variant{fmt.Sprintf("alarm decay ×%g", f), func(e *anomaly.Ensemble, _ *anomaly.HoltWinters) { e.Refract = int(250 * f) }},
+			variant{fmt.Sprintf("damping ×%g", f), func(e *anomaly.Ensemble, _ *anomaly.HoltWinters) { e.Damp = min(0.5*f, 1) }},
 			variant{fmt.Sprintf("Holt–Winters alpha ×%g", f), func(_ *anomaly.Ensemble, hw *anomaly.HoltWinters) { hw.Alpha = 0.1 * f }},
 			variant{fmt.Sprintf("Holt–Winters gamma ×%g", f), func(_ *anomaly.Ensemble, hw *anomaly.HoltWinters) { hw.Gamma = 0.2 * f }},
 		)
@@ -268,7 +268,7 @@ func validate(corpus []nabcorpus.Labelled, halves int) {
 			}
 		}
 	}
-	defaults := setting{0.05, 1000, 0.8, 3, 0.2} // NewEnsemble's
+	defaults := setting{0.05, 250, 0.5, 6, 0.2} // NewEnsemble's
 	scored := make([][]anomaly.File, len(grid))
 	parallel(len(grid), func(k int) {
 		st := grid[k]

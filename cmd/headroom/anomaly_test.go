@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/headroom-oss/headroom/anomaly"
 )
 
 const cpuSeries = "../../anomaly/testdata/nab/data/realAWSCloudwatch/ec2_cpu_utilization_5f5533.csv"
@@ -121,7 +123,7 @@ func TestAnomalyNABScoresAFileWhoseClockStepsBack(t *testing.T) {
 // anomaly detect scores a series whose clock steps back in file order and says so.
 func TestAnomalyDetectReadsAClockThatStepsBack(t *testing.T) {
 	series, _ := steppingBack(400, 5, 390, 391, 80)
-	rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: 0.28, warmup: -1}, false, strings.NewReader(series))
+	rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: anomaly.DefaultThreshold, warmup: -1}, false, strings.NewReader(series))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +157,7 @@ func steppingBack(n, cycle, from, to int, jump float64) (string, time.Time) {
 // had been judged.
 func TestAnomalyDetectSaysWhenASeriesIsTooShortToJudge(t *testing.T) {
 	series, _ := steppingBack(100, 5, 90, 91, 80)
-	rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: 0.28, warmup: -1}, false, strings.NewReader(series))
+	rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: anomaly.DefaultThreshold, warmup: -1}, false, strings.NewReader(series))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +198,7 @@ func TestAnomalyDetectFindsTheGridUnderJitter(t *testing.T) {
 		{"jittered", jittered, "5m0s", "a season of 288 points of 5m0s", 288},
 		{"scattered", scattered, "", "no season (rows at irregular times)", 0},
 	} {
-		rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: 0.28, warmup: -1}, false, strings.NewReader(c.series))
+		rep, err := runDetect("-", detectFlags{detector: "ensemble", threshold: anomaly.DefaultThreshold, warmup: -1}, false, strings.NewReader(c.series))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/headroom-oss/headroom/anomaly"
 )
 
 // A series is watched for AnomalyWarmup steps before its anomalies count; after that a jump is
@@ -28,7 +30,7 @@ func TestWatchFlagsAJumpOnlyAfterTheWarmup(t *testing.T) {
 			t.Errorf("tick %d: flagged %v during the warm-up", i, flagged)
 		case i < 796 && i > 300 && len(flagged) > 0:
 			calmFlags++
-		case i == 798 && (len(flagged) != 1 || flagged[0] != "ttft_p95" || scores["ttft_p95"] < 0.28):
+		case i == 798 && (len(flagged) != 1 || flagged[0] != "ttft_p95" || scores["ttft_p95"] < anomaly.DefaultThreshold):
 			t.Errorf("the jump at the end, scored when its step closed: flagged %v, scores %v", flagged, scores)
 		}
 	}
