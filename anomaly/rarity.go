@@ -8,9 +8,10 @@ import (
 // Rarity scores a value by how rarely values near it have been seen: the share of the series'
 // history that fell within a bin of it (bins a tenth of the spread of its first points), on a
 // log scale. It flags a level the series has seldom or never held, also inside the range it has
-// covered (a machine idling at a temperature it only passes through), and it judges by the order
-// of values, not their distance, so it scores a series the same in any units up to the bins'
-// spacing. O(1) a point (a map of occupied bins).
+// covered (a machine idling at a temperature it only passes through). It counts past values near
+// this one rather than measuring how far it lies from them, and its bins scale with the series, so
+// a series' units (seconds or milliseconds) change nothing, and a squashed or stretched scale
+// (counts, logarithms) little. O(1) a point (a map of occupied bins).
 type Rarity struct {
 	Warm int     // points whose spread sets the bin width (DefaultRangeWarmup when zero)
 	Bins float64 // bins across the middle 90% of those points (10 when zero)
