@@ -108,8 +108,18 @@ func Run(d Detector, values []float64) []float64 {
 // DailyPeriod is the number of points in a day for a series sampled at these times, or 0 when its
 // rows do not sit on a grid (see Grid), the grid's step does not divide a day, or the series spans
 // less than two days: a season counted in points means nothing on points taken at irregular times.
-func DailyPeriod(times []time.Time) int {
-	g := Grid(times)
+// A caller that also scores the series finds the grid once and asks it (SeriesGrid.DailyPeriod).
+func DailyPeriod(times []time.Time) int { return Grid(times).DailyPeriod() }
+
+// SeriesGrid is where a series' rows fall on a grid of time slots.
+type SeriesGrid struct {
+	Step    time.Duration
+	Slots   []int // each row's slot, counted from the first row's
+	Regular bool  // nine rows in ten sit near a slot of their own: a season in points means something
+}
+
+// DailyPeriod is the grid's points in a day (see the function DailyPeriod).
+func (g SeriesGrid) DailyPeriod() int {
 	if !g.Regular {
 		return 0
 	}
@@ -118,13 +128,6 @@ func DailyPeriod(times []time.Time) int {
 		return 0
 	}
 	return int(day / g.Step)
-}
-
-// SeriesGrid is where a series' rows fall on a grid of time slots.
-type SeriesGrid struct {
-	Step    time.Duration
-	Slots   []int // each row's slot, counted from the first row's
-	Regular bool  // nine rows in ten sit near a slot of their own: a season in points means something
 }
 
 // gridTolerance is how far, in steps, a row may sit from its slot and still be on the grid: a
@@ -215,9 +218,13 @@ func onGrid(times []time.Time, step time.Duration) (share, spread float64, slots
 // (see Grid) it first feeds the detector a missing point (NaN) for every empty slot before a row,
 // so a seasonal detector keeps its phase across gaps. It returns one score per row; a row whose
 // slot is not after the row before's (a clock stepping back, two rows in one slot) is scored in
-// file order with no gap.
+// file order with no gap. A caller that already found the grid uses SeriesGrid.Run.
 func RunSeries(d Detector, times []time.Time, values []float64) []float64 {
-	g := Grid(times)
+	return Grid(times).Run(d, values)
+}
+
+// Run scores the values of the series whose grid this is, as RunSeries does.
+func (g SeriesGrid) Run(d Detector, values []float64) []float64 {
 	out := make([]float64, len(values))
 	for i, v := range values {
 		if g.Regular && i > 0 && i < len(g.Slots) {

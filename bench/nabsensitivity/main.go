@@ -69,7 +69,7 @@ func main() {
 				}
 			}
 			v.edit(e, hw)
-			files[i] = s.File(anomaly.RunSeries(e, s.Times, s.Values))
+			files[i] = s.File(s.Run(e))
 		}
 		fmt.Printf("| %s |", v.name)
 		for _, p := range anomaly.Profiles() {
@@ -110,7 +110,7 @@ func reshaped(corpus []nabcorpus.Labelled) {
 	score := func(values func(s nabcorpus.Labelled) []float64) float64 {
 		var files []anomaly.File
 		for _, s := range corpus {
-			files = append(files, s.File(anomaly.RunSeries(anomaly.NewEnsemble(s.Period), s.Times, values(s))))
+			files = append(files, s.File(s.Grid.Run(anomaly.NewEnsemble(s.Period), values(s))))
 		}
 		return scoreWhere(files, nil, false)
 	}
@@ -154,12 +154,13 @@ func disturbed(corpus []nabcorpus.Labelled) {
 			var a, b []anomaly.File
 			for _, s := range corpus {
 				times, values := disturb(s.Times, s.Values, rng, c.jitter, c.drop)
-				period := anomaly.DailyPeriod(times)
+				g := anomaly.Grid(times)
+				period := g.DailyPeriod()
 				if period > 0 {
 					seasonal++
 				}
 				d := nabcorpus.Labelled{Name: s.Name, Times: times, Windows: s.Windows}
-				a = append(a, d.File(anomaly.RunSeries(anomaly.NewEnsemble(period), times, values)))
+				a = append(a, d.File(g.Run(anomaly.NewEnsemble(period), values)))
 				b = append(b, d.File(anomaly.Run(anomaly.NewEnsemble(0), values)))
 			}
 			with, without = append(with, scoreWhere(a, nil, false)), append(without, scoreWhere(b, nil, false))
@@ -281,7 +282,7 @@ func validate(corpus []nabcorpus.Labelled, halves int) {
 					h.Gamma = st.gamma
 				}
 			}
-			files[i] = s.File(anomaly.RunSeries(e, s.Times, s.Values))
+			files[i] = s.File(s.Run(e))
 		}
 		scored[k] = files
 	})

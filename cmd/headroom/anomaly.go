@@ -97,7 +97,7 @@ func runNAB(dataDir, labelsPath string, names []string) (nabReport, error) {
 			if err != nil {
 				return nabReport{}, usageError{err}
 			}
-			files = append(files, s.File(anomaly.RunSeries(d, s.Times, s.Values)))
+			files = append(files, s.File(s.Run(d)))
 		}
 		row := nabRow{Detector: strings.TrimSpace(n), Files: len(files)}
 		for _, p := range anomaly.Profiles() {

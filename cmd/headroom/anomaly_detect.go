@@ -147,18 +147,19 @@ func runDetect(path string, f detectFlags, seasonSet bool, stdin io.Reader) (det
 	if rep.Warmup >= rep.Points {
 		return detectReport{}, usagef("--warmup %d leaves none of the %d points to judge", rep.Warmup, rep.Points)
 	}
-	if g := anomaly.Grid(times); g.Regular {
-		rep.GridStep = g.Step.String()
+	grid := anomaly.Grid(times)
+	if grid.Regular {
+		rep.GridStep = grid.Step.String()
 	}
 	rep.Season = f.season
 	if !seasonSet {
-		rep.Season = anomaly.DailyPeriod(times)
+		rep.Season = grid.DailyPeriod()
 	}
 	d, err := anomaly.New(f.detector, anomaly.Options{Period: rep.Season})
 	if err != nil {
 		return detectReport{}, usageError{err}
 	}
-	scores := anomaly.RunSeries(d, times, values)
+	scores := grid.Run(d, values)
 	for i, s := range scores {
 		p := detectPoint{Time: times[i], Value: values[i], Score: s}
 		if s >= f.threshold && i >= rep.Warmup {

@@ -19,8 +19,13 @@ type Labelled struct {
 	Times   []time.Time
 	Values  []float64
 	Windows []anomaly.Window
-	Period  int // points in a day, or 0 (anomaly.DailyPeriod)
+	Grid    anomaly.SeriesGrid // where the rows sit in time, found once (anomaly.Grid)
+	Period  int                // points in a day, or 0 (anomaly.DailyPeriod)
 }
+
+// Run scores the series with a fresh detector, gaps in its grid fed as missing points
+// (anomaly.RunSeries).
+func (s Labelled) Run(d anomaly.Detector) []float64 { return s.Grid.Run(d, s.Values) }
 
 // File is the series ready for scoring, with the given scores.
 func (s Labelled) File(scores []float64) anomaly.File {
@@ -52,7 +57,8 @@ func Load(dataDir, labelsPath string) ([]Labelled, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		out = append(out, Labelled{Name: name, Times: times, Values: values, Windows: windows[name], Period: anomaly.DailyPeriod(times)})
+		g := anomaly.Grid(times)
+		out = append(out, Labelled{Name: name, Times: times, Values: values, Windows: windows[name], Grid: g, Period: g.DailyPeriod()})
 	}
 	return out, nil
 }
