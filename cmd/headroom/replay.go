@@ -265,8 +265,8 @@ func applyPromptCycle(tr *workload.Trace, flag string, blockTokens int) (*worklo
 func everyCut(step, last float64) []float64 {
 	step = max(step, last/10000)
 	var cuts []float64
-	for at := step; at <= last; at += step {
-		cuts = append(cuts, at)
+	for k := 1; float64(k)*step <= last; k++ {
+		cuts = append(cuts, float64(k)*step) // a multiple, not a running sum, so the cuts do not drift
 	}
 	return cuts
 }
