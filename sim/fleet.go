@@ -150,9 +150,7 @@ func FleetStream(cfg FleetConfig, src workload.Stream, blockTokens int) (FleetRe
 		if cfg.Engine.Scheduler == SchedulerVLLM {
 			r := newVLLMReplica(cfg.Engine)
 			r.blocks = promptBlocks{&bk.blocks}
-			if r.cache != nil {
-				r.cache.setBlockTokens(blockTokens)
-			}
+			r.setBlockTokens(blockTokens)
 			return &member{server: r, readyAt: readyAt, born: born}
 		}
 		r := newReplica(cfg.Engine)

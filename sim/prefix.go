@@ -6,8 +6,9 @@ import "github.com/headroom-oss/headroom/workload"
 // Mooncake's hash_ids count them.
 const BlockTokens = 512
 
-// prefixCache is a replica's cache of prompt blocks, least recently used evicted first: a request
-// whose leading blocks are cached prefills only the rest of its prompt.
+// prefixCache is the prefill-first replica's cache of prompt blocks, least recently used evicted
+// first: a request whose leading blocks are cached prefills only the rest of its prompt. (The vLLM
+// replica keeps cached blocks in its KV pool instead: kvPool.)
 type prefixCache struct {
 	capacity int // blocks
 	tokens   float64

@@ -49,9 +49,10 @@ type vllmReq struct {
 	computed  int // of those, computed (or found in the prefix cache)
 	generated int
 	output    int
-	blocks    int
-	started   bool // has had its first token
-	from      int  // the first step that may schedule it (async scheduling)
+	blocks    int      // KV blocks of its own
+	ids       []uint64 // of its prompt's prefix ids, those whose blocks it holds in the shared pool
+	started   bool     // has had its first token
+	from      int      // the first step that may schedule it (async scheduling)
 }
 
 type vllmReplica struct {
@@ -60,9 +61,9 @@ type vllmReplica struct {
 	steps   queueing.StepTimes
 	waiting []*vllmReq
 	running []*vllmReq
-	free    int // KV blocks free
-	total   int
-	cache   *prefixCache
+	pool    kvPool
+	caching bool // prefix caching
+	idTok   int  // prompt tokens a prefix id covers
 	blocks  promptBlocks
 	busy    bool
 	until   float64
@@ -90,12 +91,16 @@ func newVLLMReplica(cfg EngineConfig) *vllmReplica {
 	if v.KVBlocks <= 0 {
 		v.KVBlocks = max(1, int(cfg.kvCapacity())/v.BlockSize)
 	}
-	r := &vllmReplica{cfg: cfg, v: v, steps: cfg.Profile.Steps(), free: v.KVBlocks, total: v.KVBlocks}
-	if cfg.PrefixCaching {
-		// Cached prompt blocks live in the same pool as the running requests' blocks.
-		r.cache = newPrefixCache(float64(v.KVBlocks * v.BlockSize))
-	}
+	r := &vllmReplica{cfg: cfg, v: v, steps: cfg.Profile.Steps(), caching: cfg.PrefixCaching}
+	r.setBlockTokens(BlockTokens)
 	return r
+}
+
+// setBlockTokens sizes the prefix ids of prefix caching: the trace's prompt blocks, in tokens. It
+// starts the replica's KV pool afresh.
+func (r *vllmReplica) setBlockTokens(tokens int) {
+	r.idTok = max(1, tokens)
+	r.pool = newKVPool(r.v.KVBlocks, (r.idTok+r.v.BlockSize/2)/r.v.BlockSize)
 }
 
 func (r *vllmReplica) enqueue(i int) {
@@ -113,23 +118,34 @@ func (r *vllmReplica) slots() int                 { return r.v.MaxNumSeqs }
 
 func (r *vllmReplica) blocksFor(tokens int) int { return (tokens + r.v.BlockSize - 1) / r.v.BlockSize }
 
-// grow gives a request the blocks its first `tokens` tokens need, if they are free.
+// grow gives a request the blocks its first `tokens` tokens need, if they are free. Blocks that
+// complete a prefix id of its prompt become the pool's cached copy, for later requests to share.
 func (r *vllmReplica) grow(q *vllmReq, tokens int) bool {
-	need := r.blocksFor(tokens) - q.blocks
+	need := r.blocksFor(tokens) - q.blocks - len(q.ids)*r.pool.perID
 	if need <= 0 {
 		return true
 	}
-	if need > r.free {
+	if need > r.pool.free {
 		return false
 	}
-	r.free -= need
+	r.pool.take(need)
 	q.blocks += need
+	if r.caching && q.computed < q.prompt { // a prompt's blocks: decoding adds none
+		all := r.blocks.of(q.index)
+		for len(q.ids) < len(all) && (len(q.ids)+1)*r.idTok <= tokens && q.blocks >= r.pool.perID {
+			if !r.pool.adopt(all[len(q.ids)]) {
+				break
+			}
+			q.ids = all[:len(q.ids)+1]
+			q.blocks -= r.pool.perID
+		}
+	}
 	return true
 }
 
 func (r *vllmReplica) release(q *vllmReq) {
-	r.free += q.blocks
-	q.blocks = 0
+	r.pool.release(q.blocks, q.ids)
+	q.blocks, q.ids = 0, nil
 }
 
 // preempt frees a request's blocks and queues it first, to recompute its prompt and what it had
@@ -214,7 +230,7 @@ func (r *vllmReplica) timeOut(q *vllmReq, out []Outcome, now float64) int {
 
 // kvTokens is the KV cache in use, in tokens (whole blocks).
 func (r *vllmReplica) kvTokens([]Outcome, []float64) float64 {
-	return float64((r.total - r.free) * r.v.BlockSize)
+	return float64((r.pool.total - r.pool.free) * r.v.BlockSize)
 }
 
 // tokensLeft is the work the replica holds: prompts still to compute and outputs still to generate.
@@ -301,26 +317,29 @@ func (r *vllmReplica) admit(budget int, inTokens []float64, inOrder bool) int {
 		if inOrder && q.from > r.begun+1 {
 			break // arrived after this step was scheduled
 		}
-		if q.prompt < 0 || q.computed == 0 {
-			// (Re)admission: compute the prompt and whatever was generated before a preemption.
-			q.prompt = int(inTokens[q.index]) + q.generated
-			q.computed = 0
-			if ids := r.blocks.of(q.index); r.cache != nil && q.generated == 0 && len(ids) > 0 {
-				hit := r.cache.cachedPrefix(ids) * r.cache.block
-				q.computed = min(hit, q.prompt-1)
-				r.cache.touch(ids)
-			}
-		}
-		if r.blocksFor(q.prompt+1) > r.total {
+		// (Re)admission: compute the prompt and whatever was generated before a preemption.
+		q.prompt = int(inTokens[q.index]) + q.generated
+		if r.blocksFor(q.prompt+1) > r.pool.total {
 			// It can never fit: vLLM refuses a prompt longer than the cache; it is aborted.
 			r.waiting = r.waiting[1:]
 			r.abort = append(r.abort, q)
 			continue
 		}
-		need := min(q.prompt-q.computed, budget)
-		if !r.grow(q, q.computed+need) {
+		// The prompt's leading blocks found in the pool are shared, not computed (at least one token
+		// always is, for the request's first logits).
+		var hits, fromFree int
+		ids := r.blocks.of(q.index)
+		if r.caching {
+			hits, fromFree = r.pool.match(ids)
+		}
+		computed := min(hits*r.idTok, q.prompt-1)
+		need := min(q.prompt-computed, budget)
+		if r.blocksFor(computed+need)-hits*r.pool.perID+fromFree > r.pool.free {
 			break
 		}
+		r.pool.claim(ids[:hits])
+		q.ids, q.computed = ids[:hits], computed
+		r.grow(q, q.computed+need)
 		r.waiting = r.waiting[1:]
 		r.running = append(r.running, q)
 		r.step = append(r.step, scheduled{q, need})
