@@ -100,7 +100,7 @@ func newVLLMReplica(cfg EngineConfig) *vllmReplica {
 // starts the replica's KV pool afresh.
 func (r *vllmReplica) setBlockTokens(tokens int) {
 	r.idTok = max(1, tokens)
-	r.pool = newKVPool(r.v.KVBlocks, (r.idTok+r.v.BlockSize/2)/r.v.BlockSize)
+	r.pool = newKVPool(r.v.KVBlocks, (r.idTok+r.v.BlockSize/2)/r.v.BlockSize, r.caching)
 }
 
 func (r *vllmReplica) enqueue(i int) {

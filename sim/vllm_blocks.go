@@ -16,9 +16,10 @@ type kvPool struct {
 	ids map[uint64]*cachedID
 	// The free queue runs from head (next to be taken) to tail, counted in blocks; holes mark the
 	// places of cached blocks taken back into use from the middle of it. At most every block is
-	// free or a hole, so the queue spans less than twice the pool: holes is a ring over that span.
+	// free or a hole, so the queue spans less than twice the pool: holes is a ring of bits over
+	// that span (none without caching: nothing is taken from the middle).
 	head, tail int64
-	holes      []bool
+	holes      []uint64
 }
 
 // cachedID is a prefix id whose blocks are in the pool: held by running requests, or free at a
@@ -28,14 +29,16 @@ type cachedID struct {
 	at   int64 // its place in the free queue when none does
 }
 
-func newKVPool(total, perID int) kvPool {
-	perID = max(1, perID)
-	span := 1
-	for span < 2*total+2*perID {
-		span *= 2
+func newKVPool(total, perID int, caching bool) kvPool {
+	p := kvPool{total: total, free: total, perID: max(1, perID), tail: int64(total)}
+	if caching {
+		span := 64
+		for span < 2*total+2*p.perID {
+			span *= 2
+		}
+		p.ids, p.holes = map[uint64]*cachedID{}, make([]uint64, span/64)
 	}
-	return kvPool{total: total, free: total, perID: perID, ids: map[uint64]*cachedID{},
-		tail: int64(total), holes: make([]bool, span)}
+	return p
 }
 
 // lookup is the prefix id's blocks, if they are still in the pool.
@@ -70,7 +73,8 @@ func (p *kvPool) claim(ids []uint64) {
 		c := p.ids[id]
 		if c.held == 0 {
 			for k := range int64(p.perID) {
-				p.holes[p.slot(c.at+k)] = true
+				w, bit := p.slot(c.at + k)
+				p.holes[w] |= bit
 			}
 			p.free -= p.perID
 		}
@@ -92,9 +96,13 @@ func (p *kvPool) adopt(id uint64) bool {
 // freed longest ago.
 func (p *kvPool) take(n int) {
 	p.free -= n
+	if p.holes == nil {
+		p.head += int64(n)
+		return
+	}
 	for left := n; left > 0; p.head++ {
-		if i := p.slot(p.head); p.holes[i] {
-			p.holes[i] = false
+		if w, bit := p.slot(p.head); p.holes[w]&bit != 0 {
+			p.holes[w] &^= bit
 		} else {
 			left--
 		}
@@ -125,4 +133,8 @@ func (p *kvPool) release(private int, ids []uint64) {
 	}
 }
 
-func (p *kvPool) slot(pos int64) int { return int(pos & int64(len(p.holes)-1)) }
+// slot is the word and bit of the holes ring that stand for a place in the free queue.
+func (p *kvPool) slot(pos int64) (int, uint64) {
+	i := pos & int64(64*len(p.holes)-1)
+	return int(i / 64), 1 << (i % 64)
+}

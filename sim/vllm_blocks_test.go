@@ -12,7 +12,7 @@ import (
 // A finished request's prompt stays cached among the free blocks, and allocations take the blocks
 // freed longest ago first: never-used ones, then its generated tokens, then its prompt from the end.
 func TestKVPoolEvictsTheBlocksFreedLongestAgoFirst(t *testing.T) {
-	p := newKVPool(10, 1)
+	p := newKVPool(10, 1, true)
 	p.take(4) // three prompt blocks and one generated
 	for _, id := range []uint64{1, 2, 3} {
 		if !p.adopt(id) {
@@ -36,7 +36,7 @@ func TestKVPoolEvictsTheBlocksFreedLongestAgoFirst(t *testing.T) {
 // A prompt held by a running request is shared: a second request takes no free block for it, and
 // the blocks are freed only when both have finished.
 func TestKVPoolSharesAPromptHeldByARunningRequest(t *testing.T) {
-	p := newKVPool(10, 2)
+	p := newKVPool(10, 2, true)
 	p.take(4)
 	p.adopt(7)
 	p.adopt(8)
@@ -92,7 +92,7 @@ func (n *naivePool) take(k int) { n.queue = n.queue[k:] }
 func TestKVPoolAgreesWithALiteralFreeQueue(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
 	const total = 40
-	p := newKVPool(total, 1)
+	p := newKVPool(total, 1, true)
 	n := &naivePool{held: map[uint64]int{}}
 	for range total {
 		n.queue = append(n.queue, 0)
