@@ -90,15 +90,17 @@ type Ensemble struct {
 }
 
 // NewEnsemble is the default ensemble for a series with the given season length in points (0 for
-// none): Holt–Winters deviation (how far a point misses its seasonal forecast) and rarity (how
-// seldom the series has held a value near it), two views that fail differently. The seasonal
-// residual, CUSUM and EWMA detectors, members until 2026-12-06, scored 21, 12 and 11 alone on the
-// NAB subset and diluted the two strong ones: the pair scores higher in sample, out of sample and
-// on the subset reshaped (docs/benchmarks.md).
+// none): Holt–Winters deviation (how far a point misses its seasonal forecast), rarity (how seldom
+// the series has held a value near it) and discord (how unlike anything before are its last four
+// hours), three views that fail differently: a point, a level, a shape. The seasonal residual,
+// CUSUM and EWMA detectors, members until 2026-12-06, scored 21, 12 and 11 alone on the NAB subset
+// and diluted the strong ones; discord (48 alone) joined the same day, chosen with the other
+// settings by the best worst held-out fold (docs/benchmarks.md).
 func NewEnsemble(period int) *Ensemble {
 	return &Ensemble{Members: []Detector{
 		&HoltWinters{Period: period, Gamma: 0.2},
 		&Rarity{},
+		&Discord{Coarse: Hourly(period), Window: 4},
 	}, Short: 6, Refract: 250, Damp: 0.5}
 }
 

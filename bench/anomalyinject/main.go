@@ -49,7 +49,12 @@ type detector struct {
 }
 
 var detectors = []detector{
-	{"ensemble (Holt–Winters + rarity)", func(p int) anomaly.Detector { return anomaly.NewEnsemble(p) }},
+	{"ensemble (Holt–Winters + rarity + discord)", func(p int) anomaly.Detector { return anomaly.NewEnsemble(p) }},
+	{"Holt–Winters + rarity (the ensemble until discord joined)", func(p int) anomaly.Detector {
+		e := anomaly.NewEnsemble(p)
+		e.Members = e.Members[:2]
+		return e
+	}},
 	{"ensemble of four, as scored on the full NAB corpus (59.2)", func(p int) anomaly.Detector {
 		// anomaly.NewEnsemble as of 2026-11-27: seasonal residual, Holt–Winters at its default γ
 		// 0.1, CUSUM and EWMA, the ensemble's defaults (likelihood average 3, alarm decay 500,
@@ -61,6 +66,9 @@ var detectors = []detector{
 		return anomaly.Calibrated(&anomaly.HoltWinters{Period: p, Gamma: 0.2})
 	}},
 	{"rarity (calibrated)", func(int) anomaly.Detector { return anomaly.Calibrated(&anomaly.Rarity{}) }},
+	{"discord (calibrated)", func(p int) anomaly.Detector {
+		return anomaly.Calibrated(&anomaly.Discord{Coarse: anomaly.Hourly(p)})
+	}},
 }
 
 func main() {
