@@ -27,8 +27,14 @@ func FuzzParseSeries(f *testing.F) {
 		if p := DailyPeriod(times); p < 0 {
 			t.Fatalf("season of %d points", p)
 		}
-		if got := RunSeries(NewEnsemble(DailyPeriod(times)), times, values); len(got) != len(values) {
+		got := RunSeries(NewEnsemble(DailyPeriod(times)), times, values)
+		if len(got) != len(values) {
 			t.Fatalf("%d scores for %d rows", len(got), len(values))
+		}
+		for i, s := range got {
+			if !(s >= 0 && s <= 1) {
+				t.Fatalf("row %d: score %g", i, s)
+			}
 		}
 	})
 }
