@@ -1,6 +1,7 @@
 package anomaly
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -73,15 +74,13 @@ func (d *Discord) push(p float64) float64 {
 	// latest may not be compared with windows it overlaps (they are trivially alike).
 	if s := n - 2*w; s >= d.first {
 		if m, ok := d.mean(s, w); ok {
-			i, _ := slices.BinarySearchFunc(d.byMean, m, func(a meanAt, m float64) int { return cmpFloat(a.mean, m) })
-			d.byMean = slices.Insert(d.byMean, i, meanAt{m, s})
+			d.byMean = slices.Insert(d.byMean, d.place(m), meanAt{m, s})
 		}
 	}
 	// Forget the window that left the history, and the points only it used.
 	if old := n - 2*w - hist; old >= d.first {
 		if m, ok := d.mean(old, w); ok {
-			i, _ := slices.BinarySearchFunc(d.byMean, m, func(a meanAt, m float64) int { return cmpFloat(a.mean, m) })
-			for ; i < len(d.byMean) && d.byMean[i].mean == m; i++ {
+			for i := d.place(m); i < len(d.byMean) && d.byMean[i].mean == m; i++ {
 				if d.byMean[i].start == old {
 					d.byMean = slices.Delete(d.byMean, i, i+1)
 					break
@@ -109,8 +108,7 @@ func (d *Discord) push(p float64) float64 {
 	score := 0.0
 	if d.seen > 0 {
 		score = surprise(dist / math.Max(d.usual, 1e-12*math.Max(1, math.Abs(m))))
-	}
-	if d.seen == 0 {
+	} else {
 		d.usual = dist
 	}
 	d.usual += discordUsualWeight * (dist - d.usual)
@@ -128,7 +126,7 @@ func (d *Discord) nearest(cur int, m float64, w int) float64 {
 			best, bestAt = d.distance(cur, next, w, best), next
 		}
 	}
-	i, _ := slices.BinarySearchFunc(d.byMean, m, func(a meanAt, m float64) int { return cmpFloat(a.mean, m) })
+	i := d.place(m)
 	lo, hi := i-1, i
 	for lo >= 0 || hi < len(d.byMean) {
 		// Take the side whose next mean is nearer, so the gaps only grow: once one cannot beat the
@@ -179,12 +177,9 @@ func (d *Discord) mean(s, w int) (float64, bool) {
 	return sum / float64(w), true
 }
 
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+// place is where a window of mean m goes among the windows sorted by mean: before the first whose
+// mean is not below it.
+func (d *Discord) place(m float64) int {
+	i, _ := slices.BinarySearchFunc(d.byMean, m, func(a meanAt, m float64) int { return cmp.Compare(a.mean, m) })
+	return i
 }

@@ -148,9 +148,8 @@ func FleetStream(cfg FleetConfig, src workload.Stream, blockTokens int) (FleetRe
 			return &member{server: newStationServer(cfg.Station.Servers, cfg.Station.Service, cfg.Station.Seed+spawned), readyAt: readyAt, born: born}
 		}
 		if cfg.Engine.Scheduler == SchedulerVLLM {
-			r := newVLLMReplica(cfg.Engine)
+			r := newVLLMReplica(cfg.Engine, blockTokens)
 			r.blocks = promptBlocks{&bk.blocks}
-			r.setBlockTokens(blockTokens)
 			return &member{server: r, readyAt: readyAt, born: born}
 		}
 		r := newReplica(cfg.Engine)

@@ -77,7 +77,9 @@ type scheduled struct {
 	tokens int
 }
 
-func newVLLMReplica(cfg EngineConfig) *vllmReplica {
+// newVLLMReplica is a replica whose prefix caching, if on, knows prompts by blocks of blockTokens
+// tokens (the trace's prefix blocks).
+func newVLLMReplica(cfg EngineConfig, blockTokens int) *vllmReplica {
 	v := cfg.VLLM
 	if v.BlockSize <= 0 {
 		v.BlockSize = 16
@@ -91,16 +93,9 @@ func newVLLMReplica(cfg EngineConfig) *vllmReplica {
 	if v.KVBlocks <= 0 {
 		v.KVBlocks = max(1, int(cfg.kvCapacity())/v.BlockSize)
 	}
-	r := &vllmReplica{cfg: cfg, v: v, steps: cfg.Profile.Steps(), caching: cfg.PrefixCaching}
-	r.setBlockTokens(BlockTokens)
-	return r
-}
-
-// setBlockTokens sizes the prefix ids of prefix caching: the trace's prompt blocks, in tokens. It
-// starts the replica's KV pool afresh.
-func (r *vllmReplica) setBlockTokens(tokens int) {
-	r.idTok = max(1, tokens)
-	r.pool = newKVPool(r.v.KVBlocks, (r.idTok+r.v.BlockSize/2)/r.v.BlockSize, r.caching)
+	idTok := max(1, blockTokens)
+	return &vllmReplica{cfg: cfg, v: v, steps: cfg.Profile.Steps(), caching: cfg.PrefixCaching, idTok: idTok,
+		pool: newKVPool(v.KVBlocks, (idTok+v.BlockSize/2)/v.BlockSize, cfg.PrefixCaching)}
 }
 
 func (r *vllmReplica) enqueue(i int) {
@@ -339,7 +334,7 @@ func (r *vllmReplica) admit(budget int, inTokens []float64, inOrder bool) int {
 		}
 		r.pool.claim(ids[:hits])
 		q.ids, q.computed = ids[:hits], computed
-		r.grow(q, q.computed+need)
+		r.grow(q, q.computed+need) // cannot fail: the blocks were counted above
 		r.waiting = r.waiting[1:]
 		r.running = append(r.running, q)
 		r.step = append(r.step, scheduled{q, need})
