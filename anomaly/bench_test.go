@@ -17,7 +17,7 @@ func BenchmarkDetectors(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				for _, s := range corpus {
-					d, _ := anomaly.New(name, anomaly.Options{Period: s.Period})
+					d, _ := anomaly.New(name, s.Grid.Options())
 					for _, v := range s.Values {
 						d.Update(v)
 					}

@@ -63,7 +63,8 @@ func (e *EWMA) Update(v float64) float64 {
 
 // Options shape the detectors New makes.
 type Options struct {
-	Period int // points per season (a day of points, say); 0 for a series without one
+	Period int           // points per season (a day of points, say); 0 for a series without one
+	Step   time.Duration // the usual time between points; 0 when unknown (a day of Period points then sets it)
 }
 
 // constructors are the detectors by name.
@@ -73,8 +74,8 @@ var constructors = map[string]func(Options) Detector{
 	"holtwinters": func(o Options) Detector { return Calibrated(&HoltWinters{Period: o.Period}) },
 	"cusum":       func(Options) Detector { return Calibrated(&CUSUM{}) },
 	"rarity":      func(Options) Detector { return Calibrated(&Rarity{}) },
-	"discord":     func(o Options) Detector { return Calibrated(&Discord{Coarse: Hourly(o.Period)}) },
-	"ensemble":    func(o Options) Detector { return NewEnsemble(o.Period) },
+	"discord":     func(o Options) Detector { return Calibrated(&Discord{Coarse: o.Hourly()}) },
+	"ensemble":    func(o Options) Detector { return NewEnsembleFor(o) },
 }
 
 // New makes a fresh detector by name (see Names). The single detectors come calibrated (see
@@ -97,10 +98,16 @@ func Names() []string {
 	return out
 }
 
-// Hourly is the raw points in an hour of a series whose day holds period points (1 without a
-// season, or when a point spans an hour or more): Discord's coarse point, so that its windows span
-// hours whatever the sampling.
-func Hourly(period int) int { return max(1, period/24) }
+// Hourly is the raw points in an hour of the series (1 when a point spans an hour or more):
+// Discord's coarse point, so that its windows span hours whatever the sampling. It comes from the
+// step when one is known, so a series sampled at irregular times (which has no season in points)
+// still gets windows of hours; otherwise from a day of Period points; otherwise it is 1.
+func (o Options) Hourly() int {
+	if o.Step > 0 {
+		return max(1, int(math.Round(float64(time.Hour)/float64(o.Step))))
+	}
+	return max(1, o.Period/24)
+}
 
 // Run scores a whole series with a fresh detector.
 func Run(d Detector, values []float64) []float64 {
@@ -117,11 +124,15 @@ func Run(d Detector, values []float64) []float64 {
 // A caller that also scores the series finds the grid once and asks it (SeriesGrid.DailyPeriod).
 func DailyPeriod(times []time.Time) int { return Grid(times).DailyPeriod() }
 
+// Options are what the detectors need to know of a series sampled on this grid: its daily season
+// (none when the rows are irregular) and its step (the typical one, even then).
+func (g SeriesGrid) Options() Options { return Options{Period: g.DailyPeriod(), Step: g.Step} }
+
 // SeriesGrid is where a series' rows fall on a grid of time slots.
 type SeriesGrid struct {
-	Step    time.Duration
-	Slots   []int // each row's slot, counted from the first row's
-	Regular bool  // nine rows in ten sit near a slot of their own: a season in points means something
+	Step    time.Duration // the grid's step; for rows that sit on none, the median time between rows
+	Slots   []int         // each row's slot, counted from the first row's
+	Regular bool          // nine rows in ten sit near a slot of their own: a season in points means something
 }
 
 // DailyPeriod is the grid's points in a day (see the function DailyPeriod).
@@ -183,6 +194,10 @@ func Grid(times []time.Time) SeriesGrid {
 		if 86400%sec == 0 && time.Duration(sec)*time.Second != median {
 			try(time.Duration(sec) * time.Second)
 		}
+	}
+	if !best.Regular {
+		// No grid: the step that put the most rows near slots means nothing, the typical gap does.
+		best.Step = median
 	}
 	return best
 }

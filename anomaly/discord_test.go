@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // The pruned search finds the same nearest window as comparing with every earlier one.
@@ -105,5 +106,54 @@ func TestDiscordStaysBoundedOnBadInput(t *testing.T) {
 	}
 	if peak < 0.5 {
 		t.Errorf("a new shape after the extremes peaks at %.3f", peak)
+	}
+}
+
+// A discord window spans hours whatever the sampling: the coarse point is an hour of points, from
+// the step when it is known (a series at irregular times has no season but still has a step).
+func TestHourlyComesFromTheStepOrTheSeason(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		o    Options
+		want int
+	}{
+		{"five-minute step", Options{Step: 5 * time.Minute}, 12},
+		{"step that does not divide an hour", Options{Step: 7 * time.Minute}, 9},
+		{"step beyond an hour", Options{Step: 2 * time.Hour}, 1},
+		{"step wins over the season", Options{Period: 24, Step: time.Minute}, 60},
+		{"season of 288 without a step", Options{Period: 288}, 12},
+		{"neither", Options{}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.o.Hourly(); got != c.want {
+				t.Errorf("Hourly() = %d, want %d", got, c.want)
+			}
+			e := NewEnsembleFor(c.o)
+			for _, m := range e.Members {
+				if d, ok := m.(*Discord); ok && d.Coarse != c.want {
+					t.Errorf("the ensemble's discord averages %d points, want %d", d.Coarse, c.want)
+				}
+			}
+		})
+	}
+}
+
+// Rows at random times have no season in points, but the grid still says their usual step, so the
+// ensemble's discord windows span hours rather than four rows.
+func TestGridOptionsKeepTheStepOfAnIrregularSeries(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	at := time.Date(2015, 9, 1, 0, 0, 0, 0, time.UTC)
+	times := make([]time.Time, 3000)
+	for i := range times {
+		times[i] = at
+		at = at.Add(time.Duration((0.5 + rng.Float64()) * float64(5*time.Minute)))
+	}
+	g := Grid(times)
+	o := g.Options()
+	if g.Regular || o.Period != 0 {
+		t.Fatalf("random times: regular %v, period %d; want no season", g.Regular, o.Period)
+	}
+	if o.Step < 4*time.Minute || o.Step > 6*time.Minute || o.Hourly() < 10 || o.Hourly() > 15 {
+		t.Errorf("random times about 5 minutes apart: step %v, %d points an hour", o.Step, o.Hourly())
 	}
 }

@@ -96,11 +96,15 @@ type Ensemble struct {
 // CUSUM and EWMA detectors, members until 2026-12-06, scored 21, 12 and 11 alone on the NAB subset
 // and diluted the strong ones; discord (48 alone) joined the same day, chosen with the other
 // settings by the best worst held-out fold (docs/benchmarks.md).
-func NewEnsemble(period int) *Ensemble {
+func NewEnsemble(period int) *Ensemble { return NewEnsembleFor(Options{Period: period}) }
+
+// NewEnsembleFor is the default ensemble for a series sampled as o says. Knowing the step matters
+// for a series without a season: its discord member still compares windows of hours.
+func NewEnsembleFor(o Options) *Ensemble {
 	return &Ensemble{Members: []Detector{
-		&HoltWinters{Period: period, Gamma: 0.2},
+		&HoltWinters{Period: o.Period, Gamma: 0.2},
 		&Rarity{},
-		&Discord{Coarse: Hourly(period), Window: 4},
+		&Discord{Coarse: o.Hourly(), Window: 4},
 	}, Short: 6, Refract: 250, Damp: 0.5}
 }
 

@@ -20,7 +20,7 @@ func TestTheEnsembleScoresAtLeast70OnNAB(t *testing.T) {
 	for _, name := range anomaly.Names() {
 		files := make([]anomaly.File, len(corpus))
 		for i, s := range corpus {
-			d, err := anomaly.New(name, anomaly.Options{Period: s.Period})
+			d, err := anomaly.New(name, s.Grid.Options())
 			if err != nil {
 				t.Fatal(err)
 			}

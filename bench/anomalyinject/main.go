@@ -67,7 +67,7 @@ var detectors = []detector{
 	}},
 	{"rarity (calibrated)", func(int) anomaly.Detector { return anomaly.Calibrated(&anomaly.Rarity{}) }},
 	{"discord (calibrated)", func(p int) anomaly.Detector {
-		return anomaly.Calibrated(&anomaly.Discord{Coarse: anomaly.Hourly(p)})
+		return anomaly.Calibrated(&anomaly.Discord{Coarse: anomaly.Options{Period: p}.Hourly()})
 	}},
 }
 

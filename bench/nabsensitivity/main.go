@@ -77,7 +77,7 @@ func main() {
 	for _, v := range variants {
 		files := make([]anomaly.File, len(corpus))
 		for i, s := range corpus {
-			e := anomaly.NewEnsemble(s.Period)
+			e := anomaly.NewEnsembleFor(s.Grid.Options())
 			var hw *anomaly.HoltWinters
 			for _, m := range e.Members {
 				if h, ok := m.(*anomaly.HoltWinters); ok {
@@ -126,7 +126,7 @@ func reshaped(corpus []nabcorpus.Labelled) {
 	score := func(values func(s nabcorpus.Labelled) []float64) float64 {
 		var files []anomaly.File
 		for _, s := range corpus {
-			files = append(files, s.File(s.Grid.Run(anomaly.NewEnsemble(s.Period), values(s))))
+			files = append(files, s.File(s.Grid.Run(anomaly.NewEnsembleFor(s.Grid.Options()), values(s))))
 		}
 		return scoreWhere(files, nil, false)
 	}
@@ -160,14 +160,14 @@ func reshaped(corpus []nabcorpus.Labelled) {
 // what a season needing an exact grid would give such series.
 func disturbed(corpus []nabcorpus.Labelled) {
 	fmt.Println("\nThe corpus with its clocks disturbed (standard profile, default ensemble; three draws each)")
-	fmt.Println("\n| rows moved by up to | rows dropped | seasonal files | with the grid's season | without a season |")
-	fmt.Println("| --- | --- | --- | --- | --- |")
+	fmt.Println("\n| rows moved by up to | rows dropped | seasonal files | with the grid's season | without a season, the step known | without a season or a step |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- |")
 	for _, c := range []struct{ jitter, drop float64 }{{0, 0}, {0.1, 0.05}, {0.2, 0.05}, {0.3, 0.1}, {0.45, 0.1}} {
-		var with, without []float64
+		var with, stepOnly, without []float64
 		seasonal := 0
 		for seed := uint64(1); seed <= 3; seed++ {
 			rng := rand.New(rand.NewPCG(seed, 2))
-			var a, b []anomaly.File
+			var a, b, stepped []anomaly.File
 			for _, s := range corpus {
 				times, values := disturb(s.Times, s.Values, rng, c.jitter, c.drop)
 				g := anomaly.Grid(times)
@@ -176,12 +176,14 @@ func disturbed(corpus []nabcorpus.Labelled) {
 					seasonal++
 				}
 				d := nabcorpus.Labelled{Name: s.Name, Times: times, Windows: s.Windows}
-				a = append(a, d.File(g.Run(anomaly.NewEnsemble(period), values)))
+				a = append(a, d.File(g.Run(anomaly.NewEnsembleFor(g.Options()), values)))
 				b = append(b, d.File(anomaly.Run(anomaly.NewEnsemble(0), values)))
+				stepped = append(stepped, d.File(anomaly.Run(anomaly.NewEnsembleFor(anomaly.Options{Step: g.Step}), values)))
 			}
 			with, without = append(with, scoreWhere(a, nil, false)), append(without, scoreWhere(b, nil, false))
+			stepOnly = append(stepOnly, scoreWhere(stepped, nil, false))
 		}
-		fmt.Printf("| ±%.0f%% of a step | %.0f%% | %d of %d | %s | %s |\n", 100*c.jitter, 100*c.drop, seasonal, 3*len(corpus), minMax(with), minMax(without))
+		fmt.Printf("| ±%.0f%% of a step | %.0f%% | %d of %d | %s | %s | %s |\n", 100*c.jitter, 100*c.drop, seasonal, 3*len(corpus), minMax(with), minMax(stepOnly), minMax(without))
 	}
 }
 
@@ -294,7 +296,7 @@ func validate(corpus []nabcorpus.Labelled, halves int) {
 		st := grid[k]
 		files := make([]anomaly.File, len(corpus))
 		for i, s := range corpus {
-			e := anomaly.NewEnsemble(s.Period)
+			e := anomaly.NewEnsembleFor(s.Grid.Options())
 			e.RangeMargin, e.Refract, e.Damp, e.Short = st.margin, st.refract, st.damp, st.short
 			for _, m := range e.Members {
 				if h, ok := m.(*anomaly.HoltWinters); ok {

@@ -93,7 +93,7 @@ func runNAB(dataDir, labelsPath string, names []string) (nabReport, error) {
 	for _, n := range names {
 		var files []anomaly.File
 		for _, s := range corpus {
-			d, err := anomaly.New(strings.TrimSpace(n), anomaly.Options{Period: s.Period})
+			d, err := anomaly.New(strings.TrimSpace(n), s.Grid.Options())
 			if err != nil {
 				return nabReport{}, usageError{err}
 			}

@@ -155,7 +155,7 @@ func runDetect(path string, f detectFlags, seasonSet bool, stdin io.Reader) (det
 	if !seasonSet {
 		rep.Season = grid.DailyPeriod()
 	}
-	d, err := anomaly.New(f.detector, anomaly.Options{Period: rep.Season})
+	d, err := anomaly.New(f.detector, anomaly.Options{Period: rep.Season, Step: grid.Step})
 	if err != nil {
 		return detectReport{}, usageError{err}
 	}
