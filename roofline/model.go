@@ -28,7 +28,24 @@ type Model struct {
 	ExpertsPerToken int // num_experts_per_tok
 	TiedEmbeddings  bool
 	Dtype           string // torch_dtype: float16, bfloat16, float32
+
+	// A mixture of experts' finer shape (Qwen-MoE, DeepSeek): a routed expert's FFN width
+	// (moe_intermediate_size; Intermediate when 0), the summed width of the shared experts every
+	// token runs besides its routed ones (0: none), and the leading layers that keep a dense MLP of
+	// Intermediate width (first_k_dense_replace).
+	ExpertIntermediate int
+	SharedIntermediate int
+	DenseLayers        int
+
+	// Multi-head latent attention (DeepSeek-V2/V3; KVLoraRank > 0): queries through a rank-QLoraRank
+	// bottleneck (0: none), keys and values from one latent of KVLoraRank plus a rotary part of
+	// RopeDim per token and layer, which is all the KV cache holds; NopeDim and VHeadDim are a
+	// head's key (without the rotary part) and value widths.
+	KVLoraRank, QLoraRank, RopeDim, NopeDim, VHeadDim int
 }
+
+// Latent says whether the model uses multi-head latent attention.
+func (m Model) Latent() bool { return m.KVLoraRank > 0 }
 
 // hfConfig is the subset of config.json read; every other field is ignored (configs carry many).
 type hfConfig struct {
@@ -46,15 +63,60 @@ type hfConfig struct {
 	Tied            *bool    `json:"tie_word_embeddings"`
 	Dtype           string   `json:"torch_dtype"`
 	Architectures   []string `json:"architectures"`
+
+	// Other names for the experts' fields (Qwen-MoE and OLMoE: num_experts; DeepSeek:
+	// n_routed_experts; gpt-oss: experts_per_token), and the finer MoE shape.
+	NumExperts         *int `json:"num_experts"`
+	RoutedExperts      *int `json:"n_routed_experts"`
+	ExpertsPerTokenAlt *int `json:"experts_per_token"`
+	MoEIntermediate    *int `json:"moe_intermediate_size"`
+	SharedIntermediate *int `json:"shared_expert_intermediate_size"`
+	SharedExperts      *int `json:"n_shared_experts"`
+	DenseLayers        *int `json:"first_k_dense_replace"`
+	// Multi-head latent attention.
+	KVLoraRank *int `json:"kv_lora_rank"`
+	QLoraRank  *int `json:"q_lora_rank"`
+	RopeDim    *int `json:"qk_rope_head_dim"`
+	NopeDim    *int `json:"qk_nope_head_dim"`
+	VHeadDim   *int `json:"v_head_dim"`
+	// A multimodal model's language model (Llama 4, Gemma 3, Mistral 3) is described here.
+	TextConfig json.RawMessage `json:"text_config"`
+}
+
+// first is the first of the values that is set.
+func first(vs ...*int) *int {
+	for _, v := range vs {
+		if v != nil {
+			return v
+		}
+	}
+	return nil
 }
 
 // ParseHFConfig reads a Hugging Face config.json. A missing required field or an impossible value
 // is an error naming the field; optional fields take the usual defaults (key-value heads = heads,
-// head_dim = hidden_size / heads, no experts, untied embeddings, bfloat16).
+// head_dim = hidden_size / heads, no experts, untied embeddings, bfloat16). The experts' fields are
+// also read under the names other families give them (num_experts, n_routed_experts,
+// experts_per_token), with a mixture's finer shape (moe_intermediate_size, shared experts, leading
+// dense layers) and DeepSeek's latent attention (kv_lora_rank and its kin); a multimodal model's
+// text_config describes its language model.
 func ParseHFConfig(data []byte) (Model, error) {
 	var c hfConfig
 	if err := json.Unmarshal(data, &c); err != nil {
 		return Model{}, fmt.Errorf("config.json: %w", err)
+	}
+	if c.Layers == nil && len(c.TextConfig) > 0 && string(c.TextConfig) != "null" {
+		var text hfConfig
+		if err := json.Unmarshal(c.TextConfig, &text); err != nil {
+			return Model{}, fmt.Errorf("config.json: text_config: %w", err)
+		}
+		if text.Dtype == "" {
+			text.Dtype = c.Dtype
+		}
+		if text.NameOrPath == "" && len(text.Architectures) == 0 {
+			text.NameOrPath, text.Architectures = c.NameOrPath, c.Architectures
+		}
+		c = text
 	}
 	var errs []error
 	need := func(name string, v *int) int {
@@ -94,8 +156,23 @@ func ParseHFConfig(data []byte) (Model, error) {
 		def = m.Hidden / m.Heads
 	}
 	m.HeadDim = opt("head_dim", c.HeadDim, def)
-	m.Experts = opt("num_local_experts", c.Experts, 0)
-	m.ExpertsPerToken = opt("num_experts_per_tok", c.ExpertsPerToken, 0)
+	m.Experts = opt("num_local_experts", first(c.Experts, c.NumExperts, c.RoutedExperts), 0)
+	m.ExpertsPerToken = opt("num_experts_per_tok", first(c.ExpertsPerToken, c.ExpertsPerTokenAlt), 0)
+	if m.Experts > 0 {
+		m.ExpertIntermediate = opt("moe_intermediate_size", c.MoEIntermediate, 0)
+		m.SharedIntermediate = opt("shared_expert_intermediate_size", c.SharedIntermediate, 0)
+		if shared := opt("n_shared_experts", c.SharedExperts, 0); shared > 0 && c.SharedIntermediate == nil {
+			m.SharedIntermediate = shared * m.expertWidth()
+		}
+		m.DenseLayers = opt("first_k_dense_replace", c.DenseLayers, 0)
+	}
+	if c.KVLoraRank != nil {
+		m.KVLoraRank = need("kv_lora_rank", c.KVLoraRank)
+		m.QLoraRank = opt("q_lora_rank", c.QLoraRank, 0)
+		m.RopeDim = need("qk_rope_head_dim", c.RopeDim)
+		m.NopeDim = need("qk_nope_head_dim", c.NopeDim)
+		m.VHeadDim = need("v_head_dim", c.VHeadDim)
+	}
 	m.TiedEmbeddings = c.Tied != nil && *c.Tied
 	m.Dtype = strings.ToLower(c.Dtype)
 	if m.Dtype == "" {
@@ -125,6 +202,9 @@ func (m Model) Validate() error {
 	if m.Experts == 0 && m.ExpertsPerToken > 0 {
 		errs = append(errs, errors.New("num_experts_per_tok is set but num_local_experts is not"))
 	}
+	if m.DenseLayers > m.Layers {
+		errs = append(errs, fmt.Errorf("first_k_dense_replace %d: more than the %d layers", m.DenseLayers, m.Layers))
+	}
 	if _, err := BytesOf(m.Dtype); err != nil {
 		errs = append(errs, fmt.Errorf("torch_dtype: %w", err))
 	}
@@ -133,7 +213,10 @@ func (m Model) Validate() error {
 		name string
 		v    int
 	}{{"num_hidden_layers", m.Layers}, {"hidden_size", m.Hidden}, {"num_attention_heads", m.Heads}, {"head_dim", m.HeadDim},
-		{"intermediate_size", m.Intermediate}, {"vocab_size", m.Vocab}, {"num_local_experts", m.Experts}} {
+		{"intermediate_size", m.Intermediate}, {"vocab_size", m.Vocab}, {"num_local_experts", m.Experts},
+		{"moe_intermediate_size", m.ExpertIntermediate}, {"shared_expert_intermediate_size", m.SharedIntermediate},
+		{"kv_lora_rank", m.KVLoraRank}, {"q_lora_rank", m.QLoraRank}, {"qk_rope_head_dim", m.RopeDim},
+		{"qk_nope_head_dim", m.NopeDim}, {"v_head_dim", m.VHeadDim}} {
 		if d.v > 1<<22 {
 			errs = append(errs, fmt.Errorf("%s is %d: implausibly large", d.name, d.v))
 		}
@@ -162,40 +245,90 @@ func BytesOf(dtype string) (float64, error) {
 type Params struct {
 	Total, Active float64
 	Embedding     float64 // the input embedding table (read a row per token, not whole)
-	PerLayer      float64 // attention and MLP (all experts) of one layer
 }
 
-// Params counts the weights: attention (q, k, v, o), a gated MLP (gate, up, down) per expert plus
-// the router, the norms, the embedding and the output head (shared when tied).
+// Params counts the weights: attention (q, k, v, o, or latent attention's projections), a gated
+// MLP (gate, up, down) per expert plus the shared experts and the router, the norms, the
+// embedding and the output head (shared when tied).
 func (m Model) Params() Params {
-	h, q, kv := float64(m.Hidden), float64(m.Heads*m.HeadDim), float64(m.KVHeads*m.HeadDim)
-	attn := h*q + 2*h*kv + q*h
-	mlp := 3 * h * float64(m.Intermediate)
-	experts, active := 1.0, 1.0
-	router := 0.0
-	if m.Experts > 0 {
-		experts, active = float64(m.Experts), float64(m.ExpertsPerToken)
-		router = h * float64(m.Experts)
-	}
+	h := float64(m.Hidden)
+	attn := m.attentionParams()
+	dense := 3 * h * float64(m.Intermediate)
 	norms := 2 * h
+	denseLayers, moeLayers := float64(m.Layers), 0.0
+	var moeTotal, moeActive float64
+	if m.Experts > 0 {
+		denseLayers, moeLayers = float64(m.DenseLayers), float64(m.Layers-m.DenseLayers)
+		expert := 3 * h * float64(m.expertWidth())
+		fixed := 3*h*float64(m.SharedIntermediate) + h*float64(m.Experts) // shared experts, router
+		moeTotal = float64(m.Experts)*expert + fixed
+		moeActive = float64(m.ExpertsPerToken)*expert + fixed
+	}
 	emb := float64(m.Vocab) * h
 	head := emb
 	if m.TiedEmbeddings {
 		head = 0
 	}
-	L := float64(m.Layers)
+	shared := denseLayers*(attn+dense+norms) + moeLayers*(attn+norms) + emb + head + h
 	return Params{
-		Total:     L*(attn+experts*mlp+router+norms) + emb + head + h,
-		Active:    L*(attn+active*mlp+router+norms) + emb + head + h,
+		Total:     shared + moeLayers*moeTotal,
+		Active:    shared + moeLayers*moeActive,
 		Embedding: emb,
-		PerLayer:  attn + experts*mlp + router + norms,
 	}
+}
+
+// expertWidth is one routed expert's FFN width.
+func (m Model) expertWidth() int {
+	if m.ExpertIntermediate > 0 {
+		return m.ExpertIntermediate
+	}
+	return m.Intermediate
+}
+
+// attentionParams are one layer's attention weights.
+func (m Model) attentionParams() float64 {
+	h, heads := float64(m.Hidden), float64(m.Heads)
+	if m.Latent() {
+		qk := float64(m.NopeDim + m.RopeDim)
+		q := h * heads * qk
+		if r := float64(m.QLoraRank); r > 0 {
+			q = h*r + r*heads*qk
+		}
+		kv := h*float64(m.KVLoraRank+m.RopeDim) + float64(m.KVLoraRank)*heads*float64(m.NopeDim+m.VHeadDim)
+		return q + kv + heads*float64(m.VHeadDim)*h
+	}
+	q, kv := heads*float64(m.HeadDim), float64(m.KVHeads*m.HeadDim)
+	return h*q + 2*h*kv + q*h
+}
+
+// attentionWidths are what one head multiplies per token of context: the query–key product's
+// width and the weighted sum's. Latent attention decodes in its absorbed form (queries and
+// outputs meet the latent itself, as vLLM runs it) and prefills in its expanded one.
+func (m Model) attentionWidths(decode bool) (qk, v float64) {
+	switch {
+	case !m.Latent():
+		return float64(m.HeadDim), float64(m.HeadDim)
+	case decode:
+		return float64(m.KVLoraRank + m.RopeDim), float64(m.KVLoraRank)
+	default:
+		return float64(m.NopeDim + m.RopeDim), float64(m.VHeadDim)
+	}
+}
+
+// kvPerTokenLayer is the KV cache one token takes in one layer on one of tp GPUs, in elements: a
+// key and a value per key-value head the GPU holds (each holds at least one), or latent
+// attention's one latent, which every GPU holds whole.
+func (m Model) kvPerTokenLayer(tp int) float64 {
+	if m.Latent() {
+		return float64(m.KVLoraRank + m.RopeDim)
+	}
+	return 2 * math.Max(1, float64(m.KVHeads)/float64(tp)) * float64(m.HeadDim)
 }
 
 // KVBytesPerToken is the KV cache one token takes over all layers: a key and a value per
 // key-value head.
 func (m Model) KVBytesPerToken(kvBytes float64) float64 {
-	return 2 * float64(m.Layers*m.KVHeads*m.HeadDim) * kvBytes
+	return float64(m.Layers) * m.kvPerTokenLayer(1) * kvBytes
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -13,22 +13,47 @@ const mixtral = `{"architectures": ["MixtralForCausalLM"], "hidden_size": 4096, 
  "num_attention_heads": 32, "num_hidden_layers": 32, "num_key_value_heads": 8, "vocab_size": 32000,
  "num_local_experts": 8, "num_experts_per_tok": 2, "torch_dtype": "bfloat16"}`
 
-// Parameter counts against the published sizes: Llama-2-70B has 69.0 B, Mixtral-8x7B 46.7 B of which
-// 12.9 B are active per token (Mistral AI's announcement).
+// Qwen3-30B-A3B: 128 experts under their own names (num_experts, moe_intermediate_size) and a
+// head_dim that is not hidden_size / heads.
+const qwen3MoE = `{"architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "hidden_size": 2048,
+ "intermediate_size": 6144, "moe_intermediate_size": 768, "num_hidden_layers": 48, "num_attention_heads": 32,
+ "num_key_value_heads": 4, "head_dim": 128, "vocab_size": 151936, "num_experts": 128, "num_experts_per_tok": 8,
+ "tie_word_embeddings": false, "torch_dtype": "bfloat16"}`
+
+// Qwen1.5-MoE-A2.7B: 60 fine-grained experts and a shared expert every token runs.
+const qwen15MoE = `{"architectures": ["Qwen2MoeForCausalLM"], "hidden_size": 2048, "intermediate_size": 5632,
+ "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632, "num_hidden_layers": 24,
+ "num_attention_heads": 16, "num_key_value_heads": 16, "vocab_size": 151936, "num_experts": 60,
+ "num_experts_per_tok": 4, "torch_dtype": "bfloat16"}`
+
+// DeepSeek-V3: latent attention, 256 routed experts and one shared, the first three layers dense.
+const deepseekV3 = `{"architectures": ["DeepseekV3ForCausalLM"], "hidden_size": 7168, "intermediate_size": 18432,
+ "moe_intermediate_size": 2048, "num_hidden_layers": 61, "num_attention_heads": 128, "num_key_value_heads": 128,
+ "n_routed_experts": 256, "n_shared_experts": 1, "num_experts_per_tok": 8, "first_k_dense_replace": 3,
+ "kv_lora_rank": 512, "q_lora_rank": 1536, "qk_rope_head_dim": 64, "qk_nope_head_dim": 128, "v_head_dim": 128,
+ "vocab_size": 129280, "torch_dtype": "bfloat16"}`
+
+// Parameter counts against the published sizes: Llama-2-70B has 69.0 B; Mixtral-8x7B 46.7 B of
+// which 12.9 B are active per token (Mistral AI's announcement); Qwen3-30B-A3B 30.5 B and 3.3 B
+// (its model card); Qwen1.5-MoE-A2.7B 14.3 B and 2.7 B (Qwen's announcement); DeepSeek-V3 671 B and
+// 37 B (its technical report, without the multi-token-prediction module).
 func TestParameterCountsMatchThePublishedSizes(t *testing.T) {
 	for _, tc := range []struct {
 		config        string
 		total, active float64
-	}{{llama2_70b, 68.98e9, 68.98e9}, {mixtral, 46.70e9, 12.88e9}} {
+	}{{llama2_70b, 68.98e9, 68.98e9}, {mixtral, 46.70e9, 12.88e9}, {qwen3MoE, 30.5e9, 3.3e9},
+		{qwen15MoE, 14.3e9, 2.7e9}, {deepseekV3, 671e9, 37e9}} {
 		m, err := ParseHFConfig([]byte(tc.config))
 		if err != nil {
 			t.Fatal(err)
 		}
 		p := m.Params()
-		if d := (p.Total - tc.total) / tc.total; d > 0.01 || d < -0.01 {
+		// The published figures are rounded to a tenth (the small models) or a billion: 2% leaves
+		// room for that and for the biases and gates that are not counted.
+		if d := (p.Total - tc.total) / tc.total; d > 0.02 || d < -0.02 {
 			t.Errorf("%s: %.3g parameters, published %.3g", m.Name, p.Total, tc.total)
 		}
-		if d := (p.Active - tc.active) / tc.active; d > 0.01 || d < -0.01 {
+		if d := (p.Active - tc.active) / tc.active; d > 0.02 || d < -0.02 {
 			t.Errorf("%s: %.3g active, published %.3g", m.Name, p.Active, tc.active)
 		}
 	}
@@ -104,9 +129,54 @@ func TestTheDerivationKeepsThePhysics(t *testing.T) {
 	}
 }
 
+// Other families' configs: a multimodal model's text_config, gpt-oss's experts_per_token, the
+// finer MoE fields refused by name when impossible, and latent attention's cache, which every GPU
+// holds whole (one latent per token and layer, not a share of the heads).
+func TestOtherFamiliesConfigsAreRead(t *testing.T) {
+	wrapped := `{"architectures": ["Llama4ForConditionalGeneration"], "torch_dtype": "float16", "text_config": ` +
+		strings.Replace(llama2_70b, `"torch_dtype": "float16", `, "", 1) + `}`
+	a, err := ParseHFConfig([]byte(wrapped))
+	b, _ := ParseHFConfig([]byte(llama2_70b))
+	if err != nil || a.Params() != b.Params() || a.Dtype != "float16" {
+		t.Errorf("text_config: %v, %+v", err, a)
+	}
+	oss := strings.Replace(mixtral, `"num_experts_per_tok": 2`, `"experts_per_token": 2`, 1)
+	if m, err := ParseHFConfig([]byte(oss)); err != nil || m.ExpertsPerToken != 2 {
+		t.Errorf("experts_per_token: %v, %+v", err, m)
+	}
+	for _, tc := range []struct{ config, want string }{
+		{strings.Replace(deepseekV3, `"first_k_dense_replace": 3`, `"first_k_dense_replace": 99`, 1), "first_k_dense_replace 99"},
+		{strings.Replace(deepseekV3, `"qk_rope_head_dim": 64, `, "", 1), "qk_rope_head_dim is missing"},
+		{strings.Replace(qwen3MoE, `"moe_intermediate_size": 768`, `"moe_intermediate_size": -1`, 1), "moe_intermediate_size is -1"},
+	} {
+		if _, err := ParseHFConfig([]byte(tc.config)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v, want %q", err, tc.want)
+		}
+	}
+	ds, _ := ParseHFConfig([]byte(deepseekV3))
+	h200, _ := LookupGPU("H200")
+	if _, err := Derive(ds, h200, Setup{TP: 8, Context: 1024, Prompt: 512}, Fitted); err == nil || !strings.Contains(err.Error(), "GiB more than") {
+		t.Errorf("DeepSeek-V3 in bf16 on 8 H200: %v, want refused for memory", err)
+	}
+	r, err := Derive(ds, h200, Setup{TP: 8, Dtype: "fp8", Context: 1024, Prompt: 512}, Fitted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 61.0 * (512 + 64) * 2; r.KVBytesPerToken != want {
+		t.Errorf("latent KV a token a GPU %g, want %g", r.KVBytesPerToken, want)
+	}
+	// Its decode reads the touched experts, not all 671 B: at batch 1 the step is that of a model of
+	// about its 37 B active parameters.
+	if bytes, all := r.readBytes(1), r.WeightBytes; !(bytes < 0.1*all) {
+		t.Errorf("batch 1 reads %.3g of %.3g bytes", bytes, all)
+	}
+}
+
 func FuzzParseHFConfig(f *testing.F) {
 	f.Add([]byte(llama2_70b))
 	f.Add([]byte(mixtral))
+	f.Add([]byte(qwen15MoE))
+	f.Add([]byte(deepseekV3))
 	f.Add([]byte(`{"num_hidden_layers": 1, "hidden_size": 1, "num_attention_heads": 1, "intermediate_size": 1, "vocab_size": 1}`))
 	h100, _ := LookupGPU("H100-SXM")
 	f.Fuzz(func(t *testing.T, data []byte) {

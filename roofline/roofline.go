@@ -127,10 +127,9 @@ func Derive(m Model, g GPU, s Setup, e Efficiency) (Replica, error) {
 	}
 	tp := float64(s.TP)
 	p := m.Params()
-	kvHeadsPerGPU := math.Max(1, float64(m.KVHeads)/tp)
 	r := Replica{Model: m, GPU: g, Setup: s, Eff: e, params: p, wBytes: wb, actB: 2,
 		WeightBytes:     p.Total * wb / tp,
-		KVBytesPerToken: 2 * float64(m.Layers) * kvHeadsPerGPU * float64(m.HeadDim) * kvb,
+		KVBytesPerToken: float64(m.Layers) * m.kvPerTokenLayer(s.TP) * kvb,
 		bandwidth:       g.BandwidthTBs * 1e12 * e.Memory,
 		flops:           fl * e.Compute,
 		link:            g.LinkGBs * 1e9,
@@ -157,9 +156,9 @@ func (r Replica) readBytes(n float64) float64 {
 	w := p.Total - p.Embedding
 	if m.Experts > 0 {
 		E, k := float64(m.Experts), float64(m.ExpertsPerToken)
-		expert := 3 * float64(m.Hidden) * float64(m.Intermediate)
+		expert := 3 * float64(m.Hidden) * float64(m.expertWidth())
 		touched := E * (1 - math.Pow(1-k/E, n))
-		w -= float64(m.Layers) * (E - touched) * expert
+		w -= float64(m.Layers-m.DenseLayers) * (E - touched) * expert
 	}
 	return w * r.wBytes / float64(r.Setup.TP)
 }
@@ -200,8 +199,9 @@ func (r Replica) matmulFlops() float64 {
 func (r Replica) DecodeMs(n, ctx float64) float64 {
 	m := r.Model
 	heads := float64(m.Heads) / float64(r.Setup.TP)
+	qk, v := m.attentionWidths(true)
 	bytes := r.readBytes(n) + n*ctx*r.KVBytesPerToken
-	flops := n*r.matmulFlops() + 4*n*ctx*heads*float64(m.HeadDim)*float64(m.Layers)
+	flops := n*r.matmulFlops() + 2*n*ctx*heads*(qk+v)*float64(m.Layers)
 	return 1000 * r.stepSeconds(bytes, flops, n)
 }
 
@@ -211,7 +211,8 @@ func (r Replica) PrefillMs(t, prompt float64) float64 {
 	m := r.Model
 	heads := float64(m.Heads) / float64(r.Setup.TP)
 	span := math.Min(t, prompt)
-	flops := t*r.matmulFlops() + 2*t*span*heads*float64(m.HeadDim)*float64(m.Layers)
+	qk, v := m.attentionWidths(false)
+	flops := t*r.matmulFlops() + t*span*heads*(qk+v)*float64(m.Layers)
 	bytes := r.readBytes(t) + t*r.KVBytesPerToken // the prompt's KV is written
 	return 1000 * r.stepSeconds(bytes, flops, t)
 }

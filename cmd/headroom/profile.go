@@ -126,9 +126,21 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s on %s, %s weights, derived (not measured) by headroom profile derive.\n", m.Name, pf.Accelerator, orDtype(f.dtype, m.Dtype))
-	fmt.Fprintf(&b, "# Shape: %d layers, hidden %d, %d heads (%d KV), %.2f B parameters", m.Layers, m.Hidden, m.Heads, m.KVHeads, m.Params().Total/1e9)
+	if m.Latent() {
+		fmt.Fprintf(&b, "# Shape: %d layers, hidden %d, %d heads with latent attention (a %d+%d latent a token and layer), %.2f B parameters",
+			m.Layers, m.Hidden, m.Heads, m.KVLoraRank, m.RopeDim, m.Params().Total/1e9)
+	} else {
+		fmt.Fprintf(&b, "# Shape: %d layers, hidden %d, %d heads (%d KV), %.2f B parameters", m.Layers, m.Hidden, m.Heads, m.KVHeads, m.Params().Total/1e9)
+	}
 	if m.Experts > 0 {
-		fmt.Fprintf(&b, " (%.2f B active: %d of %d experts)", m.Params().Active/1e9, m.ExpertsPerToken, m.Experts)
+		fmt.Fprintf(&b, " (%.2f B active: %d of %d experts", m.Params().Active/1e9, m.ExpertsPerToken, m.Experts)
+		if m.SharedIntermediate > 0 {
+			b.WriteString(", and shared ones")
+		}
+		if m.DenseLayers > 0 {
+			fmt.Fprintf(&b, "; the first %d layers dense", m.DenseLayers)
+		}
+		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, ".\n# GPU: %.0f GiB, %.2f TB/s, %s; %s.\n", gpu.MemoryGiB, gpu.BandwidthTBs, gpu.Link, gpu.Source)
 	fmt.Fprintf(&b, "# Memory a GPU: weights %.1f GiB; KV cache %.0f tokens (%.0f KiB a token) in %.0f%% of memory less %.2f GiB.\n",
