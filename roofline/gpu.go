@@ -44,8 +44,8 @@ var Catalog = []GPU{
 		TFLOPS: map[string]float64{"fp16": 362.05, "bf16": 362.05, "fp8": 733}, LinkGBs: 32, Link: "PCIe Gen4 x16 (64 GB/s both ways)",
 		Source: "NVIDIA L40S GPU datasheet (https://www.nvidia.com/en-us/data-center/l40s/)"},
 	{Name: "B200", Aliases: []string{"b200-sxm", "hgx-b200"}, MemoryGiB: 180, BandwidthTBs: 8,
-		TFLOPS: map[string]float64{"fp16": 2250, "bf16": 2250, "fp8": 4500}, LinkGBs: 900, Link: "NVLink 5 (1.8 TB/s both ways)",
-		Source: "NVIDIA DGX B200 datasheet: 8 GPUs, 1,440 GB, 64 TB/s, 72 PFLOPS FP8 and 36 PFLOPS BF16 with sparsity (https://www.nvidia.com/en-us/data-center/dgx-b200/)"},
+		TFLOPS: map[string]float64{"fp16": 2250, "bf16": 2250, "fp8": 4500, "fp4": 9000}, LinkGBs: 900, Link: "NVLink 5 (1.8 TB/s both ways)",
+		Source: "NVIDIA DGX B200 datasheet: 8 GPUs, 1,440 GB, 64 TB/s, 144 PFLOPS FP4, 72 PFLOPS FP8 and 36 PFLOPS BF16 with sparsity (https://www.nvidia.com/en-us/data-center/dgx-b200/)"},
 }
 
 // LookupGPU finds a GPU by name or alias, case-insensitively; the error lists the known ones.
@@ -84,12 +84,28 @@ func (g GPU) flops(dtype string) (float64, error) {
 		key = "bf16"
 	case "float8", "float8_e4m3fn", "e4m3":
 		key = "fp8"
+	case "mxfp4", "nvfp4":
+		key = "fp4"
 	}
 	tf, ok := g.TFLOPS[key]
 	if !ok {
 		return 0, fmt.Errorf("%s has no %s tensor cores (it has %s)", g.Name, dtype, strings.Join(keys(g.TFLOPS), ", "))
 	}
 	return tf * 1e12, nil
+}
+
+// computeDtype is the dtype a step's matrix products run in for weights stored in dtype: its own
+// where the GPU has tensor cores for it, else 16 bits (weight-only quantization: the kernel
+// widens each weight as it reads it, as vLLM's Marlin and AWQ kernels do, so the weights cost
+// their stored size to read and 16-bit FLOPs to multiply). Weights of 32 bits are served in 16.
+func (g GPU) computeDtype(dtype, sixteen string) string {
+	if b, _ := BytesOf(dtype); b == 4 {
+		return "fp16"
+	}
+	if _, err := g.flops(dtype); err == nil {
+		return dtype
+	}
+	return sixteen
 }
 
 func keys(m map[string]float64) []string {

@@ -37,6 +37,11 @@ type Model struct {
 	SharedIntermediate int
 	DenseLayers        int
 
+	// Quantized is the weights' format a checkpoint's quantization_config gives (awq, gptq, mxfp4,
+	// nvfp4, fp8), the default for Setup.Dtype; "" for none or one not read, which
+	// QuantizationNote then names.
+	Quantized, QuantizationNote string
+
 	// Multi-head latent attention (DeepSeek-V2/V3; KVLoraRank > 0): queries through a rank-QLoraRank
 	// bottleneck (0: none), keys and values from one latent of KVLoraRank plus a rotary part of
 	// RopeDim per token and layer, which is all the KV cache holds; NopeDim and VHeadDim are a
@@ -81,6 +86,34 @@ type hfConfig struct {
 	VHeadDim   *int `json:"v_head_dim"`
 	// A multimodal model's language model (Llama 4, Gemma 3, Mistral 3) is described here.
 	TextConfig json.RawMessage `json:"text_config"`
+	// A quantized checkpoint's format.
+	Quantization *struct {
+		Method     string `json:"quant_method"`
+		Bits       int    `json:"bits"`
+		Algo       string `json:"quant_algo"`
+		WeightBits int    `json:"w_bit"`
+	} `json:"quantization_config"`
+}
+
+// quantized is the weights' dtype a quantization_config names, or "" and why not.
+func (c hfConfig) quantized() (dtype, note string) {
+	q := c.Quantization
+	if q == nil {
+		return "", ""
+	}
+	method := strings.ToLower(q.Method)
+	bits := max(q.Bits, q.WeightBits)
+	switch {
+	case (method == "awq" || method == "gptq") && (bits == 4 || bits == 0):
+		return method, ""
+	case method == "mxfp4" || method == "fp8":
+		return method, ""
+	case method == "modelopt" && strings.EqualFold(q.Algo, "fp8"):
+		return "fp8", ""
+	case method == "modelopt" && strings.EqualFold(q.Algo, "nvfp4"):
+		return "nvfp4", ""
+	}
+	return "", fmt.Sprintf("quantization_config %s (%d bits) is not read: weights taken as torch_dtype; pass --dtype", q.Method, bits)
 }
 
 // first is the first of the values that is set.
@@ -174,6 +207,7 @@ func ParseHFConfig(data []byte) (Model, error) {
 		m.VHeadDim = need("v_head_dim", c.VHeadDim)
 	}
 	m.TiedEmbeddings = c.Tied != nil && *c.Tied
+	m.Quantized, m.QuantizationNote = c.quantized()
 	m.Dtype = strings.ToLower(c.Dtype)
 	if m.Dtype == "" {
 		m.Dtype = "bfloat16"
@@ -205,8 +239,8 @@ func (m Model) Validate() error {
 	if m.DenseLayers > m.Layers {
 		errs = append(errs, fmt.Errorf("first_k_dense_replace %d: more than the %d layers", m.DenseLayers, m.Layers))
 	}
-	if _, err := BytesOf(m.Dtype); err != nil {
-		errs = append(errs, fmt.Errorf("torch_dtype: %w", err))
+	if b, err := BytesOf(m.Dtype); err != nil || b < 1 {
+		errs = append(errs, fmt.Errorf("torch_dtype %q: want float16, bfloat16, float32 or float8 (a quantized checkpoint says its format in quantization_config)", m.Dtype))
 	}
 	// Bounds far above any model, so that products of the dimensions stay exact.
 	for _, d := range []struct {
@@ -227,7 +261,10 @@ func (m Model) Validate() error {
 	return nil
 }
 
-// BytesOf is a dtype's size: fp16/float16 and bf16/bfloat16 2, fp8 1, float32 4.
+// BytesOf is a dtype's size a weight: fp16/float16 and bf16/bfloat16 2, fp8 1, float32 4; the
+// 4-bit formats half a byte plus their scales: int4 (AWQ, GPTQ: a 16-bit scale and zero point
+// every 128 weights) and MXFP4 (an 8-bit scale every 32) 0.53125, NVFP4 (an fp8 scale every 16)
+// 0.5625.
 func BytesOf(dtype string) (float64, error) {
 	switch strings.ToLower(dtype) {
 	case "fp16", "float16", "half", "bf16", "bfloat16":
@@ -236,8 +273,12 @@ func BytesOf(dtype string) (float64, error) {
 		return 1, nil
 	case "fp32", "float32", "float":
 		return 4, nil
+	case "int4", "awq", "gptq", "mxfp4", "fp4":
+		return 0.5 + 4.0/128, nil
+	case "nvfp4":
+		return 0.5 + 1.0/16, nil
 	}
-	return 0, fmt.Errorf("dtype %q: want fp16, bf16, fp8 or fp32", dtype)
+	return 0, fmt.Errorf("dtype %q: want fp16, bf16, fp8, fp32, int4 (awq, gptq), mxfp4 or nvfp4", dtype)
 }
 
 // Params counts a model's parameters, and those one token uses (a mixture of experts runs only

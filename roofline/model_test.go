@@ -1,6 +1,7 @@
 package roofline
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -83,7 +84,7 @@ func TestBadModelsAndSetupsAreRefusedByName(t *testing.T) {
 	}{
 		{h100, Setup{TP: 3, Context: 512, Prompt: 512}, "does not divide the 64 attention heads"},
 		{h100, Setup{TP: 1, Context: 512, Prompt: 512}, "GiB more than"},
-		{a100, Setup{TP: 4, Dtype: "fp8", Context: 512, Prompt: 512}, "no fp8 tensor cores"},
+		{a100, Setup{TP: 4, Dtype: "int3", Context: 512, Prompt: 512}, "want fp16, bf16, fp8"},
 	} {
 		if _, err := Derive(m, tc.gpu, tc.s, Fitted); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %+v: %v, want %q", tc.gpu.Name, tc.s, err, tc.want)
@@ -169,6 +170,61 @@ func TestOtherFamiliesConfigsAreRead(t *testing.T) {
 	// about its 37 B active parameters.
 	if bytes, all := r.readBytes(1), r.WeightBytes; !(bytes < 0.1*all) {
 		t.Errorf("batch 1 reads %.3g of %.3g bytes", bytes, all)
+	}
+}
+
+// Weights in a format the GPU has no tensor cores for are stored compactly and multiplied in 16
+// bits (vLLM's weight-only kernels); a quantized checkpoint's own format is the default.
+func TestQuantizedWeightsAreReadCompactlyAndMultipliedByWhatTheGPUHas(t *testing.T) {
+	m, _ := ParseHFConfig([]byte(llama2_70b))
+	a100, _ := LookupGPU("A100-80GB")
+	h100, _ := LookupGPU("H100-SXM")
+	b200, _ := LookupGPU("B200")
+	s := Setup{TP: 4, Context: 1024, Prompt: 512}
+	derive := func(g GPU, dtype string) Replica {
+		t.Helper()
+		s := s
+		s.Dtype = dtype
+		r, err := Derive(m, g, s, Fitted)
+		if err != nil {
+			t.Fatalf("%s %s: %v", g.Name, dtype, err)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		gpu          GPU
+		dtype        string
+		bytes, flops float64 // per weight; FLOP/s before the efficiency
+	}{
+		{a100, "fp8", 1, 312e12},
+		{h100, "fp8", 1, 1978.9e12},
+		{h100, "awq", 0.53125, 989.4e12},
+		{h100, "mxfp4", 0.53125, 989.4e12},
+		{b200, "mxfp4", 0.53125, 9000e12},
+		{b200, "nvfp4", 0.5625, 9000e12},
+	} {
+		r, base := derive(tc.gpu, tc.dtype), derive(tc.gpu, "fp16")
+		if got := r.WeightBytes / base.WeightBytes; math.Abs(got-tc.bytes/2) > 1e-9 {
+			t.Errorf("%s %s: weights %.4f of fp16's, want %.4f", tc.gpu.Name, tc.dtype, got, tc.bytes/2)
+		}
+		if got := r.flops / Fitted.Compute; math.Abs(got-tc.flops)/tc.flops > 1e-9 {
+			t.Errorf("%s %s: products at %.4g FLOP/s, want %.4g", tc.gpu.Name, tc.dtype, got, tc.flops)
+		}
+		if !(r.DecodeMs(1, 1024) < base.DecodeMs(1, 1024)) {
+			t.Errorf("%s %s: batch-1 decode %.2f ms, not faster than fp16's %.2f", tc.gpu.Name, tc.dtype, r.DecodeMs(1, 1024), base.DecodeMs(1, 1024))
+		}
+	}
+	awq := strings.Replace(llama2_70b, `"torch_dtype": "float16"`, `"torch_dtype": "float16", "quantization_config": {"quant_method": "awq", "bits": 4, "group_size": 128}`, 1)
+	q, err := ParseHFConfig([]byte(awq))
+	if err != nil || q.Quantized != "awq" {
+		t.Fatalf("an AWQ checkpoint: %v, %q", err, q.Quantized)
+	}
+	if r, _ := Derive(q, h100, s, Fitted); r.WeightBytes != derive(h100, "awq").WeightBytes {
+		t.Errorf("an AWQ checkpoint is not derived as awq by default")
+	}
+	bnb := strings.Replace(awq, `"awq"`, `"bitsandbytes"`, 1)
+	if q, err := ParseHFConfig([]byte(bnb)); err != nil || q.Quantized != "" || !strings.Contains(q.QuantizationNote, "bitsandbytes") {
+		t.Errorf("a format not read: %v, %q, note %q", err, q.Quantized, q.QuantizationNote)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/headroom-oss/headroom/queueing"
 )
@@ -73,6 +74,7 @@ type Replica struct {
 	Setup Setup
 	Eff   Efficiency
 
+	ComputeDtype    string  // what the matrix products run in (16 bits for weights the GPU has no tensor cores for)
 	WeightBytes     float64 // per GPU
 	KVBytesPerToken float64 // per GPU
 	KVTokens        float64 // the KV cache's capacity in tokens (each GPU holds its heads' share of every token)
@@ -85,8 +87,8 @@ type Replica struct {
 }
 
 // Derive lays a model out on tp GPUs and checks that it fits. Its errors say what to change: a TP
-// that does not divide the heads, a dtype the GPU has no tensor cores for, or memory short by how
-// much.
+// that does not divide the heads, or memory short by how much. Weights in a dtype the GPU has no
+// tensor cores for (fp8 on an A100, 4-bit anywhere but a B200) are multiplied in 16 bits.
 func Derive(m Model, g GPU, s Setup, e Efficiency) (Replica, error) {
 	if err := m.Validate(); err != nil {
 		return Replica{}, err
@@ -101,16 +103,19 @@ func Derive(m Model, g GPU, s Setup, e Efficiency) (Replica, error) {
 		return Replica{}, fmt.Errorf("tensor parallelism %d neither divides nor is a multiple of the %d key-value heads", s.TP, m.KVHeads)
 	}
 	if s.Dtype == "" {
-		s.Dtype = m.Dtype
+		s.Dtype = or(m.Quantized, m.Dtype)
 	}
 	wb, err := BytesOf(s.Dtype)
 	if err != nil {
 		return Replica{}, err
 	}
-	computeDtype := s.Dtype
+	sixteen := "bf16"
+	if d := strings.ToLower(m.Dtype); d == "float16" || d == "fp16" || d == "half" {
+		sixteen = "fp16"
+	}
+	computeDtype := g.computeDtype(s.Dtype, sixteen)
 	if wb == 4 {
-		computeDtype = "fp16" // fp32 checkpoints are served in 16 bits
-		wb = 2
+		wb = 2 // fp32 checkpoints are served in 16 bits
 	}
 	kvb := 2.0
 	if s.KVDtype != "" && s.KVDtype != "auto" {
@@ -127,7 +132,7 @@ func Derive(m Model, g GPU, s Setup, e Efficiency) (Replica, error) {
 	}
 	tp := float64(s.TP)
 	p := m.Params()
-	r := Replica{Model: m, GPU: g, Setup: s, Eff: e, params: p, wBytes: wb, actB: 2,
+	r := Replica{Model: m, GPU: g, Setup: s, Eff: e, params: p, wBytes: wb, actB: 2, ComputeDtype: computeDtype,
 		WeightBytes:     p.Total * wb / tp,
 		KVBytesPerToken: float64(m.Layers) * m.kvPerTokenLayer(s.TP) * kvb,
 		bandwidth:       g.BandwidthTBs * 1e12 * e.Memory,
@@ -266,4 +271,11 @@ func (r Replica) Profile(maxBatch int, maxTokens float64, in, out float64) queue
 		}
 	}
 	return p
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -28,7 +28,7 @@ type deriveFlags struct {
 func newProfileDeriveCmd(g *globals) *cobra.Command {
 	f := &deriveFlags{}
 	cmd := &cobra.Command{
-		Use:   "derive --model-config config.json --gpu NAME [--tp N] [--dtype fp16|bf16|fp8]",
+		Use:   "derive --model-config config.json --gpu NAME [--tp N] [--dtype fp16|bf16|fp8|awq|gptq|mxfp4|nvfp4]",
 		Short: "Derive a replica profile from a model's config.json and a GPU's datasheet",
 		Long: `derive writes a replica profile (the format of examples/*.yaml, for plan, simulate, serve and cost)
 for a model on a GPU without measuring anything: a step reads the weights and the batch's KV cache
@@ -74,7 +74,7 @@ GPUs: ` + strings.Join(roofline.GPUNames(), ", ") + `.
 	fl.StringVar(&f.gpu, "gpu", "", "the GPU: "+strings.Join(roofline.GPUNames(), ", "))
 	fl.StringVar(&f.engine, "engine", "vllm", "the serving engine the profile is for: vllm, or reference (plain PyTorch with CUDA graphs, as headroom's measured profiles)")
 	fl.IntVar(&f.tp, "tp", 1, "tensor parallelism: GPUs in one replica")
-	fl.StringVar(&f.dtype, "dtype", "", "weights: fp16, bf16 or fp8 (default: the config's torch_dtype)")
+	fl.StringVar(&f.dtype, "dtype", "", "weights: fp16, bf16, fp8, int4 (awq, gptq), mxfp4 or nvfp4 (default: the checkpoint's quantization_config, else its torch_dtype); weights the GPU has no tensor cores for (fp8 on an A100, 4-bit but on a B200) are multiplied in 16 bits, as vLLM's weight-only kernels do")
 	fl.StringVar(&f.kvDtype, "kv-dtype", "", "KV cache: fp8, or empty for 16-bit (vLLM's default)")
 	fl.Float64Var(&f.in, "in-tokens", 512, "mean prompt length of the requests")
 	fl.Float64Var(&f.out, "out-tokens", 256, "mean output length of the requests")
@@ -125,7 +125,14 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s on %s, %s weights, derived (not measured) by headroom profile derive.\n", m.Name, pf.Accelerator, orDtype(f.dtype, m.Dtype))
+	weights := orDtype(f.dtype, orDtype(m.Quantized, m.Dtype))
+	fmt.Fprintf(&b, "# %s on %s, %s weights, derived (not measured) by headroom profile derive.\n", m.Name, pf.Accelerator, weights)
+	if b16, _ := roofline.BytesOf(weights); b16 < 2 && r.ComputeDtype != weights && !strings.EqualFold(r.ComputeDtype, weights) {
+		fmt.Fprintf(&b, "# Weight-only: the %s weights are read as stored and widened to %s for the products (%s has no %s tensor cores).\n", weights, r.ComputeDtype, gpu.Name, weights)
+	}
+	if m.QuantizationNote != "" {
+		fmt.Fprintf(&b, "# Note: %s.\n", m.QuantizationNote)
+	}
 	if m.Latent() {
 		fmt.Fprintf(&b, "# Shape: %d layers, hidden %d, %d heads with latent attention (a %d+%d latent a token and layer), %.2f B parameters",
 			m.Layers, m.Hidden, m.Heads, m.KVLoraRank, m.RopeDim, m.Params().Total/1e9)
