@@ -47,6 +47,38 @@ type Model struct {
 	// RopeDim per token and layer, which is all the KV cache holds; NopeDim and VHeadDim are a
 	// head's key (without the rotary part) and value widths.
 	KVLoraRank, QLoraRank, RopeDim, NopeDim, VHeadDim int
+
+	// SlidingLayers of the layers attend only to the last SlidingWindow tokens (Mistral-7B v0.1,
+	// Gemma 2 and 3, gpt-oss), and an engine keeps only that much of their KV cache (vLLM's hybrid
+	// allocator); 0 for none.
+	SlidingWindow, SlidingLayers int
+}
+
+// attendedLayers is how many layers' worth of keys a token of context costs at a context of ctx
+// tokens: every full-attention layer, and a sliding-window layer only for the share of the
+// context its window covers.
+func (m Model) attendedLayers(ctx float64) float64 {
+	full := float64(m.Layers - m.SlidingLayers)
+	if m.SlidingLayers == 0 || ctx <= 0 {
+		return float64(m.Layers)
+	}
+	return full + float64(m.SlidingLayers)*math.Min(1, float64(m.SlidingWindow)/ctx)
+}
+
+// causalAttended is, for a prompt of span tokens, how many keys a token attends to on average,
+// summed over the layers: half the prompt in a full-attention layer; in a sliding-window layer
+// the window once the prompt is longer than it (w − w²/(2·span)).
+func (m Model) causalAttended(span float64) float64 {
+	full := float64(m.Layers-m.SlidingLayers) * span / 2
+	if m.SlidingLayers == 0 {
+		return full
+	}
+	w := float64(m.SlidingWindow)
+	each := span / 2
+	if span > w {
+		each = w - w*w/(2*span)
+	}
+	return full + float64(m.SlidingLayers)*each
 }
 
 // Latent says whether the model uses multi-head latent attention.
@@ -86,6 +118,13 @@ type hfConfig struct {
 	VHeadDim   *int `json:"v_head_dim"`
 	// A multimodal model's language model (Llama 4, Gemma 3, Mistral 3) is described here.
 	TextConfig json.RawMessage `json:"text_config"`
+	// Sliding-window attention: the window, whether it is used (Qwen2 gives a window and turns it
+	// off), which layers (layer_types; Gemma 3's pattern: every sliding_window_pattern-th layer
+	// global).
+	SlidingWindow  *int     `json:"sliding_window"`
+	UseSliding     *bool    `json:"use_sliding_window"`
+	SlidingPattern *int     `json:"sliding_window_pattern"`
+	LayerTypes     []string `json:"layer_types"`
 	// A quantized checkpoint's format.
 	Quantization *struct {
 		Method     string `json:"quant_method"`
@@ -93,6 +132,31 @@ type hfConfig struct {
 		Algo       string `json:"quant_algo"`
 		WeightBits int    `json:"w_bit"`
 	} `json:"quantization_config"`
+}
+
+// sliding is the sliding window and how many of the layers use it: those layer_types calls
+// sliding, else all but every pattern-th (Gemma 3), else every other (Gemma 2), else all (Mistral
+// 7B v0.1); none when the window is absent, turned off, or covers the model's whole context.
+func (c hfConfig) sliding(layers int) (window, count int) {
+	if c.SlidingWindow == nil || *c.SlidingWindow <= 0 || (c.UseSliding != nil && !*c.UseSliding) {
+		return 0, 0
+	}
+	window = *c.SlidingWindow
+	switch {
+	case len(c.LayerTypes) > 0:
+		for _, t := range c.LayerTypes {
+			if t == "sliding_attention" {
+				count++
+			}
+		}
+	case c.SlidingPattern != nil && *c.SlidingPattern > 1:
+		count = layers - layers / *c.SlidingPattern
+	case c.ModelType == "gemma2":
+		count = (layers + 1) / 2
+	default:
+		count = layers
+	}
+	return window, min(count, layers)
 }
 
 // quantized is the weights' dtype a quantization_config names, or "" and why not.
@@ -208,6 +272,7 @@ func ParseHFConfig(data []byte) (Model, error) {
 	}
 	m.TiedEmbeddings = c.Tied != nil && *c.Tied
 	m.Quantized, m.QuantizationNote = c.quantized()
+	m.SlidingWindow, m.SlidingLayers = c.sliding(m.Layers)
 	m.Dtype = strings.ToLower(c.Dtype)
 	if m.Dtype == "" {
 		m.Dtype = "bfloat16"

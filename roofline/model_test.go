@@ -228,11 +228,58 @@ func TestQuantizedWeightsAreReadCompactlyAndMultipliedByWhatTheGPUHas(t *testing
 	}
 }
 
+// Gemma 3 27B: a multimodal config whose language model attends over a 1,024-token window in five
+// layers of six.
+const gemma3 = `{"architectures": ["Gemma3ForConditionalGeneration"], "torch_dtype": "bfloat16", "text_config": {
+ "model_type": "gemma3_text", "hidden_size": 5376, "intermediate_size": 21504, "num_hidden_layers": 62,
+ "num_attention_heads": 32, "num_key_value_heads": 16, "head_dim": 128, "vocab_size": 262208,
+ "sliding_window": 1024, "sliding_window_pattern": 6, "tie_word_embeddings": true}}`
+
+// Sliding-window layers: which layers are read from each family's fields, and what they change: no
+// more KV than the window in those layers, so at long contexts more tokens fit and a decode step
+// reads less, and within the window nothing changes.
+func TestSlidingWindowLayersHoldOnlyTheirWindow(t *testing.T) {
+	layerTypes := `"layer_types": ["sliding_attention", "full_attention", "sliding_attention", "full_attention"]`
+	for _, tc := range []struct {
+		name, config    string
+		window, sliding int
+	}{
+		{"Gemma 3's pattern", gemma3, 1024, 52},
+		{"all layers (Mistral-7B v0.1)", strings.Replace(llama2_70b, `"vocab_size": 32000`, `"vocab_size": 32000, "sliding_window": 4096`, 1), 4096, 80},
+		{"turned off (Qwen2)", strings.Replace(llama2_70b, `"vocab_size": 32000`, `"vocab_size": 32000, "sliding_window": 131072, "use_sliding_window": false`, 1), 0, 0},
+		{"layer_types (gpt-oss)", strings.Replace(llama2_70b, `"vocab_size": 32000`, `"vocab_size": 32000, "sliding_window": 128, `+layerTypes, 1), 128, 2},
+		{"a null window", strings.Replace(llama2_70b, `"vocab_size": 32000`, `"vocab_size": 32000, "sliding_window": null`, 1), 0, 0},
+	} {
+		m, err := ParseHFConfig([]byte(tc.config))
+		if err != nil || m.SlidingWindow != tc.window || m.SlidingLayers != tc.sliding {
+			t.Errorf("%s: %v, window %d over %d layers, want %d over %d", tc.name, err, m.SlidingWindow, m.SlidingLayers, tc.window, tc.sliding)
+		}
+	}
+	g, _ := ParseHFConfig([]byte(gemma3))
+	if p := g.Params().Total; math.Abs(p-27.0e9)/27.0e9 > 0.02 {
+		t.Errorf("Gemma 3 27B's language model: %.3g parameters", p)
+	}
+	full := g
+	full.SlidingLayers = 0
+	h100, _ := LookupGPU("H100-SXM")
+	long := Setup{TP: 2, Context: 8192, Prompt: 8192}
+	a, _ := Derive(g, h100, long, Fitted)
+	b, _ := Derive(full, h100, long, Fitted)
+	if !(a.KVTokens > 3*b.KVTokens) || !(a.DecodeMs(64, 8192) < b.DecodeMs(64, 8192)) || !(a.PrefillMs(8192, 8192) < b.PrefillMs(8192, 8192)) {
+		t.Errorf("at 8k tokens: %g vs %g tokens of KV, decode %.2f vs %.2f ms, prefill %.1f vs %.1f ms", a.KVTokens, b.KVTokens,
+			a.DecodeMs(64, 8192), b.DecodeMs(64, 8192), a.PrefillMs(8192, 8192), b.PrefillMs(8192, 8192))
+	}
+	if d1, d2 := a.DecodeMs(64, 1000), b.DecodeMs(64, 1000); d1 != d2 {
+		t.Errorf("within the window the windowed layers change nothing: %.3f vs %.3f ms", d1, d2)
+	}
+}
+
 func FuzzParseHFConfig(f *testing.F) {
 	f.Add([]byte(llama2_70b))
 	f.Add([]byte(mixtral))
 	f.Add([]byte(qwen15MoE))
 	f.Add([]byte(deepseekV3))
+	f.Add([]byte(gemma3))
 	f.Add([]byte(`{"num_hidden_layers": 1, "hidden_size": 1, "num_attention_heads": 1, "intermediate_size": 1, "vocab_size": 1}`))
 	h100, _ := LookupGPU("H100-SXM")
 	f.Fuzz(func(t *testing.T, data []byte) {

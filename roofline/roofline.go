@@ -74,11 +74,14 @@ type Replica struct {
 	Setup Setup
 	Eff   Efficiency
 
-	ComputeDtype    string  // what the matrix products run in (16 bits for weights the GPU has no tensor cores for)
-	WeightBytes     float64 // per GPU
-	KVBytesPerToken float64 // per GPU
+	ComputeDtype string  // what the matrix products run in (16 bits for weights the GPU has no tensor cores for)
+	WeightBytes  float64 // per GPU
+	// KVBytesPerToken is what a token of context takes of the cache on one GPU, over all layers; a
+	// sliding-window layer counts for the share of the setup's context its window covers.
+	KVBytesPerToken float64
 	KVTokens        float64 // the KV cache's capacity in tokens (each GPU holds its heads' share of every token)
 	params          Params
+	kvLayer         float64 // bytes one token's KV takes in one layer on one GPU
 	wBytes, actB    float64
 	bandwidth       float64 // bytes/s
 	flops           float64 // FLOP/s
@@ -134,7 +137,8 @@ func Derive(m Model, g GPU, s Setup, e Efficiency) (Replica, error) {
 	p := m.Params()
 	r := Replica{Model: m, GPU: g, Setup: s, Eff: e, params: p, wBytes: wb, actB: 2, ComputeDtype: computeDtype,
 		WeightBytes:     p.Total * wb / tp,
-		KVBytesPerToken: float64(m.Layers) * m.kvPerTokenLayer(s.TP) * kvb,
+		KVBytesPerToken: m.attendedLayers(s.Context) * m.kvPerTokenLayer(s.TP) * kvb,
+		kvLayer:         m.kvPerTokenLayer(s.TP) * kvb,
 		bandwidth:       g.BandwidthTBs * 1e12 * e.Memory,
 		flops:           fl * e.Compute,
 		link:            g.LinkGBs * 1e9,
@@ -205,8 +209,9 @@ func (r Replica) DecodeMs(n, ctx float64) float64 {
 	m := r.Model
 	heads := float64(m.Heads) / float64(r.Setup.TP)
 	qk, v := m.attentionWidths(true)
-	bytes := r.readBytes(n) + n*ctx*r.KVBytesPerToken
-	flops := n*r.matmulFlops() + 2*n*ctx*heads*(qk+v)*float64(m.Layers)
+	keys := n * ctx * m.attendedLayers(ctx) // summed over the layers
+	bytes := r.readBytes(n) + keys*r.kvLayer
+	flops := n*r.matmulFlops() + 2*keys*heads*(qk+v)
 	return 1000 * r.stepSeconds(bytes, flops, n)
 }
 
@@ -217,8 +222,8 @@ func (r Replica) PrefillMs(t, prompt float64) float64 {
 	heads := float64(m.Heads) / float64(r.Setup.TP)
 	span := math.Min(t, prompt)
 	qk, v := m.attentionWidths(false)
-	flops := t*r.matmulFlops() + t*span*heads*(qk+v)*float64(m.Layers)
-	bytes := r.readBytes(t) + t*r.KVBytesPerToken // the prompt's KV is written
+	flops := t*r.matmulFlops() + 2*t*m.causalAttended(span)*heads*(qk+v)
+	bytes := r.readBytes(t) + t*float64(m.Layers)*r.kvLayer // the prompt's KV is written
 	return 1000 * r.stepSeconds(bytes, flops, t)
 }
 

@@ -139,6 +139,9 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 	} else {
 		fmt.Fprintf(&b, "# Shape: %d layers, hidden %d, %d heads (%d KV), %.2f B parameters", m.Layers, m.Hidden, m.Heads, m.KVHeads, m.Params().Total/1e9)
 	}
+	if m.SlidingLayers > 0 {
+		fmt.Fprintf(&b, "; %d of the layers attend over a window of %d tokens", m.SlidingLayers, m.SlidingWindow)
+	}
 	if m.Experts > 0 {
 		fmt.Fprintf(&b, " (%.2f B active: %d of %d experts", m.Params().Active/1e9, m.ExpertsPerToken, m.Experts)
 		if m.SharedIntermediate > 0 {
@@ -150,8 +153,12 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 		b.WriteString(")")
 	}
 	fmt.Fprintf(&b, ".\n# GPU: %.0f GiB, %.2f TB/s, %s; %s.\n", gpu.MemoryGiB, gpu.BandwidthTBs, gpu.Link, gpu.Source)
-	fmt.Fprintf(&b, "# Memory a GPU: weights %.1f GiB; KV cache %.0f tokens (%.0f KiB a token) in %.0f%% of memory less %.2f GiB.\n",
+	fmt.Fprintf(&b, "# Memory a GPU: weights %.1f GiB; KV cache %.0f tokens (%.0f KiB a token) in %.0f%% of memory less %.2f GiB",
 		r.WeightBytes/(1<<30), r.KVTokens, r.KVBytesPerToken/1024, 100*e.Utilization, e.ReserveGiB)
+	if m.SlidingLayers > 0 {
+		fmt.Fprintf(&b, " (at a context of %.0f tokens: the windowed layers keep only their window)", ctx)
+	}
+	b.WriteString(".\n")
 	fmt.Fprintf(&b, "# Efficiencies (fitted once on measured H100/H200 profiles): memory %.3f, compute %.3f, corner sharpness %.2f.\n",
 		e.Memory, e.Compute, e.Sharpness)
 	fmt.Fprintf(&b, "# Engine %s: %.4f ms a layer and %.3f ms a step besides reads and products.\n", f.engine, e.LayerOverheadMs, e.StepOverheadMs)
