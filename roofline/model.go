@@ -136,7 +136,8 @@ type hfConfig struct {
 
 // sliding is the sliding window and how many of the layers use it: those layer_types calls
 // sliding, else all but every pattern-th (Gemma 3), else every other (Gemma 2), else all (Mistral
-// 7B v0.1); none when the window is absent, turned off, or covers the model's whole context.
+// 7B v0.1); none when the window is absent or turned off. (A window longer than the context
+// changes nothing: the layer holds the whole context anyway.)
 func (c hfConfig) sliding(layers int) (window, count int) {
 	if c.SlidingWindow == nil || *c.SlidingWindow <= 0 || (c.UseSliding != nil && !*c.UseSliding) {
 		return 0, 0
