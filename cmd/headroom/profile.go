@@ -15,7 +15,7 @@ import (
 
 func newProfileCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "profile", Short: "Make replica profiles for models and GPUs nobody has profiled"}
-	cmd.AddCommand(newProfileDeriveCmd(g), newProfileFitCmd(g))
+	cmd.AddCommand(newProfileDeriveCmd(g), newProfileFitCmd(g), newProfileGPUsCmd(g))
 	return cmd
 }
 
