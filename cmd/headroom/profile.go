@@ -40,7 +40,7 @@ what 90% of memory leaves after the weights and a fitted reserve (docs/llm.md sh
 derivation and the fit's residuals).
 
 --model-config is a Hugging Face config.json (a file, - for standard input, or an http(s) URL).
-GPUs: ` + strings.Join(roofline.GPUNames(), ", ") + `.
+GPUs: ` + strings.Join(roofline.GPUNames(), ", ") + ` (headroom profile gpus gives their figures).
 
   headroom profile derive --model-config config.json --gpu H100-SXM > llama-h100.yaml
   headroom profile derive --model-config config.json --gpu H200 --tp 4 --dtype fp8`,
