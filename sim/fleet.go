@@ -81,6 +81,22 @@ type FleetResult struct {
 	Decisions      []control.Decision // the changes of desired replicas the fleet acted on
 	ReplicaSeconds float64            // replicas alive (starting, serving or draining) integrated over time
 	Timeline       []Sample
+	// Prefill counts the prompt tokens vLLM replicas admitted and how many of them prefix caching
+	// found in the KV pool (not computed): how much the replay's answer leans on the cache.
+	Prefill PrefillTally
+}
+
+// PrefillTally is prompt tokens admitted (again after a preemption) and those found cached.
+type PrefillTally struct {
+	PromptTokens, CachedTokens int64
+}
+
+// CachedShare is the share of admitted prompt tokens found cached (0 with none admitted).
+func (p PrefillTally) CachedShare() float64 {
+	if p.PromptTokens == 0 {
+		return 0
+	}
+	return float64(p.CachedTokens) / float64(p.PromptTokens)
 }
 
 // Sample is the fleet's state at one decision.
@@ -150,6 +166,7 @@ func FleetStream(cfg FleetConfig, src workload.Stream, blockTokens int) (FleetRe
 		if cfg.Engine.Scheduler == SchedulerVLLM {
 			r := newVLLMReplica(cfg.Engine, blockTokens)
 			r.blocks = promptBlocks{&bk.blocks}
+			r.prefill = &res.Prefill
 			return &member{server: r, readyAt: readyAt, born: born}
 		}
 		r := newReplica(cfg.Engine)

@@ -70,6 +70,7 @@ type vllmReplica struct {
 	step    []scheduled
 	abort   []*vllmReq // requests to abort at the next step's end (a prompt that can never fit)
 	begun   int        // steps started so far; the one under way is number begun
+	prefill *PrefillTally
 }
 
 type scheduled struct {
@@ -334,6 +335,10 @@ func (r *vllmReplica) admit(budget int, inTokens []float64, inOrder bool) int {
 		}
 		r.pool.claim(ids[:hits])
 		q.ids, q.computed = ids[:hits], computed
+		if r.prefill != nil {
+			r.prefill.PromptTokens += int64(q.prompt)
+			r.prefill.CachedTokens += int64(computed)
+		}
 		r.grow(q, q.computed+need) // cannot fail: the blocks were counted above
 		r.waiting = r.waiting[1:]
 		r.running = append(r.running, q)

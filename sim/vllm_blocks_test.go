@@ -160,24 +160,30 @@ func TestVLLMCachedPromptsLiveInTheRoomOthersLeave(t *testing.T) {
 		{Arrival: 0.2, InputTokens: 400, OutputTokens: 2},                     // 26: the 8 never used, then the first's
 		{Arrival: 0.3, InputTokens: 320, OutputTokens: 2, PrefixBlocks: prompt},
 	}
-	ttft := func(blocks int) float64 {
+	replay := func(blocks int) FleetResult {
 		res, err := Fleet(FleetConfig{Engine: EngineConfig{Profile: lineProfile, Scheduler: SchedulerVLLM, PrefixCaching: true,
 			VLLM: VLLMConfig{MaxNumBatchedTokens: 2048, KVBlocks: blocks, BlockSize: 16}}, Replicas: 1},
 			workload.Trace{Requests: reqs, PrefixBlockTokens: 16})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res.Outcomes[3].TTFT()
+		return res
 	}
 	// Roomy: the prompt is all cached but its last token. Tight (60 blocks): the third request
 	// took the 8 blocks never used, then the first request's generated block and its prompt's
 	// last 17 (vLLM frees a request's blocks last-first), so 3 of 20 are left: 272 tokens to compute.
+	// The fleet's prefill tally counts what was found cached of the 1,520 prompt tokens admitted.
 	for _, c := range []struct {
 		blocks int
 		want   float64
-	}{{1000, 5 + 0.05*1}, {60, 5 + 0.05*272}} {
-		if got := ttft(c.blocks); math.Abs(got-c.want/1000) > 1e-9 {
+		cached int64
+	}{{1000, 5 + 0.05*1, 319}, {60, 5 + 0.05*272, 48}} {
+		res := replay(c.blocks)
+		if got := res.Outcomes[3].TTFT(); math.Abs(got-c.want/1000) > 1e-9 {
 			t.Errorf("%d blocks: TTFT %.5fs, want %.5fs", c.blocks, got, c.want/1000)
+		}
+		if p := res.Prefill; p.PromptTokens != 1520 || p.CachedTokens != c.cached {
+			t.Errorf("%d blocks: %d of %d prompt tokens cached, want %d of 1520", c.blocks, p.CachedTokens, p.PromptTokens, c.cached)
 		}
 	}
 }

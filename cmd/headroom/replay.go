@@ -155,8 +155,11 @@ type replayReport struct {
 	// of its own: load generators send a dataset's prompts in turn, and a server with prefix
 	// caching finds a repeated prompt cached.
 	PromptCycle *workload.PromptCycle `json:"prompt_cycle,omitempty" yaml:"prompt_cycle,omitempty"`
-	Stages      []replayStage         `json:"stages" yaml:"stages"`
-	Seconds     float64               `json:"run_seconds" yaml:"run_seconds"` // how long the replay took
+	// PromptCached is the share of the prompt tokens admitted that prefix caching found in the
+	// KV pool rather than computed (vLLM engine, caching on): how much the answer leans on it.
+	PromptCached *float64      `json:"prompt_cached_share,omitempty" yaml:"prompt_cached_share,omitempty"`
+	Stages       []replayStage `json:"stages" yaml:"stages"`
+	Seconds      float64       `json:"run_seconds" yaml:"run_seconds"` // how long the replay took
 }
 
 func runReplay(path string, f *replayFlags) (replayReport, error) {
@@ -213,11 +216,15 @@ func runReplay(path string, f *replayFlags) (replayReport, error) {
 		cuts = everyCut(f.splitEvery.Seconds(), tr.Requests[len(tr.Requests)-1].Arrival)
 	}
 	started := time.Now()
-	stages, err := replayWithBand(sim.FleetConfig{Engine: eng, Replicas: f.replicas, Balancer: sim.Balancer(f.balancer)}, tr, measured, cuts, f.stepUncertainty)
+	stages, prefill, err := replayWithBand(sim.FleetConfig{Engine: eng, Replicas: f.replicas, Balancer: sim.Balancer(f.balancer)}, tr, measured, cuts, f.stepUncertainty)
 	if err != nil {
 		return replayReport{}, err
 	}
 	rep := replayReport{Trace: path, Requests: len(tr.Requests), Replicas: f.replicas, Engine: f.engine, PromptCycle: cycle}
+	if prefill.PromptTokens > 0 && eng.PrefixCaching {
+		share := prefill.CachedShare()
+		rep.PromptCached = &share
+	}
 	if eng.Scheduler == sim.SchedulerVLLM {
 		v := eng.VLLM
 		blocks := v.KVBlocks
@@ -297,6 +304,9 @@ func (r replayReport) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, " (%s)", r.Settings)
 	}
 	fmt.Fprintf(w, ", in %.2f s\n", r.Seconds)
+	if c := r.PromptCached; c != nil {
+		fmt.Fprintf(w, "prompt tokens found cached in the KV pool: %.1f%% of those admitted (--no-prefix-cache to replay without)\n", 100**c)
+	}
 	if c := r.PromptCycle; c != nil {
 		if c.Match > 0 {
 			fmt.Fprintf(w, "prompts repeat every %d requests (%.1f%% of prompt lengths match, %.1f%% would by chance): replayed with prefix caching of repeated prompts (--prompt-cycle off to not)\n", c.Period, 100*c.Match, 100*c.Chance)

@@ -35,13 +35,14 @@ type stepSensitivity struct {
 
 // replayWithBand replays the trace on the fleet, and, when uncertainty is above zero, again with
 // every step that much faster and slower (the three at once), and returns each stage with its band.
-func replayWithBand(fleet sim.FleetConfig, tr workload.Trace, measured []workload.Measured, cuts []float64, uncertainty float64) ([]replayStage, error) {
+func replayWithBand(fleet sim.FleetConfig, tr workload.Trace, measured []workload.Measured, cuts []float64, uncertainty float64) ([]replayStage, sim.PrefillTally, error) {
 	scales := []float64{1}
 	if uncertainty > 0 {
 		scales = append(scales, 1-uncertainty, 1+uncertainty)
 	}
 	stages := make([][]sim.Stage, len(scales))
 	errs := make([]error, len(scales))
+	var prefill sim.PrefillTally // of the replay at the derived step times
 	var wg sync.WaitGroup
 	for k, scale := range scales {
 		wg.Add(1)
@@ -55,12 +56,15 @@ func replayWithBand(fleet sim.FleetConfig, tr workload.Trace, measured []workloa
 				return
 			}
 			stages[k] = sim.Stages(res.Outcomes, tr, measured, cuts)
+			if k == 0 {
+				prefill = res.Prefill
+			}
 		}()
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return nil, sim.PrefillTally{}, err
 		}
 	}
 	out := make([]replayStage, len(stages[0]))
@@ -78,7 +82,7 @@ func replayWithBand(fleet sim.FleetConfig, tr workload.Trace, measured []workloa
 			E2EP99:    [2]float64{fast.E2E.P99, slow.E2E.P99},
 		}
 	}
-	return out, nil
+	return out, prefill, nil
 }
 
 // writeSensitivity is the table's line for a stage's band: what the faster and the slower steps

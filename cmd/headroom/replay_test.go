@@ -141,15 +141,16 @@ func TestReplayFindsThePromptCycleOfARealRun(t *testing.T) {
 	}
 	prof := filepath.Join(t.TempDir(), "l7.yaml")
 	os.WriteFile(prof, out.Bytes(), 0o644)
-	replay := func(cycle string) (period int, e2eErr float64) {
+	replay := func(cycle string) (period int, e2eErr, cached float64) {
 		var o bytes.Buffer
 		if code := run(context.Background(), []string{"replay", "../../examples/data/vllm-llama-2-7b-run.csv", "--profile", prof,
 			"--max-num-seqs", "128", "--max-num-batched-tokens", "2048", "--kv-blocks", "7462", "--prompt-cycle", cycle, "-o", "json"}, nil, &o, &errb); code != 0 {
 			t.Fatalf("replay: %s", errb.String())
 		}
 		var rep struct {
-			PromptCycle *struct{ Period int } `json:"prompt_cycle"`
-			Stages      []struct {
+			PromptCycle  *struct{ Period int } `json:"prompt_cycle"`
+			PromptCached float64               `json:"prompt_cached_share"`
+			Stages       []struct {
 				Error struct{ E2E struct{ Mean float64 } }
 			}
 		}
@@ -159,14 +160,16 @@ func TestReplayFindsThePromptCycleOfARealRun(t *testing.T) {
 		if rep.PromptCycle != nil {
 			period = rep.PromptCycle.Period
 		}
-		return period, rep.Stages[0].Error.E2E.Mean
+		return period, rep.Stages[0].Error.E2E.Mean, rep.PromptCached
 	}
-	period, with := replay("auto")
-	if period != 100 {
-		t.Errorf("found a cycle of %d requests, want 100", period)
+	// With the cycle most of the prompts are found cached, and the report says how much; without
+	// it the prompts are all computed.
+	period, with, cached := replay("auto")
+	if period != 100 || !(cached > 0.5 && cached < 1) {
+		t.Errorf("found a cycle of %d requests, want 100; %.1f%% of prompt tokens cached", period, 100*cached)
 	}
-	if p, without := replay("off"); p != 0 || !(without > with+0.03) {
-		t.Errorf("mean E2E error %+.1f%% with the cycle, %+.1f%% without it (cycle %d)", 100*with, 100*without, p)
+	if p, without, none := replay("off"); p != 0 || !(without > with+0.03) || none != 0 {
+		t.Errorf("mean E2E error %+.1f%% with the cycle, %+.1f%% without it (cycle %d, %.1f%% cached)", 100*with, 100*without, p, 100*none)
 	}
 }
 
