@@ -3,6 +3,6 @@
 // simulator's clock or the wall clock), so the same code is judged in simulation and drives a real
 // cluster. Every decision carries its reason.
 //
-// The Kubernetes HPA and Knative KPA follow their upstream algorithms and constants as
-// Their sources are named where each is defined.
+// The Kubernetes HPA and Knative KPA follow their upstream algorithms and constants; their sources
+// are named where each is defined.
 package autoscale
