@@ -20,7 +20,10 @@ func Parse(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1e11 {
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		if math.Abs(f) >= 1e11 {
+			return time.Time{}, fmt.Errorf("timestamp %q is past the year 5000 as Unix seconds: milliseconds? give seconds (%s)", s, strconv.FormatFloat(f/1000, 'f', -1, 64))
+		}
 		sec, frac := math.Modf(f)
 		return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
 	}
