@@ -8,13 +8,16 @@
 // requests started at different times) or gives them all the mean (a batch that started together),
 // hands the pairs to SMs as they free up (list scheduling, in random order, one pair at a time),
 // and prints the busiest SM's work over the mean SM's: the factor on the attention's share of the
-// step. It assumes no split of one pair's keys over several SMs (FlashAttention splits them when
+// step. Handed out longest first instead (vLLM's running list holds the oldest requests, the
+// longest contexts, first; whether the kernel keeps that order is its own affair), far less is
+// left. It assumes no split of one pair's keys over several SMs (FlashAttention splits them when
 // pairs are fewer than SMs, so rows with fewer pairs than SMs overstate it).
 //
 //	go run ./bench/attnimbalance
 package main
 
 import (
+	"cmp"
 	"container/heap"
 	"fmt"
 	"math/rand/v2"
@@ -43,8 +46,8 @@ func busiest(pairs []float64, sms int) float64 {
 
 func main() {
 	rng := rand.New(rand.NewPCG(1, 2))
-	fmt.Println("| batch | context (tokens) | KV heads a GPU | pairs on 132 SMs | busiest / mean, contexts spread | all at the mean |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- |")
+	fmt.Println("| batch | context (tokens) | KV heads a GPU | pairs on 132 SMs | busiest / mean, contexts spread, random order | the same, longest first | all at the mean |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
 	for _, c := range []struct {
 		name       string
 		seqs       int
@@ -56,7 +59,7 @@ func main() {
 		{"Llama-2-7B TP 1, reasoning (~66 running, KV-bound)", 66, 1083, 2530, 32, 132},
 		{"Llama-2-7B TP 1, general (128 running)", 128, 575, 823, 32, 132},
 	} {
-		spread := 0.0
+		spread, longest := 0.0, 0.0
 		const draws = 200
 		for range draws {
 			var pairs []float64
@@ -68,11 +71,13 @@ func main() {
 			}
 			rng.Shuffle(len(pairs), func(i, j int) { pairs[i], pairs[j] = pairs[j], pairs[i] })
 			spread += busiest(pairs, c.sms) / draws
+			slices.SortFunc(pairs, func(a, b float64) int { return cmp.Compare(b, a) })
+			longest += busiest(pairs, c.sms) / draws
 		}
 		even := make([]float64, c.seqs*c.heads)
 		for i := range even {
 			even[i] = (c.lo + c.hi) / 2
 		}
-		fmt.Printf("| %s | %.0f–%.0f | %d | %d | %.2f | %.2f |\n", c.name, c.lo, c.hi, c.heads, c.seqs*c.heads, spread, busiest(even, c.sms))
+		fmt.Printf("| %s | %.0f–%.0f | %d | %d | %.2f | %.2f | %.2f |\n", c.name, c.lo, c.hi, c.heads, c.seqs*c.heads, spread, longest, busiest(even, c.sms))
 	}
 }
