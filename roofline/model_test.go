@@ -269,6 +269,7 @@ func TestSlidingWindowLayersHoldOnlyTheirWindow(t *testing.T) {
 		t.Errorf("at 8k tokens: %g vs %g tokens of KV, decode %.2f vs %.2f ms, prefill %.1f vs %.1f ms", a.KVTokens, b.KVTokens,
 			a.DecodeMs(64, 8192), b.DecodeMs(64, 8192), a.PrefillMs(8192, 8192), b.PrefillMs(8192, 8192))
 	}
+	t.Logf("Gemma 3 27B on 2 × H100 at 8,192 tokens: %.0f tokens of KV with its windows, %.0f without (%.2f×)", a.KVTokens, b.KVTokens, a.KVTokens/b.KVTokens)
 	if d1, d2 := a.DecodeMs(64, 1000), b.DecodeMs(64, 1000); d1 != d2 {
 		t.Errorf("within the window the windowed layers change nothing: %.3f vs %.3f ms", d1, d2)
 	}

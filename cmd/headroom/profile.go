@@ -127,7 +127,7 @@ func deriveProfile(m roofline.Model, gpu roofline.GPU, f *deriveFlags) (string, 
 	var b strings.Builder
 	weights := orDtype(f.dtype, orDtype(m.Quantized, m.Dtype))
 	fmt.Fprintf(&b, "# %s on %s, %s weights, derived (not measured) by headroom profile derive.\n", m.Name, pf.Accelerator, weights)
-	if b16, _ := roofline.BytesOf(weights); b16 < 2 && r.ComputeDtype != weights && !strings.EqualFold(r.ComputeDtype, weights) {
+	if size, _ := roofline.BytesOf(weights); size < 2 && r.ComputeDtype != weights { // fp32 is served in 16 bits, not weight-only
 		fmt.Fprintf(&b, "# Weight-only: the %s weights are read as stored and widened to %s for the products (%s has no %s tensor cores).\n", weights, r.ComputeDtype, gpu.Name, weights)
 	}
 	if m.QuantizationNote != "" {

@@ -39,3 +39,20 @@ func TestProfileGPUsListsTheCatalogueWithSources(t *testing.T) {
 		}
 	}
 }
+
+// A derived profile's header says when the weights are stored in a format the GPU cannot multiply
+// in, and not when it can.
+func TestDeriveSaysWhenWeightsAreWidened(t *testing.T) {
+	for _, c := range []struct {
+		gpu, dtype string
+		widened    bool
+	}{{"A100-80GB", "fp8", true}, {"H100-SXM", "fp8", false}, {"H100-SXM", "awq", true}, {"H100-SXM", "fp16", false}} {
+		out, errOut, code := runCLI(t, "profile", "derive", "--model-config", "../../examples/data/llama-2-7b-config.json", "--gpu", c.gpu, "--dtype", c.dtype)
+		if code != 0 {
+			t.Fatalf("%s %s: exit %d: %s", c.gpu, c.dtype, code, errOut)
+		}
+		if got := strings.Contains(out, "# Weight-only: the "+c.dtype+" weights"); got != c.widened {
+			t.Errorf("%s %s: says weight-only %v, want %v:\n%.300s", c.gpu, c.dtype, got, c.widened, out)
+		}
+	}
+}
