@@ -17,6 +17,8 @@
 //
 //	go run ./bench/anomalyinject Hourly-train.csv [SERIES.csv ...]
 //
+// Beside headroom's detectors it scores three from NAB's scoreboard (internal/nabref), for scale.
+//
 // Hourly-train.csv is M4's (github.com/Mcompetitions/M4-methods, folder Dataset/Train); series of
 // fewer than 700 points are skipped. SERIES.csv files are read as `headroom anomaly detect` reads
 // them (examples/data/load.csv: 8 days of an LLM service's request rate).
@@ -33,6 +35,7 @@ import (
 
 	"github.com/headroom-oss/headroom/anomaly"
 	"github.com/headroom-oss/headroom/forecast"
+	"github.com/headroom-oss/headroom/internal/nabref"
 )
 
 type series struct {
@@ -46,32 +49,38 @@ var kinds = []string{"spike", "shift", "stuck", "noise", "pattern"}
 type detector struct {
 	name string
 	make func(period int) anomaly.Detector
+	// batch, when set, scores a whole series at once instead (the scoreboard's detectors of
+	// internal/nabref, which read its minimum and maximum first, as NAB hands them).
+	batch func(values []float64) []float64
 }
 
 var detectors = []detector{
-	{"ensemble (Holt–Winters + rarity + discord)", func(p int) anomaly.Detector { return anomaly.NewEnsemble(p) }},
-	{"Holt–Winters + rarity (the ensemble until discord joined)", func(p int) anomaly.Detector {
+	{name: "ensemble (Holt–Winters + rarity + discord)", make: func(p int) anomaly.Detector { return anomaly.NewEnsemble(p) }},
+	{name: "Holt–Winters + rarity (the ensemble until discord joined)", make: func(p int) anomaly.Detector {
 		e := anomaly.NewEnsemble(p)
 		e.Members = e.Members[:2]
 		return e
 	}},
-	{"ensemble of four, as scored on the full NAB corpus (59.2)", func(p int) anomaly.Detector {
+	{name: "ensemble of four, as scored on the full NAB corpus (59.2)", make: func(p int) anomaly.Detector {
 		// anomaly.NewEnsemble as of 2026-11-27: seasonal residual, Holt–Winters at its default γ
 		// 0.1, CUSUM and EWMA, the ensemble's defaults (likelihood average 3, alarm decay 500,
 		// damping 0.8).
 		return &anomaly.Ensemble{Members: []anomaly.Detector{&anomaly.SeasonalResidual{Period: p},
 			&anomaly.HoltWinters{Period: p}, &anomaly.CUSUM{}, &anomaly.EWMA{}}}
 	}},
-	{"holtwinters (calibrated)", func(p int) anomaly.Detector {
+	{name: "holtwinters (calibrated)", make: func(p int) anomaly.Detector {
 		return anomaly.Calibrated(&anomaly.HoltWinters{Period: p, Gamma: 0.2})
 	}},
-	{"rarity (calibrated)", func(int) anomaly.Detector { return anomaly.Calibrated(&anomaly.Rarity{}) }},
-	{"discord (calibrated)", func(p int) anomaly.Detector {
+	{name: "rarity (calibrated)", make: func(int) anomaly.Detector { return anomaly.Calibrated(&anomaly.Rarity{}) }},
+	{name: "discord (calibrated)", make: func(p int) anomaly.Detector {
 		return anomaly.Calibrated(&anomaly.Discord{Coarse: anomaly.Options{Period: p}.Hourly()})
 	}},
 }
 
 func main() {
+	for _, r := range nabref.References() {
+		detectors = append(detectors, detector{name: fmt.Sprintf("%s (NAB scoreboard: %.1f on the 58 files)", r.Name, r.Published[0]), batch: r.Run})
+	}
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: go run ./bench/anomalyinject Hourly-train.csv [SERIES.csv ...]")
 		os.Exit(2)
@@ -175,8 +184,13 @@ func run(corpus []series, det detector, kinds []string, seed uint64) float64 {
 		for _, at := range starts {
 			windows = append(windows, anomaly.Window{Start: s.times[at].Add(-half), End: s.times[at].Add(half)})
 		}
-		files[i] = anomaly.File{Name: fmt.Sprint(i), Times: s.times, Windows: windows,
-			Scores: anomaly.Run(det.make(day), values)}
+		var scores []float64
+		if det.batch != nil {
+			scores = det.batch(values)
+		} else {
+			scores = anomaly.Run(det.make(day), values)
+		}
+		files[i] = anomaly.File{Name: fmt.Sprint(i), Times: s.times, Windows: windows, Scores: scores}
 	}
 	r, err := anomaly.Score(files, anomaly.Profiles()[0])
 	if err != nil {
