@@ -52,6 +52,19 @@ type Model struct {
 	// Gemma 2 and 3, gpt-oss), and an engine keeps only that much of their KV cache (vLLM's hybrid
 	// allocator); 0 for none.
 	SlidingWindow, SlidingLayers int
+
+	// UngatedMLP says the MLP has two matrices (up, down), as in GPT-2, GPT-J, GPT-NeoX (Pythia),
+	// Falcon, BLOOM, MPT, OPT, Phi-2 and StarCoder, rather than the gated three (gate, up, down)
+	// of Llama and most models since.
+	UngatedMLP bool
+}
+
+// mlpMatrices is how many hidden × intermediate matrices a dense MLP holds.
+func (m Model) mlpMatrices() float64 {
+	if m.UngatedMLP {
+		return 2
+	}
+	return 3
 }
 
 // attendedLayers is how many layers' worth of keys a token of context costs at a context of ctx
@@ -125,6 +138,26 @@ type hfConfig struct {
 	UseSliding     *bool    `json:"use_sliding_window"`
 	SlidingPattern *int     `json:"sliding_window_pattern"`
 	LayerTypes     []string `json:"layer_types"`
+	// The names GPT-2's lineage and other older families give the shape (GPT-2, GPT-J, StarCoder:
+	// n_layer, n_embd, n_head, n_inner; MPT: n_layers, d_model, n_heads, expansion_ratio,
+	// attn_config.kv_n_heads; OPT: ffn_dim; Falcon: num_kv_heads or multi_query, and n_head_kv
+	// in its first configs).
+	NLayer         *int  `json:"n_layer"`
+	NLayers        *int  `json:"n_layers"`
+	NEmbd          *int  `json:"n_embd"`
+	DModel         *int  `json:"d_model"`
+	NHead          *int  `json:"n_head"`
+	NHeads         *int  `json:"n_heads"`
+	NInner         *int  `json:"n_inner"`
+	FFNDim         *int  `json:"ffn_dim"`
+	FFNHidden      *int  `json:"ffn_hidden_size"`
+	ExpansionRatio *int  `json:"expansion_ratio"`
+	NumKVHeads     *int  `json:"num_kv_heads"`
+	NHeadKV        *int  `json:"n_head_kv"`
+	MultiQuery     *bool `json:"multi_query"`
+	AttnConfig     *struct {
+		KVHeads *int `json:"kv_n_heads"`
+	} `json:"attn_config"`
 	// A quantized checkpoint's format.
 	Quantization *struct {
 		Method     string `json:"quant_method"`
@@ -181,6 +214,50 @@ func (c hfConfig) quantized() (dtype, note string) {
 	return "", fmt.Sprintf("quantization_config %s (%d bits) is not read: weights taken as torch_dtype; pass --dtype", q.Method, bits)
 }
 
+// ungatedFamilies are the model types whose MLP has two matrices, with whether their output head
+// shares the embedding's weights when the config does not say (their configuration classes'
+// defaults in Hugging Face transformers). Their configs may omit the MLP's width: four times the
+// hidden size.
+var ungatedFamilies = map[string]struct{ tied bool }{
+	"gpt2": {true}, "gpt_bigcode": {true}, "gpt_neo": {true}, "gptj": {false}, "gpt_neox": {false},
+	"codegen": {false}, "falcon": {true}, "refinedweb": {true}, "refinedwebmodel": {true},
+	"bloom": {true}, "mpt": {true}, "opt": {true}, "phi": {false}, "starcoder2": {true},
+}
+
+// older resolves the names older families give the shape into the usual ones, and says whether
+// the model's MLP is ungated.
+func (c *hfConfig) older() (ungated bool) {
+	family, ungated := ungatedFamilies[strings.ToLower(c.ModelType)]
+	c.Layers = first(c.Layers, c.NLayer, c.NLayers)
+	c.Hidden = first(c.Hidden, c.NEmbd, c.DModel)
+	c.Heads = first(c.Heads, c.NHead, c.NHeads)
+	if c.AttnConfig != nil {
+		c.KVHeads = first(c.KVHeads, c.AttnConfig.KVHeads)
+	}
+	c.KVHeads = first(c.KVHeads, c.NumKVHeads, c.NHeadKV)
+	multiQuery := c.MultiQuery != nil && *c.MultiQuery || c.MultiQuery == nil && strings.EqualFold(c.ModelType, "gpt_bigcode")
+	if c.KVHeads == nil && multiQuery {
+		one := 1
+		c.KVHeads = &one
+	}
+	c.Intermediate = first(c.Intermediate, c.FFNDim, c.NInner, c.FFNHidden)
+	if !ungated {
+		return false
+	}
+	if c.Intermediate == nil && c.Hidden != nil {
+		ratio := 4
+		if c.ExpansionRatio != nil {
+			ratio = *c.ExpansionRatio
+		}
+		width := ratio * *c.Hidden
+		c.Intermediate = &width
+	}
+	if c.Tied == nil {
+		c.Tied = &family.tied
+	}
+	return true
+}
+
 // first is the first of the values that is set.
 func first(vs ...*int) *int {
 	for _, v := range vs {
@@ -197,7 +274,9 @@ func first(vs ...*int) *int {
 // also read under the names other families give them (num_experts, n_routed_experts,
 // experts_per_token), with a mixture's finer shape (moe_intermediate_size, shared experts, leading
 // dense layers) and DeepSeek's latent attention (kv_lora_rank and its kin); a multimodal model's
-// text_config describes its language model.
+// text_config describes its language model. The older families with a two-matrix MLP (GPT-2,
+// GPT-J, GPT-NeoX, Falcon, BLOOM, MPT, OPT, Phi-2, StarCoder) are read under their own names
+// (n_layer, n_embd, d_model, ffn_dim, multi_query and the like) with their own defaults.
 func ParseHFConfig(data []byte) (Model, error) {
 	var c hfConfig
 	if err := json.Unmarshal(data, &c); err != nil {
@@ -216,6 +295,7 @@ func ParseHFConfig(data []byte) (Model, error) {
 		}
 		c = text
 	}
+	ungated := c.older()
 	var errs []error
 	need := func(name string, v *int) int {
 		if v == nil {
@@ -272,6 +352,7 @@ func ParseHFConfig(data []byte) (Model, error) {
 		m.VHeadDim = need("v_head_dim", c.VHeadDim)
 	}
 	m.TiedEmbeddings = c.Tied != nil && *c.Tied
+	m.UngatedMLP = ungated
 	m.Quantized, m.QuantizationNote = c.quantized()
 	m.SlidingWindow, m.SlidingLayers = c.sliding(m.Layers)
 	m.Dtype = strings.ToLower(c.Dtype)
@@ -355,12 +436,12 @@ type Params struct {
 }
 
 // Params counts the weights: attention (q, k, v, o, or latent attention's projections), a gated
-// MLP (gate, up, down) per expert plus the shared experts and the router, the norms, the
-// embedding and the output head (shared when tied).
+// MLP (gate, up, down; up and down for the older ungated families) per expert plus the shared
+// experts and the router, the norms, the embedding and the output head (shared when tied).
 func (m Model) Params() Params {
 	h := float64(m.Hidden)
 	attn := m.attentionParams()
-	dense := 3 * h * float64(m.Intermediate)
+	dense := m.mlpMatrices() * h * float64(m.Intermediate)
 	norms := 2 * h
 	denseLayers, moeLayers := float64(m.Layers), 0.0
 	var moeTotal, moeActive float64

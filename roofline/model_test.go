@@ -38,12 +38,62 @@ const deepseekV3 = `{"architectures": ["DeepseekV3ForCausalLM"], "hidden_size": 
 // which 12.9 B are active per token (Mistral AI's announcement); Qwen3-30B-A3B 30.5 B and 3.3 B
 // (its model card); Qwen1.5-MoE-A2.7B 14.3 B and 2.7 B (Qwen's announcement); DeepSeek-V3 671 B and
 // 37 B (its technical report, without the multi-token-prediction module).
+// Older families with a two-matrix MLP, under their own field names (from each model's published
+// config.json on Hugging Face; fields that do not bear on the shape left out).
+const (
+	pythia69 = `{"architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox", "hidden_size": 4096,
+ "intermediate_size": 16384, "num_attention_heads": 32, "num_hidden_layers": 32, "vocab_size": 50432,
+ "tie_word_embeddings": false, "torch_dtype": "float16"}`
+	falcon7 = `{"architectures": ["FalconForCausalLM"], "model_type": "falcon", "hidden_size": 4544,
+ "num_attention_heads": 71, "num_hidden_layers": 32, "multi_query": true, "new_decoder_architecture": false,
+ "vocab_size": 65024, "torch_dtype": "bfloat16"}`
+	opt125 = `{"architectures": ["OPTForCausalLM"], "model_type": "opt", "hidden_size": 768, "ffn_dim": 3072,
+ "num_attention_heads": 12, "num_hidden_layers": 12, "vocab_size": 50272, "torch_dtype": "float16"}`
+	gpt2 = `{"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": 768, "n_head": 12,
+ "n_layer": 12, "n_inner": null, "vocab_size": 50257}`
+	starcoder = `{"architectures": ["GPTBigCodeForCausalLM"], "model_type": "gpt_bigcode", "n_embd": 6144,
+ "n_head": 48, "n_inner": 24576, "n_layer": 40, "multi_query": true, "vocab_size": 49152, "torch_dtype": "float32"}`
+	mpt7 = `{"architectures": ["MPTForCausalLM"], "model_type": "mpt", "d_model": 4096, "n_heads": 32,
+ "n_layers": 32, "expansion_ratio": 4, "vocab_size": 50432, "attn_config": {"attn_type": "multihead_attention"}}`
+	bloom7 = `{"architectures": ["BloomForCausalLM"], "model_type": "bloom", "hidden_size": 4096, "n_head": 32,
+ "n_layer": 30, "vocab_size": 250880}`
+)
+
+func TestOlderFamiliesAreReadUnderTheirOwnNames(t *testing.T) {
+	for _, tc := range []struct {
+		config  string
+		kvHeads int
+		tied    bool
+	}{{pythia69, 32, false}, {falcon7, 1, true}, {opt125, 12, true}, {gpt2, 12, true}, {starcoder, 1, true},
+		{mpt7, 32, true}, {bloom7, 32, true}} {
+		m, err := ParseHFConfig([]byte(tc.config))
+		if err != nil {
+			t.Fatalf("%.50s: %v", tc.config, err)
+		}
+		if !m.UngatedMLP || m.KVHeads != tc.kvHeads || m.TiedEmbeddings != tc.tied {
+			t.Errorf("%s: ungated %v, %d KV heads, tied %v; want ungated, %d, %v", m.Name, m.UngatedMLP, m.KVHeads, m.TiedEmbeddings, tc.kvHeads, tc.tied)
+		}
+	}
+	if m, _ := ParseHFConfig([]byte(llama2_70b)); m.UngatedMLP {
+		t.Error("Llama's MLP read as ungated")
+	}
+	// GPT-2 gives no MLP width (n_inner is null): four times the hidden size.
+	if m, _ := ParseHFConfig([]byte(gpt2)); m.Intermediate != 4*768 {
+		t.Errorf("GPT-2's MLP width %d, want %d", m.Intermediate, 4*768)
+	}
+}
+
 func TestParameterCountsMatchThePublishedSizes(t *testing.T) {
 	for _, tc := range []struct {
 		config        string
 		total, active float64
 	}{{llama2_70b, 68.98e9, 68.98e9}, {mixtral, 46.70e9, 12.88e9}, {qwen3MoE, 30.5e9, 3.3e9},
-		{qwen15MoE, 14.3e9, 2.7e9}, {deepseekV3, 671e9, 37e9}} {
+		{qwen15MoE, 14.3e9, 2.7e9}, {deepseekV3, 671e9, 37e9},
+		// The older families: Pythia's paper, the model cards (Falcon-7B 6.92 B, StarCoder 15.5 B,
+		// MPT-7B 6.65 B, BLOOM-7b1 7.07 B, OPT-125m 125.2 M and GPT-2 small 124.4 M, whose position
+		// tables, not counted, are 1.3% and 0.6% of them).
+		{pythia69, 6.857e9, 6.857e9}, {falcon7, 6.92e9, 6.92e9}, {starcoder, 15.5e9, 15.5e9},
+		{mpt7, 6.65e9, 6.65e9}, {bloom7, 7.07e9, 7.07e9}, {opt125, 125.2e6, 125.2e6}, {gpt2, 124.4e6, 124.4e6}} {
 		m, err := ParseHFConfig([]byte(tc.config))
 		if err != nil {
 			t.Fatal(err)
