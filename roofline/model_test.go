@@ -331,6 +331,8 @@ func FuzzParseHFConfig(f *testing.F) {
 	f.Add([]byte(qwen15MoE))
 	f.Add([]byte(deepseekV3))
 	f.Add([]byte(gemma3))
+	f.Add([]byte(mpt7))
+	f.Add([]byte(falcon7))
 	f.Add([]byte(`{"num_hidden_layers": 1, "hidden_size": 1, "num_attention_heads": 1, "intermediate_size": 1, "vocab_size": 1}`))
 	h100, _ := LookupGPU("H100-SXM")
 	f.Fuzz(func(t *testing.T, data []byte) {
