@@ -158,6 +158,22 @@ type hfConfig struct {
 	AttnConfig     *struct {
 		KVHeads *int `json:"kv_n_heads"`
 	} `json:"attn_config"`
+	// DBRX's mixture (ffn_config); ChatGLM's and GLM-4's names (num_layers, padded_vocab_size,
+	// kv_channels, multi_query_group_num).
+	FFNConfig *struct {
+		Width   *int `json:"ffn_hidden_size"`
+		Experts *int `json:"moe_num_experts"`
+		TopK    *int `json:"moe_top_k"`
+	} `json:"ffn_config"`
+	NumLayers           *int  `json:"num_layers"`
+	PaddedVocab         *int  `json:"padded_vocab_size"`
+	KVChannels          *int  `json:"kv_channels"`
+	MultiQueryGroups    *int  `json:"multi_query_group_num"`
+	MultiQueryAttention *bool `json:"multi_query_attention"`
+	// Llama 4: a mixture every interleave_moe_layer_step-th layer, each with one shared expert as
+	// wide as a routed one (intermediate_size), the other layers dense at intermediate_size_mlp.
+	InterleaveMoE   *int `json:"interleave_moe_layer_step"`
+	IntermediateMLP *int `json:"intermediate_size_mlp"`
 	// A quantized checkpoint's format.
 	Quantization *struct {
 		Method     string `json:"quant_method"`
@@ -224,11 +240,21 @@ var ungatedFamilies = map[string]struct{ tied bool }{
 	"bloom": {true}, "mpt": {true}, "opt": {true}, "phi": {false}, "starcoder2": {true},
 }
 
-// older resolves the names older families give the shape into the usual ones, and says whether
+// aliases resolves the names other families give the shape into the usual ones, and says whether
 // the model's MLP is ungated.
-func (c *hfConfig) older() (ungated bool) {
+func (c *hfConfig) aliases() (ungated bool) {
 	family, ungated := ungatedFamilies[strings.ToLower(c.ModelType)]
-	c.Layers = first(c.Layers, c.NLayer, c.NLayers)
+	c.Layers = first(c.Layers, c.NLayer, c.NLayers, c.NumLayers)
+	c.Vocab = first(c.Vocab, c.PaddedVocab)
+	c.HeadDim = first(c.HeadDim, c.KVChannels)
+	if c.MultiQueryAttention != nil && *c.MultiQueryAttention {
+		c.KVHeads = first(c.KVHeads, c.MultiQueryGroups)
+	}
+	if f := c.FFNConfig; f != nil {
+		c.Intermediate = first(c.Intermediate, f.Width)
+		c.Experts = first(c.Experts, f.Experts)
+		c.ExpertsPerToken = first(c.ExpertsPerToken, f.TopK)
+	}
 	c.Hidden = first(c.Hidden, c.NEmbd, c.DModel)
 	c.Heads = first(c.Heads, c.NHead, c.NHeads)
 	if c.AttnConfig != nil {
@@ -276,7 +302,9 @@ func first(vs ...*int) *int {
 // dense layers) and DeepSeek's latent attention (kv_lora_rank and its kin); a multimodal model's
 // text_config describes its language model. The older families with a two-matrix MLP (GPT-2,
 // GPT-J, GPT-NeoX, Falcon, BLOOM, MPT, OPT, Phi-2, StarCoder) are read under their own names
-// (n_layer, n_embd, d_model, ffn_dim, multi_query and the like) with their own defaults.
+// (n_layer, n_embd, d_model, ffn_dim, multi_query and the like) with their own defaults, as are
+// DBRX's (ffn_config), ChatGLM's (num_layers, multi_query_group_num, kv_channels) and Llama 4's
+// (a shared expert in every mixture layer, interleave_moe_layer_step, intermediate_size_mlp).
 func ParseHFConfig(data []byte) (Model, error) {
 	var c hfConfig
 	if err := json.Unmarshal(data, &c); err != nil {
@@ -295,7 +323,7 @@ func ParseHFConfig(data []byte) (Model, error) {
 		}
 		c = text
 	}
-	ungated := c.older()
+	ungated := c.aliases()
 	var errs []error
 	need := func(name string, v *int) int {
 		if v == nil {
@@ -343,6 +371,13 @@ func ParseHFConfig(data []byte) (Model, error) {
 			m.SharedIntermediate = shared * m.expertWidth()
 		}
 		m.DenseLayers = opt("first_k_dense_replace", c.DenseLayers, 0)
+		if strings.HasPrefix(strings.ToLower(c.ModelType), "llama4") {
+			m.ExpertIntermediate, m.SharedIntermediate = m.Intermediate, m.Intermediate
+			m.Intermediate = opt("intermediate_size_mlp", c.IntermediateMLP, m.Intermediate)
+			if step := opt("interleave_moe_layer_step", c.InterleaveMoE, 1); step > 0 {
+				m.DenseLayers = m.Layers - m.Layers/step
+			}
+		}
 	}
 	if c.KVLoraRank != nil {
 		m.KVLoraRank = need("kv_lora_rank", c.KVLoraRank)

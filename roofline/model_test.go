@@ -59,6 +59,27 @@ const (
  "n_layer": 30, "vocab_size": 250880}`
 )
 
+// Families with their own ways of giving a shape (text_config's fields, as published; fields that
+// do not bear on the shape left out).
+const (
+	llama4Scout = `{"architectures": ["Llama4ForConditionalGeneration"], "model_type": "llama4",
+ "text_config": {"model_type": "llama4_text", "hidden_size": 5120, "intermediate_size": 8192,
+ "intermediate_size_mlp": 16384, "num_hidden_layers": 48, "num_attention_heads": 40,
+ "num_key_value_heads": 8, "head_dim": 128, "num_local_experts": 16, "num_experts_per_tok": 1,
+ "interleave_moe_layer_step": 1, "vocab_size": 202048, "tie_word_embeddings": false}, "torch_dtype": "bfloat16"}`
+	llama4Maverick = `{"architectures": ["Llama4ForConditionalGeneration"], "model_type": "llama4",
+ "text_config": {"model_type": "llama4_text", "hidden_size": 5120, "intermediate_size": 8192,
+ "intermediate_size_mlp": 16384, "num_hidden_layers": 48, "num_attention_heads": 40,
+ "num_key_value_heads": 8, "head_dim": 128, "num_local_experts": 128, "num_experts_per_tok": 1,
+ "interleave_moe_layer_step": 2, "vocab_size": 202048, "tie_word_embeddings": false}, "torch_dtype": "bfloat16"}`
+	dbrx = `{"architectures": ["DbrxForCausalLM"], "model_type": "dbrx", "d_model": 6144, "n_heads": 48,
+ "n_layers": 40, "vocab_size": 100352, "attn_config": {"kv_n_heads": 8},
+ "ffn_config": {"ffn_hidden_size": 10752, "moe_num_experts": 16, "moe_top_k": 4}, "tie_word_embeddings": false}`
+	glm4 = `{"architectures": ["ChatGLMModel"], "model_type": "chatglm", "num_layers": 40, "hidden_size": 4096,
+ "num_attention_heads": 32, "multi_query_attention": true, "multi_query_group_num": 2, "kv_channels": 128,
+ "ffn_hidden_size": 13696, "padded_vocab_size": 151552, "torch_dtype": "bfloat16"}`
+)
+
 func TestOlderFamiliesAreReadUnderTheirOwnNames(t *testing.T) {
 	for _, tc := range []struct {
 		config  string
@@ -93,7 +114,10 @@ func TestParameterCountsMatchThePublishedSizes(t *testing.T) {
 		// MPT-7B 6.65 B, BLOOM-7b1 7.07 B, OPT-125m 125.2 M and GPT-2 small 124.4 M, whose position
 		// tables, not counted, are 1.3% and 0.6% of them).
 		{pythia69, 6.857e9, 6.857e9}, {falcon7, 6.92e9, 6.92e9}, {starcoder, 15.5e9, 15.5e9},
-		{mpt7, 6.65e9, 6.65e9}, {bloom7, 7.07e9, 7.07e9}, {opt125, 125.2e6, 125.2e6}, {gpt2, 124.4e6, 124.4e6}} {
+		{mpt7, 6.65e9, 6.65e9}, {bloom7, 7.07e9, 7.07e9}, {opt125, 125.2e6, 125.2e6}, {gpt2, 124.4e6, 124.4e6},
+		// Model cards: Llama 4 Scout 109 B / 17 B (its vision encoder, not counted here, about 1%
+		// of it) and Maverick 400 B / 17 B, DBRX 132 B / 36 B, GLM-4-9B 9.40 B.
+		{llama4Scout, 109e9, 17e9}, {llama4Maverick, 400e9, 17e9}, {dbrx, 132e9, 36e9}, {glm4, 9.40e9, 9.40e9}} {
 		m, err := ParseHFConfig([]byte(tc.config))
 		if err != nil {
 			t.Fatal(err)
