@@ -9,7 +9,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 
 	"github.com/headroom-oss/headroom/anomaly"
@@ -29,28 +28,17 @@ func main() {
 	fmt.Println("| --- | --- | --- | --- | --- |")
 	for _, r := range nabref.References() {
 		files := make([]anomaly.File, len(corpus))
-		parallel(len(corpus), func(i int) { files[i] = corpus[i].File(r.Run(corpus[i].Values)) })
+		var wg sync.WaitGroup
+		for i := range corpus {
+			wg.Go(func() { files[i] = corpus[i].File(r.Run(corpus[i].Values)) })
+		}
+		wg.Wait()
 		for k, p := range anomaly.Profiles() {
 			res, err := anomaly.Score(files, p)
 			check(err)
 			fmt.Printf("| %s | %s | %.1f | %.1f | %+.1f |\n", r.Name, p.Name, res.Score, r.Published[k], r.Published[k]-res.Score)
 		}
 	}
-}
-
-func parallel(n int, f func(int)) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i := range n {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			f(i)
-		}()
-	}
-	wg.Wait()
 }
 
 func check(err error) {
