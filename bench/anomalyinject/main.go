@@ -17,7 +17,7 @@
 //
 //	go run ./bench/anomalyinject Hourly-train.csv [SERIES.csv ...]
 //
-// Beside headroom's detectors it scores three from NAB's scoreboard (internal/nabref), for scale.
+// Beside headroom's detectors it scores four from NAB's scoreboard (internal/nabref), for scale.
 //
 // Hourly-train.csv is M4's (github.com/Mcompetitions/M4-methods, folder Dataset/Train); series of
 // fewer than 700 points are skipped. SERIES.csv files are read as `headroom anomaly detect` reads

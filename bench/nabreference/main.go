@@ -1,7 +1,7 @@
 // Command nabreference scores detectors from NAB's published scoreboard on the corpus at hand and
 // sets each beside its published score on the whole 58-file corpus, to learn how much harder the
 // whole corpus is than the one here for detectors whose settings were not chosen on it
-// (internal/nabref: the windowed Gaussian, relative entropy and KNN-CAD).
+// (internal/nabref: the windowed Gaussian, relative entropy, KNN-CAD and CAD OSE).
 //
 //	go run ./bench/nabreference [DATA LABELS]
 package main

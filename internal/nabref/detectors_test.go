@@ -3,6 +3,7 @@ package nabref
 import (
 	"math"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/headroom-oss/headroom/anomaly"
@@ -11,7 +12,7 @@ import (
 // published are rows of NAB's own results for realAdExchange/exchange-2_cpc_results.csv, the
 // detector's score at a row (github.com/numenta/NAB, results/<detector>/realAdExchange/
 // <detector>_exchange-2_cpc_results.csv; knncad at commit 7ea1188, relativeEntropy at f32bed6,
-// windowedGaussian at 2857c42). The file holds one timestamp twice (2011-08-24 12:00:01), so rows
+// windowedGaussian at 2857c42, contextOSE at 059c782). The file holds one timestamp twice (2011-08-24 12:00:01), so rows
 // are named by position as well.
 var published = []struct {
 	detector string
@@ -33,6 +34,12 @@ var published = []struct {
 	{"windowedGaussian", "2011-08-24 12:00:01", 1, 0.71723768322},
 	{"windowedGaussian", "2011-08-28 10:00:01", 0, 0.660946876827},
 	{"windowedGaussian", "2011-08-30 03:00:01", 0, 0.923247783104},
+	{"contextOSE", "2011-07-06 10:00:01", 0, 0.775883838384},
+	{"contextOSE", "2011-07-10 08:00:01", 0, 0.877364341085},
+	{"contextOSE", "2011-07-13 11:00:01", 0, 0.850367346939},
+	{"contextOSE", "2011-07-16 13:00:01", 0, 0}, // silent: 0.75 or more within a fifth of probation
+	{"contextOSE", "2011-09-05 08:00:01", 0, 0.421156196276},
+	{"contextOSE", "2011-09-07 15:00:01", 0, 0.283120468724},
 }
 
 func TestReferencesReproduceNABsOwnResults(t *testing.T) {
@@ -62,7 +69,7 @@ func TestReferencesReproduceNABsOwnResults(t *testing.T) {
 		if row < 0 {
 			t.Fatalf("no row %d at %s", p.nth, p.time)
 		}
-		if got := scores[p.detector][row]; math.Abs(got-p.score) > 1e-9 {
+		if got := scores[p.detector][row]; math.Abs(got-p.score) > 1e-9 { // NAB wrote 12 digits
 			t.Errorf("%s at %s (#%d): %.12f, NAB published %.12f", p.detector, p.time, p.nth, got, p.score)
 		}
 	}
@@ -81,5 +88,36 @@ func TestReferencesTakeAnyFile(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+func TestPython2HashesAsCPython27(t *testing.T) {
+	// CPython 2.7 on a 64-bit machine: hash(()) == 3527539, hash((1,)) == 3430019387558.
+	if got := py2TupleHash(nil); got != 3527539 {
+		t.Errorf("hash(()) = %d, want 3527539", got)
+	}
+	if got := py2TupleHash([]int64{1}); got != 3430019387558 {
+		t.Errorf("hash((1,)) = %d, want 3430019387558", got)
+	}
+}
+
+func TestPython2DictIteratesInSlotOrder(t *testing.T) {
+	d := newPy2IntDict()
+	for i, k := range []int64{10, 2, 18} {
+		d.setDefault(k, i)
+	}
+	var keys []int64
+	d.each(func(k int64, _ int) { keys = append(keys, k) })
+	// 10 takes slot 2; 2 collides there and probes to 5; 18 collides at 2 and 5 and lands on 3.
+	if want := []int64{10, 18, 2}; !slices.Equal(keys, want) {
+		t.Errorf("order %v, want %v", keys, want)
+	}
+	for k := range int64(100) { // grows at two-thirds full and keeps every key
+		d.setDefault(k+1000, int(k))
+	}
+	n := 0
+	d.each(func(int64, int) { n++ })
+	if v, ok := d.setDefault(1050, -1); n != 103 || !ok || v != 50 {
+		t.Errorf("after growing: %d keys, 1050 → %d (%v)", n, v, ok)
 	}
 }
