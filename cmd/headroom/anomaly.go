@@ -12,6 +12,7 @@ import (
 
 	"github.com/headroom-oss/headroom/anomaly"
 	"github.com/headroom-oss/headroom/internal/datasets/nabcorpus"
+	"github.com/headroom-oss/headroom/internal/nabref"
 	"github.com/headroom-oss/headroom/internal/present/output"
 )
 
@@ -27,7 +28,13 @@ windows, the first 15% of each file (at most 750 rows) unscored, the scaled sigm
 early detection, the standard, reward-low-FP and reward-low-FN profiles, the threshold swept to the
 detector's best, and scores normalised so the null detector gets 0 and the perfect one 100.
 
-  headroom anomaly nab --data anomaly/testdata/nab/data --labels anomaly/testdata/nab/labels/combined_windows.json`,
+The detectors of NAB's own scoreboard can be scored beside headroom's, as yardsticks:
+windowedGaussian, relativeEntropy, knncad and contextOSE, re-implemented and checked against NAB's
+published results; each is handed the file's minimum and maximum, as NAB hands them, and its
+row says what NAB published for it on the whole 58-file corpus.
+
+  headroom anomaly nab --data anomaly/testdata/nab/data --labels anomaly/testdata/nab/labels/combined_windows.json
+  headroom anomaly nab --data … --labels … --detectors ensemble,knncad,contextOSE`,
 		Args: argsAre(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := g.format()
@@ -46,7 +53,7 @@ detector's best, and scores normalised so the null detector gets 0 and the perfe
 	}
 	nab.Flags().StringVar(&data, "data", "", "the corpus's data directory (category/file.csv)")
 	nab.Flags().StringVar(&labels, "labels", "", "combined_windows.json")
-	nab.Flags().StringVar(&detectors, "detectors", strings.Join(anomaly.Names(), ","), "detectors to score")
+	nab.Flags().StringVar(&detectors, "detectors", strings.Join(anomaly.Names(), ","), "detectors to score, comma-separated: headroom's, or NAB's scoreboard ("+strings.Join(nabReferenceNames(), ", ")+")")
 	cmd.AddCommand(nab, newAnomalyDetectCmd(g))
 	return cmd
 }
@@ -60,6 +67,32 @@ type nabRow struct {
 	StdThreshold float64        `json:"standard_threshold" yaml:"standard_threshold"`
 	Counts       anomaly.Counts `json:"counts" yaml:"counts"` // at the standard threshold
 	Categories   []nabCategory  `json:"categories" yaml:"categories"`
+	// Published is what NAB published for a scoreboard detector on its whole 58-file corpus.
+	Published *nabPublished `json:"published,omitempty" yaml:"published,omitempty"`
+}
+
+type nabPublished struct {
+	Standard    float64 `json:"standard" yaml:"standard"`
+	RewardLowFP float64 `json:"reward_low_fp" yaml:"reward_low_fp"`
+	RewardLowFN float64 `json:"reward_low_fn" yaml:"reward_low_fn"`
+}
+
+// nabReference finds a detector of NAB's scoreboard by name (any case).
+func nabReference(name string) (nabref.Reference, bool) {
+	for _, r := range nabref.References() {
+		if strings.EqualFold(r.Name, name) {
+			return r, true
+		}
+	}
+	return nabref.Reference{}, false
+}
+
+func nabReferenceNames() []string {
+	var out []string
+	for _, r := range nabref.References() {
+		out = append(out, r.Name)
+	}
+	return out
 }
 
 // nabCategory is one directory of the corpus, scored on the standard profile at the threshold
@@ -91,15 +124,27 @@ func runNAB(dataDir, labelsPath string, names []string) (nabReport, error) {
 		}
 	}
 	for _, n := range names {
+		n = strings.TrimSpace(n)
 		var files []anomaly.File
+		reference, isReference := nabReference(n)
+		if isReference {
+			n = reference.Name
+		}
 		for _, s := range corpus {
-			d, err := anomaly.New(strings.TrimSpace(n), s.Grid.Options())
+			if isReference {
+				files = append(files, s.File(reference.Run(s.Values)))
+				continue
+			}
+			d, err := anomaly.New(n, s.Grid.Options())
 			if err != nil {
-				return nabReport{}, usageError{err}
+				return nabReport{}, usageError{fmt.Errorf("%w (or one of NAB's scoreboard: %s)", err, strings.Join(nabReferenceNames(), ", "))}
 			}
 			files = append(files, s.File(s.Run(d)))
 		}
-		row := nabRow{Detector: strings.TrimSpace(n), Files: len(files)}
+		row := nabRow{Detector: n, Files: len(files)}
+		if isReference {
+			row.Published = &nabPublished{reference.Published[0], reference.Published[1], reference.Published[2]}
+		}
 		for _, p := range anomaly.Profiles() {
 			r, err := anomaly.Score(files, p)
 			if err != nil {
@@ -163,6 +208,11 @@ func (r nabReport) WriteTable(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, d := range r.Detectors {
+		if p := d.Published; p != nil {
+			fmt.Fprintf(w, "%s as NAB published it on its 58 files: %.1f, %.1f, %.1f\n", d.Detector, p.Standard, p.RewardLowFP, p.RewardLowFN)
+		}
 	}
 	fmt.Fprintln(w, "\nBy category (standard profile, at each detector's corpus threshold):")
 	tw = output.NewTable(w)

@@ -502,6 +502,31 @@ func TestAnomalyNABJSONKeepsItsKeys(t *testing.T) {
 	}
 }
 
+func TestAnomalyNABScoresTheScoreboardsDetectorsBesideTheirPublishedScores(t *testing.T) {
+	out, errOut, code := runCLI(t, "anomaly", "nab", "--data", "../../anomaly/testdata/nab/data",
+		"--labels", "../../anomaly/testdata/nab/labels/combined_windows.json", "--detectors", "WindowedGaussian,relativeEntropy", "-o", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep nabReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Detectors) != 2 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, d := range rep.Detectors {
+		if d.Published == nil || d.Published.Standard < 30 || d.Standard <= 0 || d.Files != 34 {
+			t.Errorf("%+v: want a score and NAB's published one", d)
+		}
+	}
+	if rep.Detectors[0].Detector != "windowedGaussian" {
+		t.Errorf("named %q, want NAB's spelling", rep.Detectors[0].Detector)
+	}
+	_, errOut, code = runCLI(t, "anomaly", "nab", "--data", "../../anomaly/testdata/nab/data",
+		"--labels", "../../anomaly/testdata/nab/labels/combined_windows.json", "--detectors", "htm")
+	if code != 2 || !strings.Contains(errOut, "contextOSE") {
+		t.Errorf("unknown detector: exit %d, %q; want 2 naming the scoreboard's", code, errOut)
+	}
+}
+
 func TestExitCodeFindsAWrappedUsageError(t *testing.T) {
 	for _, tc := range []struct {
 		name string
