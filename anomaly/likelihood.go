@@ -69,7 +69,9 @@ const DefaultRangeWarmup = 150
 //   - a value beyond every value seen so far, by more than RangeMargin of their range, scores 1
 //     (Numenta's detector has the same "spatial" rule: a new extreme is news whatever the model);
 //   - after an alarm, scores no higher than its level, which decays to zero over Refract points,
-//     are damped, so one incident raises one alarm rather than a burst.
+//     are damped, so one incident raises one alarm rather than a burst;
+//   - and after a score at or above DefaultThreshold, the next Hold points are scaled below that
+//     threshold: they keep their order but raise no alarm of their own.
 //
 // The defaults were chosen on the NAB corpus (docs/anomaly.md gives the score and its
 // neighbourhood). O(1) a point on top of the members' own cost.
@@ -81,12 +83,18 @@ type Ensemble struct {
 	RangeWarmup int     // points seen before the range rule applies (DefaultRangeWarmup when zero)
 	Refract     int     // points over which an alarm's level decays to zero (500 when zero)
 	Damp        float64 // the factor on a score at or below the alarm level (0.8 when zero)
+	// Hold is the points after an alarm (a score of DefaultThreshold or more) scaled below it: 0
+	// for none. Detectors near the top of NAB's scoreboard fall silent after an alarm: KNN-CAD and
+	// CAD OSE for a fifth of NAB's probationary period (150 points, 12.5 hours of 5-minute points),
+	// ARTime for a while too; NewEnsembleFor holds for 12 hours of points.
+	Hold int
 
 	calib      []Likelihood
 	n          int
 	lo, hi     float64
 	alarm      float64 // the level of the last alarm
 	sinceAlarm int
+	held       int // points of the hold still to come
 }
 
 // NewEnsemble is the default ensemble for a series with the given season length in points (0 for
@@ -98,9 +106,20 @@ type Ensemble struct {
 // settings by the best worst held-out fold (docs/benchmarks.md).
 func NewEnsemble(period int) *Ensemble { return NewEnsembleFor(Options{Period: period}) }
 
-// NewEnsembleFor is the default ensemble for a series sampled as o says. Knowing the step matters
-// for a series without a season: its discord member still compares windows of hours.
+// NewEnsembleFor is the default ensemble for a series sampled as o says, as an alarm stream: one
+// incident raises one alarm, and the 12 hours after it raise none (Hold). Knowing the step matters
+// for a series without a season: its discord member still compares windows of hours, and its hold
+// lasts hours.
 func NewEnsembleFor(o Options) *Ensemble {
+	e := NewLevel(o)
+	e.Hold = 12 * o.Hourly()
+	return e
+}
+
+// NewLevel is the default ensemble without its hold: how anomalous a series is now, point by
+// point, for a health view or a root-cause search that must see an incident that is still going
+// on, rather than alarms to raise.
+func NewLevel(o Options) *Ensemble {
 	return &Ensemble{Members: []Detector{
 		&HoltWinters{Period: o.Period, Gamma: 0.2},
 		&Rarity{},
@@ -149,11 +168,22 @@ func (e *Ensemble) Update(v float64) float64 {
 	e.sinceAlarm++
 	level := e.alarm * math.Max(0, 1-float64(e.sinceAlarm)/float64(or(e.Refract, 500)))
 	if score <= level {
-		return score * or(e.Damp, 0.8)
+		score *= or(e.Damp, 0.8)
+	} else {
+		e.alarm, e.sinceAlarm = score, 0
 	}
-	e.alarm, e.sinceAlarm = score, 0
+	if e.held > 0 {
+		e.held--
+		return score * heldScale
+	}
+	if score >= DefaultThreshold {
+		e.held = e.Hold
+	}
 	return score
 }
+
+// heldScale maps a score held after an alarm into [0, DefaultThreshold): in order, and no alarm.
+const heldScale = DefaultThreshold * 0.999
 
 // tailScore turns a z-score into a score from the normal upper-tail probability Q(z):
 // L = −log10 Q(z), score = L/(L+10), so a one-in-10^10 point scores ½. For large z the log is

@@ -135,6 +135,27 @@ func TestTheEnsembleDampsRepeatsAndFlagsNewExtremes(t *testing.T) {
 	}
 }
 
+func TestTheEnsembleHoldsItsAlarmsForTwelveHoursButItsLevelDoesNot(t *testing.T) {
+	x := make([]float64, 3000)
+	for i := range x {
+		x[i] = 50 + float64(i%7)/10 // a quiet series that raises no alarm of its own
+	}
+	// Five-minute points: a new extreme, another twice as far an hour later (inside the hold),
+	// and a third thirteen hours after the first (after it).
+	x[1000], x[1012], x[1156] = 80, 110, 140
+	o := Options{Step: 5 * time.Minute}
+	held, level := Run(NewEnsembleFor(o), x), Run(NewLevel(o), x)
+	if held[1000] < DefaultThreshold || held[1156] < DefaultThreshold {
+		t.Errorf("the first and the last extreme scored %.2f and %.2f, want alarms", held[1000], held[1156])
+	}
+	if held[1012] >= DefaultThreshold {
+		t.Errorf("an extreme inside the hold scored %.2f, want no alarm (< %g)", held[1012], DefaultThreshold)
+	}
+	if level[1012] < DefaultThreshold || held[1012] != level[1012]*heldScale {
+		t.Errorf("the level scored the held extreme %.2f (held %.2f): want it unheld, and held = level × threshold", level[1012], held[1012])
+	}
+}
+
 func TestLikelihoodIsQuietOnAConstantScoreAndLoudOnAJump(t *testing.T) {
 	var l Likelihood
 	for i := 0; i < 2000; i++ {

@@ -138,7 +138,7 @@ func onset(s telemetry.Series) (time.Time, string) {
 
 // scoreSeries runs the ensemble over a series; a gap scores 0 and keeps the season's phase.
 func scoreSeries(s telemetry.Series) []float64 {
-	return anomaly.Run(anomaly.NewEnsembleFor(anomaly.Options{Period: s.DailyPeriod(), Step: s.Step}), s.Values)
+	return anomaly.Run(anomaly.NewLevel(anomaly.Options{Period: s.DailyPeriod(), Step: s.Step}), s.Values)
 }
 
 func clamp(x float64) float64 { return math.Min(1, math.Max(0, x)) }

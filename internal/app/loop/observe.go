@@ -82,7 +82,7 @@ func (w *watch) update(observed map[string]float64, at time.Time) (map[string]fl
 		}
 		s := w.series[name]
 		if s == nil {
-			s = &watched{detector: anomaly.NewEnsembleFor(anomaly.Options{Period: w.period, Step: w.step}), bucket: bucket}
+			s = &watched{detector: anomaly.NewLevel(anomaly.Options{Period: w.period, Step: w.step}), bucket: bucket}
 			w.series[name] = s
 		}
 		if bucket > s.bucket {

@@ -260,7 +260,7 @@ func recentMean(s telemetry.Series, now time.Time, window time.Duration) (float6
 // recentAnomaly is the highest ensemble score the series got in the window, its history up to
 // now teaching the detector (points after now are not seen).
 func recentAnomaly(s telemetry.Series, now time.Time, window time.Duration) float64 {
-	d := anomaly.NewEnsembleFor(anomaly.Options{Period: s.DailyPeriod(), Step: s.Step})
+	d := anomaly.NewLevel(anomaly.Options{Period: s.DailyPeriod(), Step: s.Step})
 	warm := anomaly.Probation(len(s.Values))
 	best := 0.0
 	for i, v := range s.Values {
