@@ -70,7 +70,7 @@ const DefaultRangeWarmup = 150
 //     (Numenta's detector has the same "spatial" rule: a new extreme is news whatever the model);
 //   - after an alarm, scores no higher than its level, which decays to zero over Refract points,
 //     are damped, so one incident raises one alarm rather than a burst;
-//   - and after a score at or above DefaultThreshold, the next Hold points are scaled below that
+//   - and after a score at or above AlarmAt, the next Hold points are scaled below that
 //     threshold: they keep their order but raise no alarm of their own.
 //
 // The defaults were chosen on the NAB corpus (docs/anomaly.md gives the score and its
@@ -83,7 +83,10 @@ type Ensemble struct {
 	RangeWarmup int     // points seen before the range rule applies (DefaultRangeWarmup when zero)
 	Refract     int     // points over which an alarm's level decays to zero (500 when zero)
 	Damp        float64 // the factor on a score at or below the alarm level (0.8 when zero)
-	// Hold is the points after an alarm (a score of DefaultThreshold or more) scaled below it: 0
+	// AlarmAt is the score that makes an alarm, for the hold (DefaultThreshold when zero): set it
+	// to the threshold the scores will be judged by.
+	AlarmAt float64
+	// Hold is the points after an alarm (a score of AlarmAt or more) scaled below it: 0
 	// for none. Detectors near the top of NAB's scoreboard fall silent after an alarm: KNN-CAD and
 	// CAD OSE for a fifth of NAB's probationary period (150 points, 12.5 hours of 5-minute points),
 	// ARTime for a while too; NewEnsembleFor holds for 12 hours of points.
@@ -174,16 +177,17 @@ func (e *Ensemble) Update(v float64) float64 {
 	}
 	if e.held > 0 {
 		e.held--
-		return score * heldScale
+		return score * or(e.AlarmAt, DefaultThreshold) * heldShare
 	}
-	if score >= DefaultThreshold {
+	if score >= or(e.AlarmAt, DefaultThreshold) {
 		e.held = e.Hold
 	}
 	return score
 }
 
-// heldScale maps a score held after an alarm into [0, DefaultThreshold): in order, and no alarm.
-const heldScale = DefaultThreshold * 0.999
+// heldShare of the alarm threshold is the most a held score reaches: held scores keep their order
+// and stay under it.
+const heldShare = 0.999
 
 // tailScore turns a z-score into a score from the normal upper-tail probability Q(z):
 // L = −log10 Q(z), score = L/(L+10), so a one-in-10^10 point scores ½. For large z the log is

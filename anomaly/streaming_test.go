@@ -151,8 +151,14 @@ func TestTheEnsembleHoldsItsAlarmsForTwelveHoursButItsLevelDoesNot(t *testing.T)
 	if held[1012] >= DefaultThreshold {
 		t.Errorf("an extreme inside the hold scored %.2f, want no alarm (< %g)", held[1012], DefaultThreshold)
 	}
-	if level[1012] < DefaultThreshold || held[1012] != level[1012]*heldScale {
+	if level[1012] < DefaultThreshold || held[1012] != level[1012]*DefaultThreshold*heldShare {
 		t.Errorf("the level scored the held extreme %.2f (held %.2f): want it unheld, and held = level × threshold", level[1012], held[1012])
+	}
+	// An alarm is what the threshold asked for says it is: above every score, nothing is held.
+	never := NewEnsembleFor(o)
+	never.AlarmAt = 1.5
+	if got := Run(never, x); !slices.Equal(got, level) {
+		t.Error("with no score reaching AlarmAt, the scores differ from the level's")
 	}
 }
 

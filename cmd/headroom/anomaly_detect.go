@@ -159,6 +159,9 @@ func runDetect(path string, f detectFlags, seasonSet bool, stdin io.Reader) (det
 	if err != nil {
 		return detectReport{}, usageError{err}
 	}
+	if e, ok := d.(*anomaly.Ensemble); ok {
+		e.AlarmAt = f.threshold // its hold after an alarm follows the threshold asked for
+	}
 	scores := grid.Run(d, values)
 	for i, s := range scores {
 		p := detectPoint{Time: times[i], Value: values[i], Score: s}
