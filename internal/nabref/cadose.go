@@ -151,17 +151,27 @@ func (a activeContext) less(b activeContext) bool {
 	return a.rightHash < b.rightHash
 }
 
-type leftSemi struct {
-	matched  []int64
-	size     int
-	crossed  int
-	contexts *py2IntDict // right semi-context id → context id
-}
-
-type rightSemi struct {
+// semi is one side of a context: its facts' count, and of them those this step matched.
+type semi struct {
 	matched []int64
 	size    int
 	crossed int
+}
+
+type leftSemi struct {
+	semi
+	contexts *py2IntDict // right semi-context id → context id
+}
+
+type rightSemi = semi
+
+// matchFacts notes, on every semi-context holding one of the facts, that it matched.
+func matchFacts(index map[int64][]*semi, facts []int64) {
+	for _, f := range facts {
+		for _, s := range index[f] {
+			s.matched = append(s.matched, f)
+		}
+	}
 }
 
 type context struct {
@@ -172,8 +182,8 @@ type context struct {
 }
 
 type contextOperator struct {
-	leftFacts, rightFacts   map[int64][]*leftSemi
-	rightFactsIndex         map[int64][]*rightSemi
+	leftFacts               map[int64][]*semi // the left semi-contexts holding a fact
+	rightFactsIndex         map[int64][]*semi
 	leftIDs, rightIDs       map[int64]int
 	lefts                   []*leftSemi
 	rights                  []*rightSemi
@@ -186,7 +196,7 @@ type contextOperator struct {
 }
 
 func newContextOperator() *contextOperator {
-	return &contextOperator{leftFacts: map[int64][]*leftSemi{}, rightFactsIndex: map[int64][]*rightSemi{},
+	return &contextOperator{leftFacts: map[int64][]*semi{}, rightFactsIndex: map[int64][]*semi{},
 		leftIDs: map[int64]int{}, rightIDs: map[int64]int{}, maxLeftSemiContextsSize: cadMaxLeftLength}
 }
 
@@ -200,10 +210,10 @@ func (o *contextOperator) contextByFacts(pairs []factsPair, zeroLevel bool) int 
 		if !ok {
 			leftID = len(o.lefts)
 			o.leftIDs[lh] = leftID
-			s := &leftSemi{size: len(p.left), contexts: newPy2IntDict()}
+			s := &leftSemi{semi: semi{size: len(p.left)}, contexts: newPy2IntDict()}
 			o.lefts = append(o.lefts, s)
 			for _, f := range p.left {
-				o.leftFacts[f] = append(o.leftFacts[f], s)
+				o.leftFacts[f] = append(o.leftFacts[f], &s.semi)
 			}
 		}
 		rightID, ok := o.rightIDs[rh]
@@ -240,11 +250,7 @@ func (o *contextOperator) crossRight(facts []int64, newContext bool) ([]activeCo
 	for _, s := range o.crossedRight {
 		s.matched, s.crossed = nil, 0
 	}
-	for _, f := range facts {
-		for _, s := range o.rightFactsIndex[f] {
-			s.matched = append(s.matched, f)
-		}
-	}
+	matchFacts(o.rightFactsIndex, facts)
 	o.crossedRight = o.crossedRight[:0]
 	for _, s := range o.rights {
 		s.crossed = len(s.matched)
@@ -294,11 +300,7 @@ func (o *contextOperator) crossLeft(facts []int64, potential []factsPair) (int, 
 	for _, s := range o.crossedLeft {
 		s.matched, s.crossed = nil, 0
 	}
-	for _, f := range facts {
-		for _, s := range o.leftFacts[f] {
-			s.matched = append(s.matched, f)
-		}
-	}
+	matchFacts(o.leftFacts, facts)
 	o.crossedLeft = o.crossedLeft[:0]
 	best := 0.0
 	var predicting []*context
