@@ -175,11 +175,12 @@ func (e *Ensemble) Update(v float64) float64 {
 	} else {
 		e.alarm, e.sinceAlarm = score, 0
 	}
+	alarmAt := or(e.AlarmAt, DefaultThreshold)
 	if e.held > 0 {
 		e.held--
-		return score * or(e.AlarmAt, DefaultThreshold) * heldShare
+		return score * alarmAt * heldShare
 	}
-	if score >= or(e.AlarmAt, DefaultThreshold) {
+	if score >= alarmAt {
 		e.held = e.Hold
 	}
 	return score

@@ -15,6 +15,7 @@ import (
 
 	"github.com/headroom-oss/headroom/anomaly"
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Reference is a scoreboard detector and what NAB published for it on its 58 files.
@@ -99,8 +100,9 @@ func windowedGaussian(values []float64, _ nabContext) []float64 {
 // relativeEntropy is Wang et al.'s multiple-hypothesis test (Statistical techniques for online
 // anomaly detection in data centers, 2011) as NAB runs it: the last 52 values quantised into 5 bins
 // of the file's range; a window whose histogram no earlier hypothesis explains (2·W·KL below the
-// chi-squared 0.99 point with 4 degrees of freedom) becomes a new hypothesis and scores 1, as does
-// one explained only by a hypothesis seen no more than once before.
+// chi-squared 0.99 point with 4 degrees of freedom) becomes a new hypothesis and scores 1. (NAB's
+// code also flags a window whose best hypothesis has explained no more than c_th = 1 windows, but
+// it counts the window first, so that rule never fires and is left out.)
 func relativeEntropy(values []float64, c nabContext) []float64 {
 	const bins, window = 5, 52
 	const threshold = 13.276704135987622 // chi-squared 0.99 quantile, 4 degrees of freedom
@@ -110,7 +112,6 @@ func relativeEntropy(values []float64, c nabContext) []float64 {
 		return out
 	}
 	var hypotheses [][bins]float64
-	var counts []int
 	for i := window - 1; i < len(values); i++ {
 		var p [bins]float64
 		for _, v := range values[i-window+1 : i+1] {
@@ -118,42 +119,23 @@ func relativeEntropy(values []float64, c nabContext) []float64 {
 			p[min(max(b, 0), bins-1)] += 1.0 / window
 		}
 		if len(hypotheses) == 0 {
-			hypotheses, counts = append(hypotheses, p), append(counts, 1)
+			hypotheses = append(hypotheses, p)
 			continue
 		}
-		best, bestKL := -1, math.Inf(1)
-		for h, q := range hypotheses {
-			kl := 2 * window * klDivergence(p[:], q[:])
-			if kl < threshold && kl < bestKL {
-				best, bestKL = h, kl
+		explained := false
+		for _, q := range hypotheses {
+			// +Inf where q is 0 and p is not: a bin the hypothesis never held.
+			if 2*window*stat.KullbackLeibler(p[:], q[:]) < threshold {
+				explained = true
+				break
 			}
 		}
-		if best < 0 {
-			hypotheses, counts = append(hypotheses, p), append(counts, 1)
-			out[i] = 1
-			continue
-		}
-		counts[best]++
-		if counts[best] <= 1 {
+		if !explained {
+			hypotheses = append(hypotheses, p)
 			out[i] = 1
 		}
 	}
 	return out
-}
-
-// klDivergence is Σ p·ln(p/q), +Inf where q is 0 and p is not (scipy.stats.entropy).
-func klDivergence(p, q []float64) float64 {
-	sum := 0.0
-	for i := range p {
-		switch {
-		case p[i] == 0:
-		case q[i] == 0:
-			return math.Inf(1)
-		default:
-			sum += p[i] * math.Log(p[i]/q[i])
-		}
-	}
-	return sum
 }
 
 // knnCAD runs KNNCAD over a file as NAB does: its probationary period trains it, and after a score
